@@ -1,0 +1,336 @@
+//! Parsing of the embedded `spec/` data files. Every problem names the file and line.
+
+use std::collections::HashMap;
+
+use super::{
+    Bind, BindTarget, Generation, Item, ItemType, Kind, KindInfo, Layout, Link, Required, Rule, ServiceType,
+    Spec, Unit, Version,
+};
+
+/// A malformed spec data file: the process must not start with it.
+#[derive(Debug, thiserror::Error)]
+#[error("spec/{file} line {line}: {message}")]
+pub struct SpecError {
+    pub file: String,
+    pub line: u64,
+    pub message: String,
+}
+
+macro_rules! layout_files {
+    ($($name:literal),*) => { &[$(($name, include_str!(concat!("../../spec/layouts/", $name, ".csv")))),*] };
+}
+
+const LAYOUTS: &[(&str, &str)] = layout_files!(
+    "UPHOSOKU",
+    "UP1KYO",
+    "DLT1KYO",
+    "UP2KYO",
+    "UP3KYO",
+    "UPPLAN",
+    "UPJSK",
+    "DLTPLAN",
+    "DLTJSK",
+    "UPSIKYU",
+    "UPKIHON",
+    "UPKIHON_SUB1",
+    "UPKIHON_SUB2",
+    "DLTKIHON",
+    "UPYOBO",
+    "UPYOBO_SUB",
+    "DLTYOBO"
+);
+const KINDS: &str = include_str!("../../spec/kinds.csv");
+const CODES: &str = include_str!("../../spec/codes.csv");
+const SERVICE_TYPES: &str = include_str!("../../spec/service_types.csv");
+const VERSIONS: &str = include_str!("../../spec/versions.csv");
+const LINKS: &str = include_str!("../../spec/links.csv");
+const UNITS: &str = include_str!("../../spec/units.csv");
+
+/// One data row: its line number and its cells by column name.
+struct Row {
+    line: u64,
+    cells: HashMap<String, String>,
+}
+
+struct Table<'a> {
+    file: &'a str,
+}
+
+impl Table<'_> {
+    fn err(&self, line: u64, message: impl Into<String>) -> SpecError {
+        SpecError { file: self.file.to_string(), line, message: message.into() }
+    }
+
+    fn rows(&self, text: &str, columns: &[&str]) -> Result<Vec<Row>, SpecError> {
+        let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+        let headers = rdr.headers().map_err(|e| self.err(1, e.to_string()))?.clone();
+        for c in columns {
+            if !headers.iter().any(|h| h == *c) {
+                return Err(self.err(1, format!("missing column `{c}`")));
+            }
+        }
+        let mut rows = Vec::new();
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| self.err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+            let line = rec.position().map_or(0, |p| p.line());
+            let cells = headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect();
+            rows.push(Row { line, cells });
+        }
+        Ok(rows)
+    }
+}
+
+impl Row {
+    fn get(&self, col: &str) -> &str {
+        self.cells.get(col).map_or("", String::as_str)
+    }
+}
+
+fn generation(t: &Table<'_>, line: u64, s: &str) -> Result<Generation, SpecError> {
+    match s {
+        "v3" => Ok(Generation::V3),
+        "v4" => Ok(Generation::V4),
+        _ => Err(t.err(line, format!("unknown generation `{s}` (v3 or v4)"))),
+    }
+}
+
+fn kind(t: &Table<'_>, line: u64, s: &str) -> Result<Kind, SpecError> {
+    Kind::from_prefix(s).ok_or_else(|| t.err(line, format!("unknown kind `{s}`")))
+}
+
+fn numbers(t: &Table<'_>, line: u64, s: &str) -> Result<Vec<u32>, SpecError> {
+    s.split(';').map(|n| n.parse().map_err(|_| t.err(line, format!("bad item number list `{s}`")))).collect()
+}
+
+fn item(t: &Table<'_>, row: &Row) -> Result<Item, SpecError> {
+    let line = row.line;
+    let ty = match row.get("type") {
+        "yyyymm" => ItemType::YearMonth,
+        "yyyymmdd" => ItemType::Date,
+        "hhmm" => ItemType::Time,
+        "digits" => ItemType::Digits,
+        "id" => ItemType::InsuredId,
+        "code" => ItemType::Code,
+        "int" => ItemType::Int,
+        "decimal" => ItemType::Decimal,
+        "string" => ItemType::Str,
+        "text" => ItemType::Text,
+        "bitmap31" => ItemType::Bitmap31,
+        "unused" => ItemType::Unused,
+        other => return Err(t.err(line, format!("unknown type `{other}`"))),
+    };
+    let required = match row.get("required") {
+        "error" => Required::Error,
+        "warn" => Required::Warn,
+        "conditional" => Required::Conditional,
+        "" => Required::Optional,
+        other => return Err(t.err(line, format!("unknown required value `{other}`"))),
+    };
+    let rule = match row.get("rule") {
+        "" => None,
+        "time_or_9999" => Some(Rule::TimeOr9999),
+        "date_or_zeros" => Some(Rule::DateOrZeros),
+        "month_or_zeros" => Some(Rule::MonthOrZeros),
+        "equipment_code" => Some(Rule::EquipmentCode),
+        "detail_no" => Some(Rule::DetailNo),
+        "service_code_or_summary" => Some(Rule::ServiceCodeOrSummary),
+        other => return Err(t.err(line, format!("unknown rule `{other}`"))),
+    };
+    let bind = match row.get("binds") {
+        "" => None,
+        s => {
+            let (target, severity) = s.split_once(':').unwrap_or((s, ""));
+            let target = match target {
+                "month" => BindTarget::Month,
+                "sender" => BindTarget::Sender,
+                "recipient" => BindTarget::Recipient,
+                _ => return Err(t.err(line, format!("unknown bind `{s}`"))),
+            };
+            let is_error = match severity {
+                "error" => true,
+                "warn" => false,
+                _ => return Err(t.err(line, format!("bind `{s}` needs :error or :warn"))),
+            };
+            Some(Bind { target, is_error })
+        }
+    };
+    let max_len = match row.get("max_len") {
+        "" => None,
+        s => Some(s.parse().map_err(|_| t.err(line, format!("bad max_len `{s}`")))?),
+    };
+    let no: u32 = row.get("no").parse().map_err(|_| t.err(line, "bad item number"))?;
+    let code_table = Some(row.get("code_table").to_string()).filter(|s| !s.is_empty());
+    if (ty == ItemType::Code) != code_table.is_some() {
+        return Err(t.err(line, "a `code` item needs a code_table, and only a code item may have one"));
+    }
+    Ok(Item {
+        no,
+        v4_no: no,
+        name_ja: row.get("name_ja").to_string(),
+        name_en: row.get("name_en").to_string(),
+        ty,
+        max_len,
+        required,
+        code_table,
+        rule,
+        bind,
+    })
+}
+
+/// The v3 layout of a kind: the v4 layout without the v4-only items, renumbered; 第7表 回数／日数 has length 2.
+fn v3_layout(v4: &Layout, v4_only: &[bool]) -> Layout {
+    let mut items: Vec<Item> =
+        v4.items.iter().zip(v4_only).filter(|(_, only)| !**only).map(|(i, _)| i.clone()).collect();
+    for (n, item) in items.iter_mut().enumerate() {
+        item.no = n as u32 + 1;
+        if v4.kind == Kind::Upsikyu && item.name_en == "count_or_days" {
+            item.max_len = Some(2);
+        }
+    }
+    Layout { kind: v4.kind, generation: Generation::V3, items }
+}
+
+pub(super) fn load_embedded() -> Result<Spec, SpecError> {
+    let mut kinds = HashMap::new();
+    let t = Table { file: "kinds.csv" };
+    for row in t.rows(KINDS, &["kind", "name_ja", "name_en", "month", "since", "empty_ok"])? {
+        let k = kind(&t, row.line, row.get("kind"))?;
+        let info = KindInfo {
+            name_ja: row.get("name_ja").to_string(),
+            name_en: row.get("name_en").to_string(),
+            has_month: row.get("month") == "yes",
+            since: generation(&t, row.line, row.get("since"))?,
+            empty_ok: row.get("empty_ok") == "yes",
+        };
+        kinds.insert(k, info);
+    }
+    // The image kind has no layout and no row of its own in kinds.csv.
+    kinds.insert(
+        Kind::UpkihonImage,
+        KindInfo {
+            name_ja: "家族構成 画像ファイル".into(),
+            name_en: "family structure image".into(),
+            has_month: false,
+            since: Generation::V4,
+            empty_ok: false,
+        },
+    );
+    if let Some(k) = Kind::ALL.iter().find(|k| !kinds.contains_key(k)) {
+        return Err(Table { file: "kinds.csv" }.err(0, format!("no row for kind {k}")));
+    }
+
+    let mut layouts = HashMap::new();
+    for (name, text) in LAYOUTS {
+        let file = format!("layouts/{name}.csv");
+        let t = Table { file: &file };
+        let k = kind(&t, 0, name)?;
+        let rows = t.rows(text, &["no", "name_ja", "name_en", "type", "max_len", "required", "v4_only"])?;
+        let mut items = Vec::new();
+        let mut v4_only = Vec::new();
+        for (n, row) in rows.iter().enumerate() {
+            let it = item(&t, row)?;
+            if it.no as usize != n + 1 {
+                return Err(t.err(row.line, format!("item numbers must run 1, 2, 3…; found {}", it.no)));
+            }
+            items.push(it);
+            v4_only.push(row.get("v4_only") == "Y");
+        }
+        let v4 = Layout { kind: k, generation: Generation::V4, items };
+        if kinds[&k].since == Generation::V3 {
+            layouts.insert((k, Generation::V3), v3_layout(&v4, &v4_only));
+        }
+        layouts.insert((k, Generation::V4), v4);
+    }
+    if let Some(k) = Kind::ALL.iter().find(|k| !k.is_image() && !layouts.contains_key(&(**k, Generation::V4))) {
+        return Err(Table { file: "layouts" }.err(0, format!("no layout for kind {k}")));
+    }
+
+    let mut codes: HashMap<String, HashMap<String, String>> = HashMap::new();
+    let t = Table { file: "codes.csv" };
+    for row in t.rows(CODES, &["table", "code", "label_ja", "label_en"])? {
+        codes
+            .entry(row.get("table").to_string())
+            .or_default()
+            .insert(row.get("code").to_string(), row.get("label_ja").to_string());
+    }
+    for layout in layouts.values() {
+        for it in &layout.items {
+            if let Some(table) = &it.code_table {
+                if !matches!(table.as_str(), "service_type" | "service_code") && !codes.contains_key(table) {
+                    return Err(Table { file: "layouts" }.err(
+                        0,
+                        format!("{} No.{}: unknown code table `{table}`", layout.kind, it.no),
+                    ));
+                }
+            }
+        }
+    }
+
+    let mut service_types = HashMap::new();
+    let t = Table { file: "service_types.csv" };
+    for row in t.rows(SERVICE_TYPES, &["code", "domain", "scope", "name_ja"])? {
+        let code = row.get("code");
+        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
+            return Err(t.err(row.line, format!("service type `{code}` is not 2 characters 0-9A-Z")));
+        }
+        if !matches!(row.get("scope"), "in" | "out" | "planner") {
+            return Err(t.err(row.line, "scope must be in, out or planner"));
+        }
+        let st = ServiceType {
+            domain: row.get("domain").to_string(),
+            scope: row.get("scope").to_string(),
+            name_ja: row.get("name_ja").to_string(),
+        };
+        service_types.insert(code.to_string(), st);
+    }
+
+    let mut versions = HashMap::new();
+    let t = Table { file: "versions.csv" };
+    for row in t.rows(VERSIONS, &["csv_version", "generation", "status"])? {
+        let v = Version {
+            generation: generation(&t, row.line, row.get("generation"))?,
+            legacy: row.get("status") == "legacy",
+        };
+        versions.insert(row.get("csv_version").to_string(), v);
+    }
+
+    let mut links = Vec::new();
+    let t = Table { file: "links.csv" };
+    for row in t.rows(LINKS, &["child", "child_keys", "parent", "parent_keys"])? {
+        let link = Link {
+            child: kind(&t, row.line, row.get("child"))?,
+            child_keys: numbers(&t, row.line, row.get("child_keys"))?,
+            parent: kind(&t, row.line, row.get("parent"))?,
+            parent_keys: numbers(&t, row.line, row.get("parent_keys"))?,
+        };
+        if link.child_keys.len() != link.parent_keys.len() {
+            return Err(t.err(row.line, "child and parent keys differ in number"));
+        }
+        links.push(link);
+    }
+
+    let mut units = Vec::new();
+    let t = Table { file: "units.csv" };
+    for row in t.rows(UNITS, &["unit", "generation", "members", "note"])? {
+        let mut unit = Unit {
+            name: row.get("unit").to_string(),
+            generations: row
+                .get("generation")
+                .split(' ')
+                .map(|g| generation(&t, row.line, g))
+                .collect::<Result<_, _>>()?,
+            members: Vec::new(),
+            repeated: Vec::new(),
+            note: row.get("note").to_string(),
+        };
+        for m in row.get("members").split('+') {
+            match m.strip_suffix('*') {
+                Some(k) => unit.repeated.push(kind(&t, row.line, k)?),
+                None => unit.members.push(kind(&t, row.line, m)?),
+            }
+        }
+        units.push(unit);
+    }
+
+    Ok(Spec { kinds, layouts, codes, service_types, versions, links, units })
+}

@@ -1,0 +1,111 @@
+//! Validation of files and sets against the standard: names, bytes, records, composition.
+//!
+//! [`validate_set`] is the whole judgement on one set; [`group_by_sequence`] forms sets from loose files.
+//! Nothing here performs I/O: callers hand in names and bytes and get a [`SetReport`].
+
+mod field;
+mod file;
+pub mod report;
+mod set;
+
+use std::collections::BTreeMap;
+
+pub use report::{Code, FileReport, Finding, SetFinding, SetReport};
+
+use crate::name::FileName;
+use crate::spec::{Kind, Spec};
+
+/// One file as received: its spec name and its bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct InputFile<'a> {
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// A set's report together with the parsed names (`None` where a name was refused).
+#[derive(Debug)]
+pub struct Validated {
+    pub report: SetReport,
+    pub names: Vec<Option<FileName>>,
+}
+
+/// Groups file names into sets by their 14-digit sequence; names that do not parse form one group each.
+pub fn group_by_sequence(spec: &Spec, names: &[&str]) -> Vec<Vec<usize>> {
+    let mut by_seq: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut loose = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        match FileName::parse(spec, n) {
+            Ok(f) => by_seq.entry(f.sequence).or_default().push(i),
+            Err(_) => loose.push(vec![i]),
+        }
+    }
+    by_seq.into_values().chain(loose).collect()
+}
+
+fn jpeg_ok(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xFF, 0xD8, 0xFF]) && bytes.ends_with(&[0xFF, 0xD9])
+}
+
+/// Validates one set: every file, then the set as a whole. All findings are reported, not only the first.
+pub fn validate_set(spec: &Spec, files: &[InputFile<'_>]) -> Validated {
+    let mut report = SetReport {
+        error: None,
+        valid: false,
+        sequence: None,
+        sender: None,
+        recipient: None,
+        month: None,
+        files: Vec::with_capacity(files.len()),
+        set_errors: Vec::new(),
+        set_warnings: Vec::new(),
+    };
+    let mut names = Vec::with_capacity(files.len());
+    for f in files {
+        let mut fr = FileReport::new(f.name, f.bytes.len() as u64);
+        match FileName::parse(spec, f.name) {
+            Ok(n) => {
+                fr.kind = Some(n.kind);
+                names.push(Some(n));
+            }
+            Err(e) => {
+                fr.file_level(Code::FileName, e.message_ja, e.message_en);
+                names.push(None);
+            }
+        }
+        report.files.push(fr);
+    }
+    if files.is_empty() {
+        report.set_finding(Code::SetComposition, "ファイルがありません。".into(), "the set holds no files".into());
+    }
+    let parsed: Vec<(usize, &FileName)> = names.iter().enumerate().filter_map(|(i, n)| Some((i, n.as_ref()?))).collect();
+    let only_names: Vec<&FileName> = parsed.iter().map(|(_, n)| *n).collect();
+    set::check_names(spec, &only_names, &mut report);
+    if let Some(first) = only_names.first() {
+        report.sequence = Some(first.sequence.clone());
+        report.sender = Some(first.sender.to_string());
+        report.recipient = Some(first.recipient.to_string());
+        report.month = only_names.iter().filter_map(|n| n.month.clone()).find(|m| m != "000000");
+    }
+    let mut facts = Vec::with_capacity(parsed.len());
+    for (i, name) in &parsed {
+        let fr = &mut report.files[*i];
+        if name.kind == Kind::UpkihonImage {
+            if !jpeg_ok(files[*i].bytes) {
+                fr.file_level(
+                    Code::Image,
+                    "JPEG 画像ではありません（FFD8 で始まり FFD9 で終わる必要があります）。".into(),
+                    "not a JPEG image (must start with FFD8 and end with FFD9)".into(),
+                );
+            }
+            facts.push(Default::default());
+            continue;
+        }
+        facts.push(file::check(spec, name, files[*i].bytes, fr));
+    }
+    set::check_links(spec, &parsed, &facts, &mut report);
+    report.finish();
+    Validated { report, names }
+}
+
+#[cfg(test)]
+mod tests;
