@@ -31,8 +31,14 @@ impl Scenario {
         let with_type = |t: &str| (generation == Generation::V4).then(|| t.to_string());
         Scenario {
             generation,
-            sender: Party { office: "1310000001".into(), service_type: with_type("43") },
-            recipient: Party { office: "1310000002".into(), service_type: with_type("11") },
+            sender: Party {
+                office: "1310000001".into(),
+                service_type: with_type("43"),
+            },
+            recipient: Party {
+                office: "1310000002".into(),
+                service_type: with_type("11"),
+            },
             sequence: "20250328101500".into(),
             month: "202504".into(),
             users: 2,
@@ -111,8 +117,16 @@ struct User {
 }
 
 fn user(i: usize) -> User {
-    let insured = if i % 7 == 6 { format!("H{:09}", 100_000 + i) } else { format!("{:010}", 1_000_000 + i) };
-    User { index: i, insurer: format!("13{:04}", i % 10_000), insured }
+    let insured = if i % 7 == 6 {
+        format!("H{:09}", 100_000 + i)
+    } else {
+        format!("{:010}", 1_000_000 + i)
+    };
+    User {
+        index: i,
+        insurer: format!("13{:04}", i % 10_000),
+        insured,
+    }
 }
 
 fn version(g: Generation) -> &'static str {
@@ -126,7 +140,16 @@ const PLAN_DATE: &str = "20250315";
 
 /// The value of one item for user `u`, row `r`.
 #[allow(clippy::too_many_arguments)]
-fn value(spec: &Spec, layout: &Layout, idx: usize, sc: &Scenario, name_month: &str, u: &User, r: usize, rng: &mut Rng) -> String {
+fn value(
+    spec: &Spec,
+    layout: &Layout,
+    idx: usize,
+    sc: &Scenario,
+    name_month: &str,
+    u: &User,
+    r: usize,
+    rng: &mut Rng,
+) -> String {
     let item = &layout.items[idx];
     let kind = layout.kind;
     if let Some(b) = item.bind {
@@ -148,7 +171,11 @@ fn value(spec: &Spec, layout: &Layout, idx: usize, sc: &Scenario, name_month: &s
         ("insurer_number", _) => return u.insurer.clone(),
         ("insured_number", _) => return u.insured.clone(),
         ("plan_created_or_changed_date", _) if kind == Kind::Uphosoku => {
-            return if name_month == "000000" { PLAN_DATE.into() } else { "00000000".into() };
+            return if name_month == "000000" {
+                PLAN_DATE.into()
+            } else {
+                "00000000".into()
+            };
         }
         ("plan_created_or_changed_date" | "consultation_date", _) => return PLAN_DATE.into(),
         ("service_date", _) => return format!("{}{:02}", sc.month, r % 28 + 1),
@@ -194,9 +221,13 @@ fn value(spec: &Spec, layout: &Layout, idx: usize, sc: &Scenario, name_month: &s
 
 fn rows_for(kind: Kind, sc: &Scenario) -> usize {
     match kind {
-        Kind::Up2kyo | Kind::Up3kyo | Kind::Upplan | Kind::Upjsk | Kind::UpkihonSub1 | Kind::UpkihonSub2 | Kind::UpyoboSub => {
-            sc.rows_per_user
-        }
+        Kind::Up2kyo
+        | Kind::Up3kyo
+        | Kind::Upplan
+        | Kind::Upjsk
+        | Kind::UpkihonSub1
+        | Kind::UpkihonSub2
+        | Kind::UpyoboSub => sc.rows_per_user,
         Kind::Upsikyu => sc.rows_per_user.max(2),
         _ => 1,
     }
@@ -216,13 +247,19 @@ pub fn write_record(out: &mut Vec<u8>, layout: &Layout, values: &[String]) {
 
 /// The records of one CSV file of `kind` for the scenario, as item values (UTF-8).
 pub fn records(spec: &Spec, kind: Kind, sc: &Scenario, name_month: &str) -> Vec<Vec<String>> {
-    let Some(layout) = spec.layout(kind, sc.generation) else { return Vec::new() };
+    let Some(layout) = spec.layout(kind, sc.generation) else {
+        return Vec::new();
+    };
     let mut rng = Rng::new(sc.seed ^ kind as u64);
     let mut out = Vec::new();
     for i in 0..sc.users {
         let u = user(i);
         for r in 0..rows_for(kind, sc) {
-            out.push((0..layout.items.len()).map(|idx| value(spec, layout, idx, sc, name_month, &u, r, &mut rng)).collect());
+            out.push(
+                (0..layout.items.len())
+                    .map(|idx| value(spec, layout, idx, sc, name_month, &u, r, &mut rng))
+                    .collect(),
+            );
         }
     }
     out
@@ -241,17 +278,29 @@ pub fn unit_files(spec: &Spec, unit: &Unit, sc: &Scenario) -> Vec<GenFile> {
     let plan = unit.members.contains(&Kind::Up1kyo);
     let mut files = Vec::new();
     for &kind in &unit.members {
-        let month = if kind == Kind::Uphosoku && plan { "000000".to_string() } else { sc.month.clone() };
-        let Some(layout) = spec.layout(kind, sc.generation) else { continue };
+        let month = if kind == Kind::Uphosoku && plan {
+            "000000".to_string()
+        } else {
+            sc.month.clone()
+        };
+        let Some(layout) = spec.layout(kind, sc.generation) else {
+            continue;
+        };
         let mut bytes = Vec::new();
         for rec in records(spec, kind, sc, &month) {
             write_record(&mut bytes, layout, &rec);
         }
-        files.push(GenFile { name: file_name(spec, kind, sc, &month, None), bytes });
+        files.push(GenFile {
+            name: file_name(spec, kind, sc, &month, None),
+            bytes,
+        });
     }
     if unit.repeated.contains(&Kind::UpkihonImage) {
         for b in 0..sc.users {
-            files.push(GenFile { name: file_name(spec, Kind::UpkihonImage, sc, "", Some(b as u32 + 1)), bytes: tiny_jpeg() });
+            files.push(GenFile {
+                name: file_name(spec, Kind::UpkihonImage, sc, "", Some(b as u32 + 1)),
+                bytes: tiny_jpeg(),
+            });
         }
     }
     files

@@ -3,20 +3,20 @@
 //! The modules read as a tour, from the pure core (the standard, the bytes, the judgement) to the edges.
 
 // ── pure core: no I/O, no server, no database ─────────────────────────────────────────────────────
-/// The standard as data: kinds, layouts of both generations, code tables, send units, key links.
-pub mod spec;
-/// Value formats: calendar months, dates, times on ASCII digits.
-pub mod text;
+/// A strict, quote-aware CSV record reader over bytes.
+pub mod csvread;
+/// Generators of valid and broken files (fixtures, property tests, benchmarks).
+pub mod generate;
 /// Spec file names: kind, month, sender, recipient, sequence, image branch.
 pub mod name;
 /// Strict Shift_JIS (MS932) checking of one item; 外字 refused.
 pub mod sjis;
-/// A strict, quote-aware CSV record reader over bytes.
-pub mod csvread;
+/// The standard as data: kinds, layouts of both generations, code tables, send units, key links.
+pub mod spec;
+/// Value formats: calendar months, dates, times on ASCII digits.
+pub mod text;
 /// Validation of files and sets; the report of API.md.
 pub mod validate;
-/// Generators of valid and broken files (fixtures, property tests, benchmarks).
-pub mod generate;
 
 // ── edges ─────────────────────────────────────────────────────────────────────────────────────────
 /// The command line: `validate` and the commands still to come.

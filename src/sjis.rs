@@ -28,7 +28,9 @@ impl ItemDecoder {
             return Ok(bytes.len());
         }
         let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
-        let need = decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(bytes.len() * 3 + 16);
+        let need = decoder
+            .max_utf8_buffer_length_without_replacement(bytes.len())
+            .unwrap_or(bytes.len() * 3 + 16);
         if self.buf.len() < need {
             self.buf.resize(need, 0);
         }
@@ -36,7 +38,9 @@ impl ItemDecoder {
         let out = &self.buf[..written];
         let chars_before = |end: usize| out[..end].iter().filter(|b| (**b & 0xC0) != 0x80).count();
         if let DecoderResult::Malformed(..) = result {
-            return Err(SjisProblem::Invalid { char_index: chars_before(written) + 1 });
+            return Err(SjisProblem::Invalid {
+                char_index: chars_before(written) + 1,
+            });
         }
         // The output is UTF-8 by construction; look for U+0080 and the PUA range U+E000–U+E757.
         let text = std::str::from_utf8(out).map_err(|_| SjisProblem::Invalid { char_index: 1 })?;
@@ -83,9 +87,15 @@ mod tests {
 
     #[test]
     fn refusals() {
-        assert_eq!(check(&[b'a', 0xF0, 0x40]), Err(SjisProblem::Gaiji { char_index: 2 }));
+        assert_eq!(
+            check(&[b'a', 0xF0, 0x40]),
+            Err(SjisProblem::Gaiji { char_index: 2 })
+        );
         assert_eq!(check(&[0xF9, 0xFC]), Err(SjisProblem::Gaiji { char_index: 1 }));
-        assert_eq!(check(&[b'a', b'b', 0x82]), Err(SjisProblem::Invalid { char_index: 3 }));
+        assert_eq!(
+            check(&[b'a', b'b', 0x82]),
+            Err(SjisProblem::Invalid { char_index: 3 })
+        );
         assert_eq!(check(&[0x80]), Err(SjisProblem::Invalid { char_index: 1 }));
         assert_eq!(check(&[0xA0]), Err(SjisProblem::Invalid { char_index: 1 }));
         // Row 0x85 is unassigned in MS932. (UTF-8 Japanese often *is* valid MS932 mojibake: 縺ゅ＞ for あい,

@@ -56,14 +56,35 @@ mod tests {
 
     #[test]
     fn calendar() {
-        for (s, ok) in [("20240229", true), ("20230229", false), ("19000229", false), ("20000229", true),
-            ("20241131", false), ("20241301", false), ("20241200", false), ("2024121", false), ("２0241201", false)] {
+        for (s, ok) in [
+            ("20240229", true),
+            ("20230229", false),
+            ("19000229", false),
+            ("20000229", true),
+            ("20241131", false),
+            ("20241301", false),
+            ("20241200", false),
+            ("2024121", false),
+            ("２0241201", false),
+        ] {
             assert_eq!(is_date(s), ok, "{s}");
         }
-        for (s, ok) in [("202412", true), ("202400", false), ("000000", false), ("189912", false)] {
+        for (s, ok) in [
+            ("202412", true),
+            ("202400", false),
+            ("000000", false),
+            ("189912", false),
+        ] {
             assert_eq!(is_year_month(s), ok, "{s}");
         }
-        for (s, ok) in [("0000", true), ("2359", true), ("2400", true), ("2401", false), ("1260", false), ("9999", false)] {
+        for (s, ok) in [
+            ("0000", true),
+            ("2359", true),
+            ("2400", true),
+            ("2401", false),
+            ("1260", false),
+            ("9999", false),
+        ] {
             assert_eq!(is_time(s), ok, "{s}");
         }
         assert!(is_date_time("20191025200201"));

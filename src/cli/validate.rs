@@ -22,7 +22,10 @@ pub struct Args {
 pub(super) fn run(spec: &Spec, args: &Args) -> ExitCode {
     let mut loaded = Vec::with_capacity(args.files.len());
     for path in &args.files {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         match std::fs::read(path) {
             Ok(bytes) => loaded.push((name, bytes)),
             Err(e) => {
@@ -36,8 +39,13 @@ pub(super) fn run(spec: &Spec, args: &Args) -> ExitCode {
     let bar = progress(loaded.len());
     let mut reports = Vec::with_capacity(groups.len());
     for group in groups {
-        let files: Vec<InputFile<'_>> =
-            group.iter().map(|&i| InputFile { name: &loaded[i].0, bytes: &loaded[i].1 }).collect();
+        let files: Vec<InputFile<'_>> = group
+            .iter()
+            .map(|&i| InputFile {
+                name: &loaded[i].0,
+                bytes: &loaded[i].1,
+            })
+            .collect();
         reports.push(validate::validate_set(spec, &files).report);
         bar.inc(group.len() as u64);
     }
@@ -53,7 +61,11 @@ pub(super) fn run(spec: &Spec, args: &Args) -> ExitCode {
     if written.is_err() {
         return ExitCode::from(2);
     }
-    if all_valid { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if all_valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn progress(n: usize) -> ProgressBar {
@@ -81,18 +93,32 @@ fn print_finding(out: &mut impl Write, file: &str, f: &Finding) -> std::io::Resu
             at.push_str(&format!(" {n}"));
         }
     }
-    writeln!(out, "  {} {at}\n      {}\n      {}", f.code.as_str(), f.message_ja, f.message_en)
+    writeln!(
+        out,
+        "  {} {at}\n      {}\n      {}",
+        f.code.as_str(),
+        f.message_ja,
+        f.message_en
+    )
 }
 
 fn print_file(out: &mut impl Write, f: &FileReport) -> std::io::Result<()> {
     let verdict = if f.is_valid() { "ok" } else { "INVALID" };
     let version = f.csv_version.as_deref().unwrap_or("-");
-    writeln!(out, "{verdict:7} {} ({} records, {} bytes, CSV version {version})", f.name, f.records, f.bytes)?;
+    writeln!(
+        out,
+        "{verdict:7} {} ({} records, {} bytes, CSV version {version})",
+        f.name, f.records, f.bytes
+    )?;
     for e in f.errors.iter().chain(&f.warnings) {
         print_finding(out, &f.name, e)?;
     }
     if f.omitted > 0 {
-        writeln!(out, "  … {} more findings not listed / 他 {} 件", f.omitted, f.omitted)?;
+        writeln!(
+            out,
+            "  … {} more findings not listed / 他 {} 件",
+            f.omitted, f.omitted
+        )?;
     }
     Ok(())
 }
@@ -110,7 +136,13 @@ fn print_set(out: &mut impl Write, r: &SetReport) -> std::io::Result<()> {
         print_file(out, f)?;
     }
     for f in r.set_errors.iter().chain(&r.set_warnings) {
-        writeln!(out, "  {} (set)\n      {}\n      {}", f.code.as_str(), f.message_ja, f.message_en)?;
+        writeln!(
+            out,
+            "  {} (set)\n      {}\n      {}",
+            f.code.as_str(),
+            f.message_ja,
+            f.message_en
+        )?;
     }
     writeln!(out)
 }

@@ -77,7 +77,11 @@ enum End {
 
 impl<'a> Reader<'a> {
     pub fn new(data: &'a [u8]) -> Self {
-        Reader { data, pos: 0, line: 1 }
+        Reader {
+            data,
+            pos: 0,
+            line: 1,
+        }
     }
 
     /// Reads the next record into `rec`. `None` at the end (blank lines at the very end are ignored).

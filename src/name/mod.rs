@@ -50,16 +50,26 @@ fn shape(spec: &Spec, kind: Kind, generation: Generation) -> String {
     let month = if spec.kind(kind).has_month { "_YYYYMM" } else { "" };
     let types = generation == Generation::V4;
     let (from, to) = if types {
-        ("_<送信元事業所番号10桁>_<サービス種類2桁>", "_<送信先事業所番号10桁>_<サービス種類2桁>")
+        (
+            "_<送信元事業所番号10桁>_<サービス種類2桁>",
+            "_<送信先事業所番号10桁>_<サービス種類2桁>",
+        )
     } else {
         ("_<送信元事業所番号10桁>", "_<送信先事業所番号10桁>")
     };
-    let tail = if kind.is_image() { "_YYYYMMDDHHMMSS_<枝番4桁>.jpg" } else { "_YYYYMMDDHHMMSS.CSV" };
+    let tail = if kind.is_image() {
+        "_YYYYMMDDHHMMSS_<枝番4桁>.jpg"
+    } else {
+        "_YYYYMMDDHHMMSS.CSV"
+    };
     format!("{}{month}{from}{to}{tail}", kind.prefix())
 }
 
 fn err(ja: impl Into<String>, en: impl Into<String>) -> NameError {
-    NameError { message_ja: ja.into(), message_en: en.into() }
+    NameError {
+        message_ja: ja.into(),
+        message_en: en.into(),
+    }
 }
 
 fn digits(s: &str, n: usize) -> bool {
@@ -84,11 +94,21 @@ impl FileName {
         let Some(kind) = kind else {
             let all: Vec<&str> = Kind::ALL.iter().map(|k| k.prefix()).collect();
             return Err(err(
-                format!("ファイル名「{name}」の種類が不明です。使える接頭辞: {}", all.join(", ")),
-                format!("file name `{name}` starts with no known kind; known prefixes: {}", all.join(", ")),
+                format!(
+                    "ファイル名「{name}」の種類が不明です。使える接頭辞: {}",
+                    all.join(", ")
+                ),
+                format!(
+                    "file name `{name}` starts with no known kind; known prefixes: {}",
+                    all.join(", ")
+                ),
             ));
         };
-        let want_ext = if kind.is_image() { ["jpg", "jpeg"].as_slice() } else { ["csv"].as_slice() };
+        let want_ext = if kind.is_image() {
+            ["jpg", "jpeg"].as_slice()
+        } else {
+            ["csv"].as_slice()
+        };
         let shape_v4 = shape(spec, kind, Generation::V4);
         if !want_ext.iter().any(|e| ext.eq_ignore_ascii_case(e)) {
             return Err(err(
@@ -136,24 +156,39 @@ impl FileName {
         let mut party = |generation: Generation, role_ja: &str, role_en: &str| -> Result<Party, NameError> {
             let office = next();
             if !digits(office, 10) {
-                return Err(bad(&format!("{role_ja}事業所番号（10桁）"), &format!("{role_en} office number (10 digits)"), office));
+                return Err(bad(
+                    &format!("{role_ja}事業所番号（10桁）"),
+                    &format!("{role_en} office number (10 digits)"),
+                    office,
+                ));
             }
             let service_type = if generation == Generation::V4 {
                 let t = next();
                 if spec.service_type(t).is_none() {
-                    return Err(bad(&format!("{role_ja}サービス種類コード"), &format!("{role_en} service type"), t));
+                    return Err(bad(
+                        &format!("{role_ja}サービス種類コード"),
+                        &format!("{role_en} service type"),
+                        t,
+                    ));
                 }
                 Some(t.to_string())
             } else {
                 None
             };
-            Ok(Party { office: office.to_string(), service_type })
+            Ok(Party {
+                office: office.to_string(),
+                service_type,
+            })
         };
         let sender = party(generation, "送信元", "sender")?;
         let recipient = party(generation, "送信先", "recipient")?;
         let sequence = next();
         if !digits(sequence, 14) || !text::is_date_time(sequence) {
-            return Err(bad("連番（YYYYMMDDHHMMSS）", "sequence (YYYYMMDDHHMMSS)", sequence));
+            return Err(bad(
+                "連番（YYYYMMDDHHMMSS）",
+                "sequence (YYYYMMDDHHMMSS)",
+                sequence,
+            ));
         }
         let branch = if kind.is_image() {
             let b = next();
@@ -164,7 +199,15 @@ impl FileName {
         } else {
             None
         };
-        Ok(FileName { kind, generation, month, sender, recipient, sequence: sequence.to_string(), branch })
+        Ok(FileName {
+            kind,
+            generation,
+            month,
+            sender,
+            recipient,
+            sequence: sequence.to_string(),
+            branch,
+        })
     }
 }
 

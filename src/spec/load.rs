@@ -58,7 +58,11 @@ struct Table<'a> {
 
 impl Table<'_> {
     fn err(&self, line: u64, message: impl Into<String>) -> SpecError {
-        SpecError { file: self.file.to_string(), line, message: message.into() }
+        SpecError {
+            file: self.file.to_string(),
+            line,
+            message: message.into(),
+        }
     }
 
     fn rows(&self, text: &str, columns: &[&str]) -> Result<Vec<Row>, SpecError> {
@@ -73,7 +77,11 @@ impl Table<'_> {
         for rec in rdr.records() {
             let rec = rec.map_err(|e| self.err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
             let line = rec.position().map_or(0, |p| p.line());
-            let cells = headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect();
+            let cells = headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect();
             rows.push(Row { line, cells });
         }
         Ok(rows)
@@ -99,7 +107,12 @@ fn kind(t: &Table<'_>, line: u64, s: &str) -> Result<Kind, SpecError> {
 }
 
 fn numbers(t: &Table<'_>, line: u64, s: &str) -> Result<Vec<u32>, SpecError> {
-    s.split(';').map(|n| n.parse().map_err(|_| t.err(line, format!("bad item number list `{s}`")))).collect()
+    s.split(';')
+        .map(|n| {
+            n.parse()
+                .map_err(|_| t.err(line, format!("bad item number list `{s}`")))
+        })
+        .collect()
 }
 
 fn item(t: &Table<'_>, row: &Row) -> Result<Item, SpecError> {
@@ -158,10 +171,16 @@ fn item(t: &Table<'_>, row: &Row) -> Result<Item, SpecError> {
         "" => None,
         s => Some(s.parse().map_err(|_| t.err(line, format!("bad max_len `{s}`")))?),
     };
-    let no: u32 = row.get("no").parse().map_err(|_| t.err(line, "bad item number"))?;
+    let no: u32 = row
+        .get("no")
+        .parse()
+        .map_err(|_| t.err(line, "bad item number"))?;
     let code_table = Some(row.get("code_table").to_string()).filter(|s| !s.is_empty());
     if (ty == ItemType::Code) != code_table.is_some() {
-        return Err(t.err(line, "a `code` item needs a code_table, and only a code item may have one"));
+        return Err(t.err(
+            line,
+            "a `code` item needs a code_table, and only a code item may have one",
+        ));
     }
     Ok(Item {
         no,
@@ -179,21 +198,33 @@ fn item(t: &Table<'_>, row: &Row) -> Result<Item, SpecError> {
 
 /// The v3 layout of a kind: the v4 layout without the v4-only items, renumbered; 第7表 回数／日数 has length 2.
 fn v3_layout(v4: &Layout, v4_only: &[bool]) -> Layout {
-    let mut items: Vec<Item> =
-        v4.items.iter().zip(v4_only).filter(|(_, only)| !**only).map(|(i, _)| i.clone()).collect();
+    let mut items: Vec<Item> = v4
+        .items
+        .iter()
+        .zip(v4_only)
+        .filter(|(_, only)| !**only)
+        .map(|(i, _)| i.clone())
+        .collect();
     for (n, item) in items.iter_mut().enumerate() {
         item.no = n as u32 + 1;
         if v4.kind == Kind::Upsikyu && item.name_en == "count_or_days" {
             item.max_len = Some(2);
         }
     }
-    Layout { kind: v4.kind, generation: Generation::V3, items }
+    Layout {
+        kind: v4.kind,
+        generation: Generation::V3,
+        items,
+    }
 }
 
 pub(super) fn load_embedded() -> Result<Spec, SpecError> {
     let mut kinds = HashMap::new();
     let t = Table { file: "kinds.csv" };
-    for row in t.rows(KINDS, &["kind", "name_ja", "name_en", "month", "since", "empty_ok"])? {
+    for row in t.rows(
+        KINDS,
+        &["kind", "name_ja", "name_en", "month", "since", "empty_ok"],
+    )? {
         let k = kind(&t, row.line, row.get("kind"))?;
         let info = KindInfo {
             name_ja: row.get("name_ja").to_string(),
@@ -224,24 +255,39 @@ pub(super) fn load_embedded() -> Result<Spec, SpecError> {
         let file = format!("layouts/{name}.csv");
         let t = Table { file: &file };
         let k = kind(&t, 0, name)?;
-        let rows = t.rows(text, &["no", "name_ja", "name_en", "type", "max_len", "required", "v4_only"])?;
+        let rows = t.rows(
+            text,
+            &[
+                "no", "name_ja", "name_en", "type", "max_len", "required", "v4_only",
+            ],
+        )?;
         let mut items = Vec::new();
         let mut v4_only = Vec::new();
         for (n, row) in rows.iter().enumerate() {
             let it = item(&t, row)?;
             if it.no as usize != n + 1 {
-                return Err(t.err(row.line, format!("item numbers must run 1, 2, 3…; found {}", it.no)));
+                return Err(t.err(
+                    row.line,
+                    format!("item numbers must run 1, 2, 3…; found {}", it.no),
+                ));
             }
             items.push(it);
             v4_only.push(row.get("v4_only") == "Y");
         }
-        let v4 = Layout { kind: k, generation: Generation::V4, items };
+        let v4 = Layout {
+            kind: k,
+            generation: Generation::V4,
+            items,
+        };
         if kinds[&k].since == Generation::V3 {
             layouts.insert((k, Generation::V3), v3_layout(&v4, &v4_only));
         }
         layouts.insert((k, Generation::V4), v4);
     }
-    if let Some(k) = Kind::ALL.iter().find(|k| !k.is_image() && !layouts.contains_key(&(**k, Generation::V4))) {
+    if let Some(k) = Kind::ALL
+        .iter()
+        .find(|k| !k.is_image() && !layouts.contains_key(&(**k, Generation::V4)))
+    {
         return Err(Table { file: "layouts" }.err(0, format!("no layout for kind {k}")));
     }
 
@@ -267,11 +313,16 @@ pub(super) fn load_embedded() -> Result<Spec, SpecError> {
     }
 
     let mut service_types = HashMap::new();
-    let t = Table { file: "service_types.csv" };
+    let t = Table {
+        file: "service_types.csv",
+    };
     for row in t.rows(SERVICE_TYPES, &["code", "domain", "scope", "name_ja"])? {
         let code = row.get("code");
         if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
-            return Err(t.err(row.line, format!("service type `{code}` is not 2 characters 0-9A-Z")));
+            return Err(t.err(
+                row.line,
+                format!("service type `{code}` is not 2 characters 0-9A-Z"),
+            ));
         }
         if !matches!(row.get("scope"), "in" | "out" | "planner") {
             return Err(t.err(row.line, "scope must be in, out or planner"));
@@ -332,5 +383,13 @@ pub(super) fn load_embedded() -> Result<Spec, SpecError> {
         units.push(unit);
     }
 
-    Ok(Spec { kinds, layouts, codes, service_types, versions, links, units })
+    Ok(Spec {
+        kinds,
+        layouts,
+        codes,
+        service_types,
+        versions,
+        links,
+        units,
+    })
 }

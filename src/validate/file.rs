@@ -34,10 +34,26 @@ fn key(rec: &Record, layout: &Layout, v4_nos: &[u32]) -> Option<Vec<u8>> {
 
 fn syntax(e: CsvError) -> (usize, &'static str, &'static str) {
     match e {
-        CsvError::StrayQuote { item } => (item, "引用符（\"）で始まらない項目の中に \" があります。", "a `\"` inside an item that is not quoted"),
-        CsvError::AfterQuote { item } => (item, "閉じ引用符の後にカンマ・改行以外の文字があります。", "text after a closing quote"),
-        CsvError::BareCr { item } => (item, "引用符の外に CR だけの改行があります（CRLF か LF にしてください）。", "a bare CR outside quotes (use CRLF or LF)"),
-        CsvError::Unterminated { item } => (item, "引用符が閉じられないままファイルが終わっています。", "a quoted item is not closed before the end of the file"),
+        CsvError::StrayQuote { item } => (
+            item,
+            "引用符（\"）で始まらない項目の中に \" があります。",
+            "a `\"` inside an item that is not quoted",
+        ),
+        CsvError::AfterQuote { item } => (
+            item,
+            "閉じ引用符の後にカンマ・改行以外の文字があります。",
+            "text after a closing quote",
+        ),
+        CsvError::BareCr { item } => (
+            item,
+            "引用符の外に CR だけの改行があります（CRLF か LF にしてください）。",
+            "a bare CR outside quotes (use CRLF or LF)",
+        ),
+        CsvError::Unterminated { item } => (
+            item,
+            "引用符が閉じられないままファイルが終わっています。",
+            "a quoted item is not closed before the end of the file",
+        ),
     }
 }
 
@@ -65,7 +81,9 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
         .iter()
         .enumerate()
         .filter_map(|(i, l)| {
-            (l.parent == name.kind).then_some((i, true)).or((l.child == name.kind).then_some((i, false)))
+            (l.parent == name.kind)
+                .then_some((i, true))
+                .or((l.child == name.kind).then_some((i, false)))
         })
         .collect();
 
@@ -89,16 +107,24 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
         };
         if let Err(e) = res {
             let (item, ja, en) = syntax(e);
-            let named = layout.and_then(|l| l.items.get(item - 1)).map(|i| (i.no, i.name_ja.as_str()));
+            let named = layout
+                .and_then(|l| l.items.get(item - 1))
+                .map(|i| (i.no, i.name_ja.as_str()));
             let f = at(named, (Code::CsvSyntax, ja.into(), en.into()));
-            let f = Finding { item: Some(item as u32), ..f };
+            let f = Finding {
+                item: Some(item as u32),
+                ..f
+            };
             report.push(f);
             continue;
         }
         let v = rec.get(0);
         let layout_now = match &version {
             Some(first) if first.as_slice() != v => {
-                let (shown, first) = (String::from_utf8_lossy(&v[..v.len().min(8)]), String::from_utf8_lossy(first));
+                let (shown, first) = (
+                    String::from_utf8_lossy(&v[..v.len().min(8)]),
+                    String::from_utf8_lossy(first),
+                );
                 report.push(at(
                     Some((1, "CSVバージョン")),
                     (
@@ -127,8 +153,20 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
                 None,
                 (
                     Code::FieldCount,
-                    format!("項目数が {} です。{} {}版のレイアウトは {} 項目です。", rec.len(), name.kind, layout.generation.label(), layout.items.len()),
-                    format!("{} items; the {} {} layout has {} items", rec.len(), name.kind, layout.generation.label(), layout.items.len()),
+                    format!(
+                        "項目数が {} です。{} {}版のレイアウトは {} 項目です。",
+                        rec.len(),
+                        name.kind,
+                        layout.generation.label(),
+                        layout.items.len()
+                    ),
+                    format!(
+                        "{} items; the {} {} layout has {} items",
+                        rec.len(),
+                        name.kind,
+                        layout.generation.label(),
+                        layout.items.len()
+                    ),
                 ),
             ));
             continue;
@@ -155,7 +193,9 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
             if let Some(item) = layout.by_v4_no(62) {
                 let v = rec.get(item.no as usize - 1);
                 if !v.is_empty() {
-                    facts.image_refs.push((n, rec.line, String::from_utf8_lossy(v).into_owned()));
+                    facts
+                        .image_refs
+                        .push((n, rec.line, String::from_utf8_lossy(v).into_owned()));
                 }
             }
         }
@@ -166,7 +206,12 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
                     facts.parent_keys.entry(li).or_default().insert(k);
                 }
             } else if let Some(k) = key(&rec, layout, &link.child_keys) {
-                facts.child_keys.entry(li).or_default().entry(k).or_insert((n, rec.line));
+                facts
+                    .child_keys
+                    .entry(li)
+                    .or_default()
+                    .entry(k)
+                    .or_insert((n, rec.line));
             }
         }
     }
@@ -175,7 +220,10 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
         report.file_level(
             Code::EmptyFile,
             "レコードがありません。".into(),
-            format!("the file holds no records; a {} file needs at least one", name.kind),
+            format!(
+                "the file holds no records; a {} file needs at least one",
+                name.kind
+            ),
         );
     }
     facts
@@ -221,15 +269,31 @@ fn first_version<'s>(spec: &'s Spec, name: &FileName, v: &[u8]) -> (Option<&'s L
 
 fn bind_issue(name: &FileName, target: BindTarget, is_error: bool, value: &[u8]) -> Option<Issue> {
     let (expected, what_ja, what_en) = match target {
-        BindTarget::Month => (name.month.as_deref()?, "ファイル名の年月", "the month in the file name"),
-        BindTarget::Sender => (name.sender.office.as_str(), "ファイル名の送信元事業所番号", "the sender office in the file name"),
-        BindTarget::Recipient => (name.recipient.office.as_str(), "ファイル名の送信先事業所番号", "the recipient office in the file name"),
+        BindTarget::Month => (
+            name.month.as_deref()?,
+            "ファイル名の年月",
+            "the month in the file name",
+        ),
+        BindTarget::Sender => (
+            name.sender.office.as_str(),
+            "ファイル名の送信元事業所番号",
+            "the sender office in the file name",
+        ),
+        BindTarget::Recipient => (
+            name.recipient.office.as_str(),
+            "ファイル名の送信先事業所番号",
+            "the recipient office in the file name",
+        ),
     };
     if value == expected.as_bytes() {
         return None;
     }
     let shown = String::from_utf8_lossy(&value[..value.len().min(12)]).into_owned();
-    let code = if is_error { Code::NameBodyMismatch } else { Code::WarnNameBodyMismatch };
+    let code = if is_error {
+        Code::NameBodyMismatch
+    } else {
+        Code::WarnNameBodyMismatch
+    };
     Some((
         code,
         format!("「{shown}」が{what_ja}「{expected}」と一致しません。"),
@@ -258,7 +322,11 @@ fn hosoku_plan_date(name: &FileName, value: &[u8]) -> Option<Issue> {
 
 /// 第6表/第7表: for 福祉用具貸与 (17, 67) either the TAIS code or the notification code must be set.
 fn equipment_issue<'l>(layout: &'l Layout, rec: &Record) -> Option<((u32, &'l str), Issue)> {
-    let pair: Vec<_> = layout.items.iter().filter(|i| i.rule == Some(Rule::EquipmentCode)).collect();
+    let pair: Vec<_> = layout
+        .items
+        .iter()
+        .filter(|i| i.rule == Some(Rule::EquipmentCode))
+        .collect();
     if pair.len() != 2 || layout.generation == Generation::V3 {
         return None;
     }
@@ -273,8 +341,14 @@ fn equipment_issue<'l>(layout: &'l Layout, rec: &Record) -> Option<((u32, &'l st
         (pair[0].no, pair[0].name_ja.as_str()),
         (
             Code::Required,
-            format!("福祉用具貸与（サービス種類17・67）では TAISコード（No.{}）か福祉用具届出コード（No.{}）のどちらかが必要です。", pair[0].no, pair[1].no),
-            format!("welfare equipment rental (service types 17, 67) needs a TAIS code (No.{}) or a notification code (No.{})", pair[0].no, pair[1].no),
+            format!(
+                "福祉用具貸与（サービス種類17・67）では TAISコード（No.{}）か福祉用具届出コード（No.{}）のどちらかが必要です。",
+                pair[0].no, pair[1].no
+            ),
+            format!(
+                "welfare equipment rental (service types 17, 67) needs a TAIS code (No.{}) or a notification code (No.{})",
+                pair[0].no, pair[1].no
+            ),
         ),
     ))
 }

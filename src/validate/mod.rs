@@ -75,16 +75,27 @@ pub fn validate_set(spec: &Spec, files: &[InputFile<'_>]) -> Validated {
         report.files.push(fr);
     }
     if files.is_empty() {
-        report.set_finding(Code::SetComposition, "ファイルがありません。".into(), "the set holds no files".into());
+        report.set_finding(
+            Code::SetComposition,
+            "ファイルがありません。".into(),
+            "the set holds no files".into(),
+        );
     }
-    let parsed: Vec<(usize, &FileName)> = names.iter().enumerate().filter_map(|(i, n)| Some((i, n.as_ref()?))).collect();
+    let parsed: Vec<(usize, &FileName)> = names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| Some((i, n.as_ref()?)))
+        .collect();
     let only_names: Vec<&FileName> = parsed.iter().map(|(_, n)| *n).collect();
     set::check_names(spec, &only_names, &mut report);
     if let Some(first) = only_names.first() {
         report.sequence = Some(first.sequence.clone());
         report.sender = Some(first.sender.to_string());
         report.recipient = Some(first.recipient.to_string());
-        report.month = only_names.iter().filter_map(|n| n.month.clone()).find(|m| m != "000000");
+        report.month = only_names
+            .iter()
+            .filter_map(|n| n.month.clone())
+            .find(|m| m != "000000");
     }
     let mut facts = Vec::with_capacity(parsed.len());
     for (i, name) in &parsed {

@@ -118,7 +118,11 @@ impl FileReport {
     }
 
     pub fn push(&mut self, f: Finding) {
-        let list = if f.code.is_warning() { &mut self.warnings } else { &mut self.errors };
+        let list = if f.code.is_warning() {
+            &mut self.warnings
+        } else {
+            &mut self.errors
+        };
         if list.len() < MAX_FINDINGS_PER_FILE {
             list.push(f);
         } else {
@@ -162,8 +166,16 @@ pub struct SetReport {
 
 impl SetReport {
     pub fn set_finding(&mut self, code: Code, ja: String, en: String) {
-        let f = SetFinding { code, message_ja: ja, message_en: en };
-        if code.is_warning() { self.set_warnings.push(f) } else { self.set_errors.push(f) }
+        let f = SetFinding {
+            code,
+            message_ja: ja,
+            message_en: en,
+        };
+        if code.is_warning() {
+            self.set_warnings.push(f)
+        } else {
+            self.set_errors.push(f)
+        }
     }
 
     /// Sets `valid` and `error` from the findings.

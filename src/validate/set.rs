@@ -10,11 +10,20 @@ use super::file::Facts;
 use super::report::{Code, Finding, SetReport};
 
 /// The send unit whose members are exactly the kinds present (images may repeat).
-pub(super) fn find_unit<'s>(spec: &'s Spec, generation: Generation, kinds: &BTreeMap<Kind, usize>) -> Option<&'s Unit> {
-    spec.units.iter().filter(|u| u.generations.contains(&generation)).find(|u| {
-        u.members.iter().all(|m| kinds.get(m) == Some(&1))
-            && kinds.keys().all(|k| u.members.contains(k) || u.repeated.contains(k))
-    })
+pub(super) fn find_unit<'s>(
+    spec: &'s Spec,
+    generation: Generation,
+    kinds: &BTreeMap<Kind, usize>,
+) -> Option<&'s Unit> {
+    spec.units
+        .iter()
+        .filter(|u| u.generations.contains(&generation))
+        .find(|u| {
+            u.members.iter().all(|m| kinds.get(m) == Some(&1))
+                && kinds
+                    .keys()
+                    .all(|k| u.members.contains(k) || u.repeated.contains(k))
+        })
 }
 
 fn unit_text(u: &Unit) -> String {
@@ -31,7 +40,11 @@ pub(super) fn check_names(spec: &Spec, names: &[&FileName], report: &mut SetRepo
         (distinct(&|n| n.sequence.clone()), "連番", "sequence numbers"),
         (distinct(&|n| n.sender.to_string()), "送信元", "senders"),
         (distinct(&|n| n.recipient.to_string()), "送信先", "recipients"),
-        (distinct(&|n| n.generation.label().to_string()), "ファイル名の形式（v3/v4）", "file-name generations (v3/v4)"),
+        (
+            distinct(&|n| n.generation.label().to_string()),
+            "ファイル名の形式（v3/v4）",
+            "file-name generations (v3/v4)",
+        ),
     ] {
         if values.len() > 1 {
             let list = values.into_iter().collect::<Vec<_>>().join(", ");
@@ -56,17 +69,29 @@ pub(super) fn check_names(spec: &Spec, names: &[&FileName], report: &mut SetRepo
         }
     }
     let generation = first.generation;
-    let units: Vec<&Unit> = spec.units.iter().filter(|u| u.generations.contains(&generation)).collect();
+    let units: Vec<&Unit> = spec
+        .units
+        .iter()
+        .filter(|u| u.generations.contains(&generation))
+        .collect();
     if find_unit(spec, generation, &kinds).is_none() {
         let present: Vec<&str> = kinds.keys().map(|k| k.prefix()).collect();
         let closest = units
             .iter()
-            .filter(|u| kinds.keys().all(|k| u.members.contains(k) || u.repeated.contains(k)))
+            .filter(|u| {
+                kinds
+                    .keys()
+                    .all(|k| u.members.contains(k) || u.repeated.contains(k))
+            })
             .min_by_key(|u| u.members.len());
         let (hint_ja, hint_en) = match closest {
             Some(u) => {
-                let missing: Vec<&str> =
-                    u.members.iter().filter(|m| !kinds.contains_key(m)).map(|k| k.prefix()).collect();
+                let missing: Vec<&str> = u
+                    .members
+                    .iter()
+                    .filter(|m| !kinds.contains_key(m))
+                    .map(|k| k.prefix())
+                    .collect();
                 (
                     format!("不足: {}（送信単位: {}）", missing.join(", "), unit_text(u)),
                     format!("missing {} (send unit: {})", missing.join(", "), unit_text(u)),
@@ -74,19 +99,29 @@ pub(super) fn check_names(spec: &Spec, names: &[&FileName], report: &mut SetRepo
             }
             None => {
                 let all: Vec<String> = units.iter().map(|u| unit_text(u)).collect();
-                (format!("送信単位: {}", all.join(" / ")), format!("send units: {}", all.join(" / ")))
+                (
+                    format!("送信単位: {}", all.join(" / ")),
+                    format!("send units: {}", all.join(" / ")),
+                )
             }
         };
         report.set_finding(
             Code::SetComposition,
-            format!("ファイルの組み合わせ（{}）は仕様の送信単位にありません。{hint_ja}", present.join(" + ")),
-            format!("the files ({}) do not form a send unit of the standard: {hint_en}", present.join(" + ")),
+            format!(
+                "ファイルの組み合わせ（{}）は仕様の送信単位にありません。{hint_ja}",
+                present.join(" + ")
+            ),
+            format!(
+                "the files ({}) do not form a send unit of the standard: {hint_en}",
+                present.join(" + ")
+            ),
         );
     }
     // The 補足 month: 000000 with the plan, the schedule's month with the schedule.
     let month_of = |k: Kind| names.iter().find(|n| n.kind == k).and_then(|n| n.month.clone());
     if let Some(hosoku) = month_of(Kind::Uphosoku) {
-        let expected = month_of(Kind::Upplan).or_else(|| kinds.contains_key(&Kind::Up1kyo).then(|| "000000".into()));
+        let expected =
+            month_of(Kind::Upplan).or_else(|| kinds.contains_key(&Kind::Up1kyo).then(|| "000000".into()));
         if let Some(expected) = expected.filter(|e| *e != hosoku) {
             report.set_finding(
                 Code::SetComposition,
@@ -115,14 +150,21 @@ pub(super) fn check_links(
 ) {
     let index_of = |k: Kind| names.iter().position(|(_, n)| n.kind == k);
     for (li, link) in spec.links.iter().enumerate() {
-        let (Some(c), Some(p)) = (index_of(link.child), index_of(link.parent)) else { continue };
+        let (Some(c), Some(p)) = (index_of(link.child), index_of(link.parent)) else {
+            continue;
+        };
         let empty = Default::default();
         let parents = facts[p].parent_keys.get(&li).unwrap_or(&empty);
-        let Some(children) = facts[c].child_keys.get(&li) else { continue };
+        let Some(children) = facts[c].child_keys.get(&li) else {
+            continue;
+        };
         let mut orphans: Vec<_> = children.iter().filter(|(k, _)| !parents.contains(*k)).collect();
         orphans.sort_by_key(|(_, at)| *at);
         for (k, (line, physical)) in orphans {
-            let shown = String::from_utf8_lossy(k).replace('\u{1F}', " ").trim().to_string();
+            let shown = String::from_utf8_lossy(k)
+                .replace('\u{1F}', " ")
+                .trim()
+                .to_string();
             let keys: Vec<String> = link.child_keys.iter().map(|n| format!("No.{n}")).collect();
             report.files[names[c].0].push(Finding {
                 line: Some(*line),
@@ -130,13 +172,24 @@ pub(super) fn check_links(
                 item: link.child_keys.first().copied(),
                 item_name: None,
                 code: Code::SetComposition,
-                message_ja: format!("このレコードの親となる {} のレコード（キー {}: {shown}）が同じセットにありません。", link.parent, keys.join("+")),
-                message_en: format!("no {} record in this set matches this record's key ({}: {shown})", link.parent, keys.join("+")),
+                message_ja: format!(
+                    "このレコードの親となる {} のレコード（キー {}: {shown}）が同じセットにありません。",
+                    link.parent,
+                    keys.join("+")
+                ),
+                message_en: format!(
+                    "no {} record in this set matches this record's key ({}: {shown})",
+                    link.parent,
+                    keys.join("+")
+                ),
             });
         }
     }
-    let images: BTreeSet<String> =
-        names.iter().filter(|(_, n)| n.kind.is_image()).map(|(i, _)| report.files[*i].name.clone()).collect();
+    let images: BTreeSet<String> = names
+        .iter()
+        .filter(|(_, n)| n.kind.is_image())
+        .map(|(i, _)| report.files[*i].name.clone())
+        .collect();
     let mut named = BTreeSet::new();
     if let Some(k) = index_of(Kind::Upkihon) {
         for (line, physical, image) in &facts[k].image_refs {

@@ -7,7 +7,13 @@ fn spec() -> &'static Spec {
 }
 
 fn run(files: &[crate::generate::GenFile]) -> SetReport {
-    let input: Vec<InputFile<'_>> = files.iter().map(|f| InputFile { name: &f.name, bytes: &f.bytes }).collect();
+    let input: Vec<InputFile<'_>> = files
+        .iter()
+        .map(|f| InputFile {
+            name: &f.name,
+            bytes: &f.bytes,
+        })
+        .collect();
     validate_set(spec(), &input).report
 }
 
@@ -17,7 +23,12 @@ fn codes(r: &SetReport) -> Vec<&'static str> {
         .iter()
         .flat_map(|f| f.errors.iter().chain(&f.warnings))
         .map(|f| f.code.as_str())
-        .chain(r.set_errors.iter().chain(&r.set_warnings).map(|f| f.code.as_str()))
+        .chain(
+            r.set_errors
+                .iter()
+                .chain(&r.set_warnings)
+                .map(|f| f.code.as_str()),
+        )
         .collect();
     v.sort_unstable();
     v.dedup();
@@ -30,8 +41,20 @@ fn every_generated_unit_is_valid_and_clean() {
         for unit in spec().units.iter().filter(|u| u.generations.contains(&g)) {
             let files = unit_files(spec(), unit, &Scenario::small(g));
             let r = run(&files);
-            assert!(r.valid, "{} {}: {}", unit.name, g.label(), serde_json::to_string_pretty(&r).unwrap());
-            assert!(codes(&r).is_empty(), "{} {}: {:?}", unit.name, g.label(), codes(&r));
+            assert!(
+                r.valid,
+                "{} {}: {}",
+                unit.name,
+                g.label(),
+                serde_json::to_string_pretty(&r).unwrap()
+            );
+            assert!(
+                codes(&r).is_empty(),
+                "{} {}: {:?}",
+                unit.name,
+                g.label(),
+                codes(&r)
+            );
         }
     }
 }

@@ -16,14 +16,21 @@ fn shown(value: &str) -> String {
 
 fn format_name(item: &Item) -> (&'static str, &'static str) {
     match (item.ty, item.rule) {
-        (ItemType::YearMonth, Some(Rule::MonthOrZeros)) => ("年月（YYYYMM）または 000000", "a month YYYYMM or 000000"),
+        (ItemType::YearMonth, Some(Rule::MonthOrZeros)) => {
+            ("年月（YYYYMM）または 000000", "a month YYYYMM or 000000")
+        }
         (ItemType::YearMonth, _) => ("年月（YYYYMM）", "a month YYYYMM"),
-        (ItemType::Date, Some(Rule::DateOrZeros)) => ("日付（YYYYMMDD）または 00000000", "a date YYYYMMDD or 00000000"),
+        (ItemType::Date, Some(Rule::DateOrZeros)) => {
+            ("日付（YYYYMMDD）または 00000000", "a date YYYYMMDD or 00000000")
+        }
         (ItemType::Date, _) => ("実在する日付（YYYYMMDD）", "a real calendar date YYYYMMDD"),
         (ItemType::Time, Some(Rule::TimeOr9999)) => ("時刻（HHMM）または 9999", "a time HHMM or 9999"),
         (ItemType::Time, _) => ("時刻（HHMM）", "a time HHMM"),
         (ItemType::Digits, _) => ("固定長の半角数字", "fixed-length ASCII digits"),
-        (ItemType::InsuredId, _) => ("数字10桁、または H＋数字9桁（生保単独）", "10 digits, or H + 9 digits (public assistance)"),
+        (ItemType::InsuredId, _) => (
+            "数字10桁、または H＋数字9桁（生保単独）",
+            "10 digits, or H + 9 digits (public assistance)",
+        ),
         (ItemType::Int, Some(Rule::DetailNo)) => ("1 以上の整数", "a positive integer"),
         (ItemType::Int, _) => ("整数", "an integer"),
         (ItemType::Decimal, _) => ("99.99 形式の数値", "a number in the form 99.99"),
@@ -47,15 +54,21 @@ fn is_decimal(s: &str) -> bool {
 
 fn format_ok(item: &Item, s: &str) -> bool {
     match item.ty {
-        ItemType::YearMonth => text::is_year_month(s) || (item.rule == Some(Rule::MonthOrZeros) && s == "000000"),
+        ItemType::YearMonth => {
+            text::is_year_month(s) || (item.rule == Some(Rule::MonthOrZeros) && s == "000000")
+        }
         ItemType::Date => text::is_date(s) || (item.rule == Some(Rule::DateOrZeros) && s == "00000000"),
         ItemType::Time => text::is_time(s) || (item.rule == Some(Rule::TimeOr9999) && s == "9999"),
-        ItemType::Digits => s.bytes().all(|b| b.is_ascii_digit()) && item.max_len.is_none_or(|n| s.len() == n),
+        ItemType::Digits => {
+            s.bytes().all(|b| b.is_ascii_digit()) && item.max_len.is_none_or(|n| s.len() == n)
+        }
         ItemType::InsuredId => {
             let digits = s.strip_prefix('H').unwrap_or(s);
             s.len() == 10 && digits.bytes().all(|b| b.is_ascii_digit())
         }
-        ItemType::Int if item.rule == Some(Rule::DetailNo) => is_int(s) && !s.starts_with('-') && s.bytes().any(|b| b != b'0'),
+        ItemType::Int if item.rule == Some(Rule::DetailNo) => {
+            is_int(s) && !s.starts_with('-') && s.bytes().any(|b| b != b'0')
+        }
         ItemType::Int => is_int(s),
         ItemType::Decimal => is_decimal(s),
         ItemType::Bitmap31 => s.len() == 31 && s.bytes().all(|b| b == b'0' || b == b'1'),
@@ -82,14 +95,23 @@ fn check_code(spec: &Spec, item: &Item, table: &str, s: &str, out: &mut Vec<Issu
             if !shape || (!summary && !s.as_bytes()[2..].iter().all(u8::is_ascii_digit)) {
                 out.push((
                     Code::Format,
-                    format!("「{}」はサービスコード（サービス種類2桁＋項目4桁）ではありません。", shown(s)),
-                    format!("`{}` is not a service code (2-character service type + 4-digit item)", shown(s)),
+                    format!(
+                        "「{}」はサービスコード（サービス種類2桁＋項目4桁）ではありません。",
+                        shown(s)
+                    ),
+                    format!(
+                        "`{}` is not a service code (2-character service type + 4-digit item)",
+                        shown(s)
+                    ),
                 ));
-            } else if s != "999999" {
+            } else if !(summary && s == "999999") {
                 match service_type_of(&s[..2]) {
                     None => out.push((
                         Code::CodeValue,
-                        format!("サービスコード「{s}」のサービス種類「{}」は存在しません。", &s[..2]),
+                        format!(
+                            "サービスコード「{s}」のサービス種類「{}」は存在しません。",
+                            &s[..2]
+                        ),
                         format!("service code `{s}`: service type `{}` does not exist", &s[..2]),
                     )),
                     Some(false) => out.push(out_of_scope(&s[..2])),
@@ -102,7 +124,10 @@ fn check_code(spec: &Spec, item: &Item, table: &str, s: &str, out: &mut Vec<Issu
                 let list = spec.code_list(table);
                 out.push((
                     Code::CodeValue,
-                    format!("「{}」はこの項目のコードにありません。使えるコード: {list}", shown(s)),
+                    format!(
+                        "「{}」はこの項目のコードにありません。使えるコード: {list}",
+                        shown(s)
+                    ),
                     format!("`{}` is not a code of this item; allowed: {list}", shown(s)),
                 ));
             }
@@ -141,7 +166,11 @@ pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], dec: &mut ItemDecode
     };
     if value.is_empty() {
         match item.required {
-            Required::Error => out.push((Code::Required, "必須項目が空です。".into(), "required item is empty".into())),
+            Required::Error => out.push((
+                Code::Required,
+                "必須項目が空です。".into(),
+                "required item is empty".into(),
+            )),
             Required::Warn => out.push((
                 Code::WarnRequired,
                 "空です。仕様の写しでは必須かどうかが確定していないため警告にとどめます。".into(),
@@ -155,7 +184,10 @@ pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], dec: &mut ItemDecode
     if !value.is_ascii() && !free {
         out.push((
             Code::Format,
-            format!("半角英数字で書く項目に全角文字などが含まれています。{}が必要です。", format_name(item).0),
+            format!(
+                "半角英数字で書く項目に全角文字などが含まれています。{}が必要です。",
+                format_name(item).0
+            ),
             format!("contains non-ASCII characters; expected {}", format_name(item).1),
         ));
         return;
@@ -172,13 +204,29 @@ pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], dec: &mut ItemDecode
         if value.len() > max {
             out.push((
                 Code::WarnLength,
-                format!("{chars} 文字ですが Shift_JIS で {} バイトあり、項目長 {max} を超えます。", value.len()),
-                format!("{chars} characters but {} Shift_JIS bytes, more than the item length {max}", value.len()),
+                format!(
+                    "{chars} 文字ですが Shift_JIS で {} バイトあり、項目長 {max} を超えます。",
+                    value.len()
+                ),
+                format!(
+                    "{chars} characters but {} Shift_JIS bytes, more than the item length {max}",
+                    value.len()
+                ),
             ));
         }
     }
     if free {
         return;
+    }
+    if let (ItemType::Digits, Some(max)) = (item.ty, item.max_len) {
+        if chars < max {
+            out.push((
+                Code::Length,
+                format!("長さ {chars} 文字です。この項目は {max} 桁固定です。"),
+                format!("length {chars}; this item is exactly {max} digits"),
+            ));
+            return;
+        }
     }
     // Non-free items are ASCII here.
     let s = std::str::from_utf8(value).unwrap_or_default();
@@ -195,7 +243,8 @@ pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], dec: &mut ItemDecode
         out.push((
             Code::WarnLength,
             "明細判別コードが3桁以上です（項目長は仕様の写しで判読できません）。".into(),
-            "detail discriminator has more than 2 digits (the item length is illegible in the spec copy)".into(),
+            "detail discriminator has more than 2 digits (the item length is illegible in the spec copy)"
+                .into(),
         ));
     }
     if let Some(table) = &item.code_table {
