@@ -20,6 +20,9 @@ pub(super) struct Facts {
     pub child_keys: HashMap<usize, HashMap<Vec<u8>, (u64, u64)>>,
     /// Family-image file names named by UPKIHON records (No.62), with their record and line.
     pub image_refs: Vec<(u64, u64, String)>,
+    /// Some records were skipped (syntax, version or item count), so the parent keys are incomplete and
+    /// missing parents would only echo those errors.
+    pub incomplete: bool,
 }
 
 fn key(rec: &Record, layout: &Layout, v4_nos: &[u32]) -> Option<Vec<u8>> {
@@ -66,6 +69,7 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
             "UTF-8 の BOM があります。ファイルは Shift_JIS（MS932）で、BOM なしにしてください。".into(),
             "the file starts with a UTF-8 BOM; files must be Shift_JIS (MS932) without a BOM".into(),
         );
+        facts.incomplete = true;
         return facts;
     }
     if !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok() {
@@ -74,6 +78,7 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
             "ファイルが UTF-8 で書かれています。Shift_JIS（MS932）にしてください。".into(),
             "the file is UTF-8; files must be Shift_JIS (MS932)".into(),
         );
+        facts.incomplete = true;
         return facts;
     }
     let links: Vec<(usize, bool)> = spec
@@ -116,6 +121,7 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
                 ..f
             };
             report.push(f);
+            facts.incomplete = true;
             continue;
         }
         let v = rec.get(0);
@@ -133,6 +139,7 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
                         format!("CSV version `{shown}` differs from the first record's `{first}`; one file holds one version"),
                     ),
                 ));
+                facts.incomplete = true;
                 continue;
             }
             Some(_) => layout,
@@ -147,8 +154,12 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
                 l
             }
         };
-        let Some(layout) = layout_now else { continue };
+        let Some(layout) = layout_now else {
+            facts.incomplete = true;
+            continue;
+        };
         if rec.len() != layout.items.len() {
+            facts.incomplete = true;
             report.push(at(
                 None,
                 (

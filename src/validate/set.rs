@@ -153,11 +153,18 @@ pub(super) fn check_links(
         let (Some(c), Some(p)) = (index_of(link.child), index_of(link.parent)) else {
             continue;
         };
+        if facts[p].incomplete {
+            continue;
+        }
         let empty = Default::default();
         let parents = facts[p].parent_keys.get(&li).unwrap_or(&empty);
         let Some(children) = facts[c].child_keys.get(&li) else {
             continue;
         };
+        let child_name = names[c].1;
+        let first_key = spec
+            .layout(link.child, child_name.generation)
+            .and_then(|l| l.by_v4_no(link.child_keys[0]));
         let mut orphans: Vec<_> = children.iter().filter(|(k, _)| !parents.contains(*k)).collect();
         orphans.sort_by_key(|(_, at)| *at);
         for (k, (line, physical)) in orphans {
@@ -169,8 +176,8 @@ pub(super) fn check_links(
             report.files[names[c].0].push(Finding {
                 line: Some(*line),
                 physical_line: Some(*physical),
-                item: link.child_keys.first().copied(),
-                item_name: None,
+                item: first_key.map(|i| i.no),
+                item_name: first_key.map(|i| i.name_ja.clone()),
                 code: Code::SetComposition,
                 message_ja: format!(
                     "このレコードの親となる {} のレコード（キー {}: {shown}）が同じセットにありません。",

@@ -58,3 +58,69 @@ fn every_generated_unit_is_valid_and_clean() {
         }
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn scenario(g: Generation, users: usize, rows: usize, seed: u64, month: u32, rental: bool) -> Scenario {
+        let mut sc = Scenario::small(g);
+        sc.users = users;
+        sc.rows_per_user = rows;
+        sc.seed = seed;
+        sc.month = format!("2025{month:02}");
+        if rental && g == Generation::V4 {
+            sc.recipient.service_type = Some("17".into());
+        }
+        sc
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Any generated set of any unit is valid: the generator, the writer and the validator agree.
+        #[test]
+        fn generated_sets_round_trip(
+            v4 in any::<bool>(), unit in 0usize..12, users in 1usize..6, rows in 1usize..5,
+            seed in any::<u64>(), month in 1u32..13, rental in any::<bool>(),
+        ) {
+            let g = if v4 { Generation::V4 } else { Generation::V3 };
+            let units: Vec<_> = spec().units.iter().filter(|u| u.generations.contains(&g)).collect();
+            let unit = units[unit % units.len()];
+            let files = unit_files(spec(), unit, &scenario(g, users, rows, seed, month, rental));
+            let r = run(&files);
+            prop_assert!(r.valid, "{}", serde_json::to_string(&r).unwrap());
+        }
+
+        /// No bytes under any name panic the validator, and every finding is serialisable.
+        #[test]
+        fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..600), kind in 0usize..6) {
+            let names = [
+                "UPPLAN_202504_1310000001_43_1310000002_11_20250328101500.CSV",
+                "UPSIKYU_202504_1310000001_43_1310000002_11_20250328101500.CSV",
+                "UPHOSOKU_000000_1310000001_43_1310000002_11_20250328101500.CSV",
+                "UPKIHON_1310000001_46_1310000002_A1_20250328101500.CSV",
+                "UPKIHON_IMAGE_1310000001_46_1310000002_A1_20250328101500_0001.jpg",
+                "UPJSK_202504_1310000002_1310000001_20250328101500.CSV",
+            ];
+            let files = [InputFile { name: names[kind], bytes: &body }];
+            let r = validate_set(spec(), &files).report;
+            prop_assert!(serde_json::to_string(&r).is_ok());
+        }
+
+        /// Mutating one byte of a valid file never panics and never yields a report without a finding
+        /// when the set is invalid.
+        #[test]
+        fn mutated_files_are_judged(seed in any::<u64>(), at in any::<usize>(), byte in any::<u8>()) {
+            let unit = spec().units.iter().find(|u| u.name == "schedule").unwrap();
+            let mut files = unit_files(spec(), unit, &scenario(Generation::V4, 2, 2, seed, 4, false));
+            let f = &mut files[0];
+            let i = at % f.bytes.len();
+            f.bytes[i] = byte;
+            let r = run(&files);
+            if !r.valid {
+                prop_assert!(!codes(&r).is_empty());
+            }
+        }
+    }
+}

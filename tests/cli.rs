@@ -1,0 +1,94 @@
+//! `careplan-relay validate` as a vendor runs it: exit codes, the readable report and the JSON report.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures(dir: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|e| e.expect("entry").path())
+        .collect();
+    v.sort();
+    v
+}
+
+fn validate(args: &[&str], files: &[PathBuf]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_careplan-relay"))
+        .arg("validate")
+        .args(args)
+        .args(files)
+        .output()
+        .expect("run careplan-relay");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).expect("UTF-8 report"),
+    )
+}
+
+#[test]
+fn valid_set_exits_0() {
+    let (code, out) = validate(&[], &fixtures("valid/v4/schedule"));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("VALID"), "{out}");
+}
+
+#[test]
+fn invalid_set_exits_1_and_says_where_and_why() {
+    let (code, out) = validate(&[], &fixtures("invalid/E_LENGTH-service_count_3_digits"));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("E_LENGTH"), "{out}");
+    assert!(
+        out.contains(":1 No.14 サービス回数"),
+        "file:record No.item name: {out}"
+    );
+    assert!(
+        out.contains("exceeds the item length 2") && out.contains("項目長 2"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_report_has_the_api_shape_and_groups_sets_by_sequence() {
+    let mut files = fixtures("valid/v4/schedule");
+    files.extend(fixtures("invalid/E_CODE-sex_3").into_iter().map(|p| {
+        // Same names as the valid set would collide: copy under another sequence.
+        let dir = std::env::temp_dir().join(format!("cprelay-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp");
+        let name = p
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .replace("20250328101500", "20250328111500");
+        let to = dir.join(name);
+        std::fs::copy(&p, &to).expect("copy");
+        to
+    }));
+    let (code, out) = validate(&["--json"], &files);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let sets = v["sets"].as_array().expect("sets");
+    assert_eq!(sets.len(), 2);
+    assert_eq!(sets[0]["valid"], true);
+    let bad = &sets[1];
+    assert_eq!(bad["error"], "invalid");
+    let err = bad["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .flat_map(|f| f["errors"].as_array().expect("errors").clone())
+        .next()
+        .expect("one error");
+    for key in ["line", "item", "item_name", "code", "message_ja", "message_en"] {
+        assert!(err.get(key).is_some(), "{key} in {err}");
+    }
+    assert_eq!(err["code"], "E_CODE");
+    assert_eq!(err["item_name"], "利用者性別");
+    assert!(bad["set_errors"].is_array());
+}
+
+#[test]
+fn unreadable_file_exits_2() {
+    let (code, _) = validate(&[], &[PathBuf::from("/nonexistent/UPPLAN.CSV")]);
+    assert_eq!(code, 2);
+}
