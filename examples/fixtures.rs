@@ -1,4 +1,5 @@
 //! Writes the fixture catalogue under `fixtures/` (or the directory given): `cargo run --example fixtures`.
+#![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests and test tools panic on failure
 
 #[path = "../tests/support/catalog.rs"]
 mod catalog;

@@ -1,5 +1,6 @@
 //! The committed fixtures: each set gets the verdict its directory names, and the bytes are exactly what the
 //! catalogue (tests/support/catalog.rs) generates, so fixtures and generator cannot drift apart.
+#![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests and test tools panic on failure
 
 mod support;
 

@@ -1,7 +1,9 @@
 use super::*;
 use proptest::prelude::*;
 
-fn read_all(data: &[u8]) -> Vec<Result<(u64, Vec<Vec<u8>>), CsvError>> {
+type Read = Result<(u64, Vec<Vec<u8>>), CsvError>;
+
+fn read_all(data: &[u8]) -> Vec<Read> {
     let mut r = Reader::new(data);
     let mut rec = Record::default();
     let mut out = Vec::new();

@@ -2,6 +2,7 @@
 //!
 //! `cargo run --example fixtures` writes it under `fixtures/`; `tests/fixtures.rs` checks that the committed
 //! bytes are exactly what this catalogue produces and that each set gets the verdict its directory names.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test support: a broken catalogue should panic loudly
 
 use careplan_relay::generate::{self, GenFile, Scenario};
 use careplan_relay::spec::{Generation, Kind, Spec};

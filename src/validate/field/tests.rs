@@ -121,8 +121,7 @@ fn messages_are_bilingual_and_do_not_echo_free_text() {
         .and_then(|l| l.by_v4_no(21))
         .expect("item");
     let mut out = Vec::new();
-    let secret = crate::sjis::encode("山田太郎").expect("MS932");
-    let mut bad = secret.clone();
+    let mut bad = crate::sjis::encode("山田太郎").expect("MS932");
     bad.extend_from_slice(&[0xF0, 0x40]);
     check(spec, item, &bad, &mut ItemDecoder::default(), &mut out);
     let (_, ja, en) = &out[0];
