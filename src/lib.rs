@@ -18,6 +18,13 @@ pub mod text;
 /// Validation of files and sets; the report of API.md.
 pub mod validate;
 
+/// Vocabulary shared by the layers: offices, principals, statuses, times.
+pub mod domain;
+
 // ── edges ─────────────────────────────────────────────────────────────────────────────────────────
-/// The command line: `validate` and the commands still to come.
+/// The command line: `serve`, `validate`, `office`, `token`, `cert`, `client`.
 pub mod cli;
+/// Settings from defaults, a TOML file and the environment; secrets redacted in Debug.
+pub mod config;
+/// The database (SQLite or PostgreSQL): the only module that names sqlx.
+pub mod store;

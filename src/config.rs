@@ -1,0 +1,186 @@
+//! Settings: defaults in code, then a TOML file (`--config`), then `CAREPLAN_RELAY__SECTION__KEY` variables.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Everything the relay can be told. `deploy/relay.example.toml` documents each key.
+#[derive(Clone, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub server: ServerSettings,
+    #[serde(default)]
+    pub tls: TlsSettings,
+    #[serde(default)]
+    pub database: DatabaseSettings,
+    /// The data directory (`--data-dir`); not read from the file.
+    #[serde(skip)]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
+    /// Address of the HTTPS listener.
+    pub listen: String,
+    /// Largest request body (one set), in bytes; larger requests get 413.
+    pub max_body_bytes: usize,
+    /// Time allowed for a whole request, in seconds (a slow client gets 408).
+    pub request_timeout_secs: u64,
+    /// Time allowed to send the request headers, in seconds.
+    pub header_timeout_secs: u64,
+    /// Time allowed for the TLS handshake, in seconds.
+    pub handshake_timeout_secs: u64,
+    /// Longest `wait` a client may ask of the inbox, in seconds.
+    pub max_wait_secs: u64,
+    /// Log as JSON lines instead of text.
+    pub json_logs: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: "127.0.0.1:8443".into(),
+            max_body_bytes: 32 * 1024 * 1024,
+            request_timeout_secs: 120,
+            header_timeout_secs: 10,
+            handshake_timeout_secs: 10,
+            max_wait_secs: 60,
+            json_logs: false,
+        }
+    }
+}
+
+impl ServerSettings {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+/// TLS files. With none set, a development CA and server certificate are created under `<data-dir>/tls/`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct TlsSettings {
+    /// Server certificate chain (PEM).
+    pub cert: Option<PathBuf>,
+    /// Server private key (PEM).
+    pub key: Option<PathBuf>,
+    /// CA whose client certificates authenticate offices (PEM). Defaults to the development CA.
+    pub client_ca: Option<PathBuf>,
+    /// Private key of the client CA, needed by `cert issue` (PEM).
+    pub client_ca_key: Option<PathBuf>,
+}
+
+/// Where the data lives. Without a URL, SQLite at `<data-dir>/relay.db`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// `sqlite://…` or `postgres://…`. May hold a password, so it never appears in Debug output or logs.
+    pub url: Option<String>,
+    /// Connections in the pool.
+    pub max_connections: Option<u32>,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &self.url.as_deref().map(redact_url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("server", &self.server)
+            .field("tls", &self.tls)
+            .field("database", &self.database)
+            .field("data_dir", &self.data_dir)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+impl Settings {
+    /// Loads defaults, the optional TOML file and the environment.
+    pub fn load(data_dir: &Path, file: Option<&Path>) -> anyhow::Result<Settings> {
+        let mut builder = config::Config::builder();
+        if let Some(f) = file {
+            builder = builder.add_source(
+                config::File::from(f)
+                    .format(config::FileFormat::Toml)
+                    .required(true),
+            );
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("CAREPLAN_RELAY")
+                .prefix_separator("__")
+                .separator("__"),
+        );
+        let mut s: Settings = builder.build()?.try_deserialize()?;
+        s.data_dir = data_dir.to_path_buf();
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.tls.cert.is_some() != self.tls.key.is_some() {
+            anyhow::bail!("tls.cert and tls.key must be set together");
+        }
+        for p in [
+            &self.tls.cert,
+            &self.tls.key,
+            &self.tls.client_ca,
+            &self.tls.client_ca_key,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if !p.exists() {
+                anyhow::bail!("TLS file {} does not exist", p.display());
+            }
+        }
+        if self.server.max_body_bytes == 0 {
+            anyhow::bail!("server.max_body_bytes must be positive");
+        }
+        Ok(())
+    }
+
+    /// The database URL: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("relay.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_debug_output() {
+        let mut s = Settings::load(Path::new("/tmp/x"), None).expect("defaults load");
+        s.database.url = Some("postgres://relay:hunter2@db/relay".into());
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("relay:***@db"));
+        assert_eq!(s.database_url(), "postgres://relay:hunter2@db/relay");
+    }
+}

@@ -1,0 +1,128 @@
+//! Vocabulary shared by the store, the use cases and the HTTP layer: offices, principals, statuses, times.
+
+use serde::{Deserialize, Serialize};
+
+/// The kind of a registered office (API.md "Words").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum OfficeKind {
+    /// 居宅介護支援事業所
+    CareManager,
+    /// 地域包括支援センター / 介護予防支援
+    PreventionCenter,
+    /// サービス事業所
+    Provider,
+}
+
+impl OfficeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfficeKind::CareManager => "care_manager",
+            OfficeKind::PreventionCenter => "prevention_center",
+            OfficeKind::Provider => "provider",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OfficeKind> {
+        match s {
+            "care_manager" => Some(OfficeKind::CareManager),
+            "prevention_center" => Some(OfficeKind::PreventionCenter),
+            "provider" => Some(OfficeKind::Provider),
+            _ => None,
+        }
+    }
+}
+
+/// A registered office (事業所).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Office {
+    /// The 10-digit 事業所番号.
+    pub number: String,
+    pub name: String,
+    pub kind: OfficeKind,
+    /// 2-character service-type codes the office offers.
+    pub service_types: Vec<String>,
+    pub enabled: bool,
+}
+
+impl Office {
+    /// A 10-digit office number.
+    pub fn valid_number(n: &str) -> bool {
+        n.len() == 10 && n.bytes().all(|b| b.is_ascii_digit())
+    }
+}
+
+/// Who is calling: an office (by token or client certificate) or an admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Office(String),
+    Admin { token_id: String },
+}
+
+/// Where a delivered set stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Queued,
+    Downloaded,
+    Acknowledged,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Queued => "queued",
+            Status::Downloaded => "downloaded",
+            Status::Acknowledged => "acknowledged",
+        }
+    }
+
+    pub fn parse(s: &str) -> Status {
+        match s {
+            "downloaded" => Status::Downloaded,
+            "acknowledged" => Status::Acknowledged,
+            _ => Status::Queued,
+        }
+    }
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// RFC 3339 in UTC with milliseconds, e.g. `2025-03-28T10:15:00.123Z`.
+pub fn rfc3339(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// Parses RFC 3339 (or a bare `YYYY-MM-DD`, read as midnight UTC) into Unix milliseconds.
+pub fn parse_time(s: &str) -> Option<i64> {
+    let full = if s.len() == 10 {
+        format!("{s}T00:00:00Z")
+    } else {
+        s.to_string()
+    };
+    let t = humantime::parse_rfc3339_weak(&full).ok()?;
+    t.duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        let ms = parse_time("2025-03-28T10:15:00.123Z").expect("parses");
+        assert_eq!(rfc3339(ms), "2025-03-28T10:15:00.123Z");
+        assert_eq!(parse_time("2025-03-28"), parse_time("2025-03-28T00:00:00Z"));
+    }
+}

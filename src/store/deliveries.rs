@@ -1,0 +1,241 @@
+//! Inbox and outbox: listing deliveries, reading original bytes, acknowledging.
+
+use super::events::append_events;
+use super::{NewEvent, Result, Store, StoreError, dispatch};
+use crate::domain::{Status, now_ms};
+
+/// A file of a delivery, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileMeta {
+    pub name: String,
+    pub kind: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// A delivery with its files' metadata.
+#[derive(Debug, Clone)]
+pub struct DeliveryRow {
+    pub seq: i64,
+    pub id: String,
+    pub submission_id: String,
+    pub sender: String,
+    pub sender_type: Option<String>,
+    pub recipient: String,
+    pub sequence: String,
+    pub month: Option<String>,
+    pub status: Status,
+    pub received_at: i64,
+    pub downloaded_at: Option<i64>,
+    pub acknowledged_at: Option<i64>,
+    pub files: Vec<FileMeta>,
+}
+
+/// Which deliveries to list.
+#[derive(Debug, Clone)]
+pub struct InboxQuery {
+    pub recipient: String,
+    pub pending_only: bool,
+    /// Cursor: (sequence, seq) of the last item seen.
+    pub after: Option<(String, i64)>,
+    pub limit: i64,
+}
+
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// The delivery columns, as a literal so that queries stay static strings.
+macro_rules! columns {
+    () => {
+        "seq, id, submission_id, sender, sender_type, recipient, sequence, month, status, \
+         received_at, downloaded_at, acknowledged_at"
+    };
+}
+
+fn delivery(r: Row) -> DeliveryRow {
+    DeliveryRow {
+        seq: r.0,
+        id: r.1,
+        submission_id: r.2,
+        sender: r.3,
+        sender_type: r.4,
+        recipient: r.5,
+        sequence: r.6,
+        month: r.7,
+        status: Status::parse(&r.8),
+        received_at: r.9,
+        downloaded_at: r.10,
+        acknowledged_at: r.11,
+        files: Vec::new(),
+    }
+}
+
+impl Store {
+    async fn attach_files(&self, rows: &mut [DeliveryRow]) -> Result<()> {
+        for d in rows.iter_mut() {
+            let files: Vec<(String, String, i64, String)> = dispatch!(self, |p| sqlx::query_as(
+                "select name, kind, size, sha256 from files where submission_id = $1 order by position"
+            )
+            .bind(&d.submission_id)
+            .fetch_all(p)
+            .await?);
+            d.files = files
+                .into_iter()
+                .map(|(name, kind, size, sha256)| FileMeta {
+                    name,
+                    kind,
+                    size,
+                    sha256,
+                })
+                .collect();
+        }
+        Ok(())
+    }
+
+    /// The recipient's deliveries in (sequence, arrival) order after the cursor.
+    pub async fn inbox(&self, q: &InboxQuery) -> Result<Vec<DeliveryRow>> {
+        let (after_seq, after_n) = q.after.clone().unwrap_or_default();
+        let sql = concat!(
+            "select ",
+            columns!(),
+            " from deliveries where recipient = $1 and ($2 = false or status <> 'acknowledged') \
+             and (sequence > $3 or (sequence = $3 and seq > $4)) order by sequence, seq limit $5"
+        );
+        let rows: Vec<Row> = dispatch!(self, |p| sqlx::query_as(sql)
+            .bind(&q.recipient)
+            .bind(q.pending_only)
+            .bind(&after_seq)
+            .bind(after_n)
+            .bind(q.limit)
+            .fetch_all(p)
+            .await?);
+        let mut out: Vec<DeliveryRow> = rows.into_iter().map(delivery).collect();
+        self.attach_files(&mut out).await?;
+        Ok(out)
+    }
+
+    /// The sender's submissions in arrival order after `after` (a `seq`).
+    pub async fn outbox(&self, sender: &str, after: i64, limit: i64) -> Result<Vec<DeliveryRow>> {
+        let sql = concat!(
+            "select ",
+            columns!(),
+            " from deliveries where sender = $1 and seq > $2 order by seq limit $3"
+        );
+        let rows: Vec<Row> = dispatch!(self, |p| sqlx::query_as(sql)
+            .bind(sender)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(p)
+            .await?);
+        let mut out: Vec<DeliveryRow> = rows.into_iter().map(delivery).collect();
+        self.attach_files(&mut out).await?;
+        Ok(out)
+    }
+
+    /// One delivery as seen by `office` (recipient or sender); `NotFound` for anyone else.
+    pub async fn delivery_for(&self, office: &str, id: &str) -> Result<DeliveryRow> {
+        let sql = concat!(
+            "select ",
+            columns!(),
+            " from deliveries where id = $1 and (recipient = $2 or sender = $2)"
+        );
+        let row: Row = dispatch!(self, |p| sqlx::query_as(sql)
+            .bind(id)
+            .bind(office)
+            .fetch_one(p)
+            .await?);
+        let mut v = vec![delivery(row)];
+        self.attach_files(&mut v).await?;
+        v.pop().ok_or(StoreError::NotFound)
+    }
+
+    /// The delivery of a submission, as seen by its sender or recipient.
+    pub async fn delivery_of_submission(&self, office: &str, submission_id: &str) -> Result<DeliveryRow> {
+        let id: (String,) = dispatch!(self, |p| sqlx::query_as(
+            "select id from deliveries where submission_id = $1 and (recipient = $2 or sender = $2)"
+        )
+        .bind(submission_id)
+        .bind(office)
+        .fetch_one(p)
+        .await?);
+        self.delivery_for(office, &id.0).await
+    }
+
+    /// The original bytes of one file of a delivery to `recipient`; the first download marks it downloaded.
+    pub async fn download(
+        &self,
+        recipient: &str,
+        delivery_id: &str,
+        name: &str,
+        event: NewEvent,
+    ) -> Result<(Vec<u8>, String, String)> {
+        let now = now_ms();
+        let out = dispatch!(self, |p| {
+            let mut tx = p.begin().await?;
+            let row: (Vec<u8>, String, String) = sqlx::query_as(
+                "select f.body, f.sha256, f.kind from deliveries d join files f on f.submission_id = d.submission_id \
+                 where d.id = $1 and d.recipient = $2 and f.name = $3",
+            )
+            .bind(delivery_id)
+            .bind(recipient)
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+            let first = sqlx::query(
+                "update deliveries set status = 'downloaded', downloaded_at = $1 where id = $2 and status = 'queued'",
+            )
+            .bind(now)
+            .bind(delivery_id)
+            .execute(&mut *tx)
+            .await?;
+            let mut event = event;
+            event.detail["first"] = serde_json::Value::Bool(first.rows_affected() > 0);
+            append_events!(tx, now, [&event]);
+            tx.commit().await?;
+            row
+        });
+        Ok(out)
+    }
+
+    /// Acknowledges a delivery to `recipient` (idempotent): the time of the first acknowledgement.
+    pub async fn acknowledge(&self, recipient: &str, delivery_id: &str, event: NewEvent) -> Result<i64> {
+        let now = now_ms();
+        let at = dispatch!(self, |p| {
+            let mut tx = p.begin().await?;
+            let changed = sqlx::query(
+                "update deliveries set status = 'acknowledged', acknowledged_at = $1, \
+                 downloaded_at = coalesce(downloaded_at, $1) \
+                 where id = $2 and recipient = $3 and status <> 'acknowledged'",
+            )
+            .bind(now)
+            .bind(delivery_id)
+            .bind(recipient)
+            .execute(&mut *tx)
+            .await?;
+            let (at,): (Option<i64>,) =
+                sqlx::query_as("select acknowledged_at from deliveries where id = $1 and recipient = $2")
+                    .bind(delivery_id)
+                    .bind(recipient)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if changed.rows_affected() > 0 {
+                append_events!(tx, now, [&event]);
+            }
+            tx.commit().await?;
+            at.unwrap_or(now)
+        });
+        Ok(at)
+    }
+}

@@ -1,0 +1,88 @@
+//! Appending events inside a transaction. The table refuses UPDATE and DELETE (migration triggers).
+
+use serde_json::Value;
+
+/// An event to record with the change it describes. `detail` holds names, digests, counts, codes: no contents.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub kind: &'static str,
+    pub office: Option<String>,
+    pub submission_id: Option<String>,
+    pub request_id: Option<String>,
+    pub detail: Value,
+}
+
+impl NewEvent {
+    pub fn new(kind: &'static str, office: Option<&str>, detail: Value) -> NewEvent {
+        NewEvent {
+            kind,
+            office: office.map(str::to_string),
+            submission_id: None,
+            request_id: None,
+            detail,
+        }
+    }
+
+    pub fn submission(mut self, id: &str) -> NewEvent {
+        self.submission_id = Some(id.to_string());
+        self
+    }
+
+    pub fn request(mut self, id: Option<&str>) -> NewEvent {
+        self.request_id = id.map(str::to_string);
+        self
+    }
+}
+
+/// Inserts `events` on the connection of an open transaction (`$conn: &mut <DB>Connection`).
+macro_rules! append_events {
+    ($conn:expr, $at:expr, $events:expr) => {{
+        for e in $events {
+            sqlx::query(
+                "insert into events (at, kind, office, submission_id, request_id, detail) values ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind($at)
+            .bind(e.kind)
+            .bind(e.office.as_deref())
+            .bind(e.submission_id.as_deref())
+            .bind(e.request_id.as_deref())
+            .bind(e.detail.to_string())
+            .execute(&mut *$conn)
+            .await?;
+        }
+    }};
+}
+pub(crate) use append_events;
+
+use super::{Result, Store, dispatch};
+
+impl Store {
+    /// Records events on their own (for changes with no other row, e.g. a rejected submission).
+    pub async fn record(&self, events: &[NewEvent]) -> Result<()> {
+        let at = crate::domain::now_ms();
+        dispatch!(self, |p| {
+            let mut tx = p.begin().await?;
+            append_events!(tx, at, events);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Events in order after `after`, at most `limit`: (seq, at, kind, office, submission_id, detail).
+    pub async fn events(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, i64, String, Option<String>, Option<String>, String)>> {
+        let rows = dispatch!(self, |p| {
+            sqlx::query_as(
+            "select seq, at, kind, office, submission_id, detail from events where seq > $1 order by seq limit $2"
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(p)
+        .await?
+        });
+        Ok(rows)
+    }
+}

@@ -1,0 +1,137 @@
+//! The only module that names sqlx: one `Store` over SQLite (embedded default) or PostgreSQL.
+//!
+//! Both backends run the same SQL (numbered `$n` parameters, `returning`, `on conflict`), written once and
+//! dispatched by [`dispatch!`]; each has its own migrations under `migrations/`. Every change and the events
+//! that record it commit in one transaction.
+
+mod deliveries;
+mod events;
+mod offices;
+mod submissions;
+mod tokens;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use deliveries::{DeliveryRow, FileMeta, InboxQuery};
+pub use events::NewEvent;
+pub use submissions::{NewFile, NewSubmission, Prior};
+pub use tokens::TokenRow;
+
+/// Errors of the store layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write (e.g. an office number or a set registered twice).
+    #[error("already exists")]
+    Conflict,
+    #[error("database: {0}")]
+    Db(#[source] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
+            _ => StoreError::Db(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The relay's database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool the store has; the SQL is the same for both.
+macro_rules! dispatch {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use dispatch;
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` or `postgres://…`) and applies the migrations.
+    pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Store> {
+        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(max_connections.unwrap_or(16))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?,
+            )
+        } else {
+            // Durability: WAL with synchronous=FULL, so a commit that returned survives a crash.
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(max_connections.unwrap_or(8))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?,
+            )
+        };
+        let store = Store { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        dispatch!(self, |p| sqlx::query("select 1").execute(p).await.map(|_| ())?);
+        Ok(())
+    }
+
+    /// Closes the pool (waits for connections in use).
+    pub async fn close(&self) {
+        dispatch!(self, |p| p.close().await)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,85 @@
+//! Registered offices.
+
+use super::events::append_events;
+use super::{NewEvent, Result, Store, StoreError, dispatch};
+use crate::domain::{Office, OfficeKind, now_ms};
+
+type Row = (String, String, String, String, bool);
+
+fn office((number, name, kind, types, enabled): Row) -> Office {
+    Office {
+        number,
+        name,
+        kind: OfficeKind::parse(&kind).unwrap_or(OfficeKind::Provider),
+        service_types: types
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        enabled,
+    }
+}
+
+impl Store {
+    /// Registers an office; `Conflict` if the number exists.
+    pub async fn add_office(&self, o: &Office, event: NewEvent) -> Result<()> {
+        let now = now_ms();
+        dispatch!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "insert into offices (number, name, kind, service_types, enabled, created_at, updated_at) \
+                 values ($1, $2, $3, $4, $5, $6, $6)",
+            )
+            .bind(&o.number)
+            .bind(&o.name)
+            .bind(o.kind.as_str())
+            .bind(o.service_types.join(","))
+            .bind(o.enabled)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            append_events!(tx, now, [&event]);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn office(&self, number: &str) -> Result<Office> {
+        let row: Row = dispatch!(self, |p| sqlx::query_as(
+            "select number, name, kind, service_types, enabled from offices where number = $1"
+        )
+        .bind(number)
+        .fetch_one(p)
+        .await?);
+        Ok(office(row))
+    }
+
+    pub async fn offices(&self) -> Result<Vec<Office>> {
+        let rows: Vec<Row> = dispatch!(self, |p| sqlx::query_as(
+            "select number, name, kind, service_types, enabled from offices order by number"
+        )
+        .fetch_all(p)
+        .await?);
+        Ok(rows.into_iter().map(office).collect())
+    }
+
+    /// Enables or disables an office.
+    pub async fn set_office_enabled(&self, number: &str, enabled: bool, event: NewEvent) -> Result<()> {
+        let now = now_ms();
+        dispatch!(self, |p| {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("update offices set enabled = $1, updated_at = $2 where number = $3")
+                .bind(enabled)
+                .bind(now)
+                .bind(number)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            append_events!(tx, now, [&event]);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}

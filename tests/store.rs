@@ -1,0 +1,258 @@
+//! The store against both real databases: SQLite and PostgreSQL, the same assertions.
+#![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests panic on failure
+
+mod support;
+
+use careplan_relay::domain::{Office, OfficeKind, Status};
+use careplan_relay::store::{InboxQuery, NewEvent, NewFile, NewSubmission, Store, StoreError};
+use serde_json::json;
+
+fn office(n: &str, kind: OfficeKind, types: &[&str]) -> Office {
+    Office {
+        number: n.into(),
+        name: format!("office {n}"),
+        kind,
+        service_types: types.iter().map(|s| s.to_string()).collect(),
+        enabled: true,
+    }
+}
+
+fn submission(id: &str, sender: &str, recipient: &str, sequence: &str, body: &[u8]) -> NewSubmission {
+    let name = format!("UPJSK_202504_{sender}_11_{recipient}_43_{sequence}.CSV");
+    NewSubmission {
+        id: id.into(),
+        delivery_id: format!("d-{id}"),
+        sender: sender.into(),
+        sender_type: Some("11".into()),
+        recipient: recipient.into(),
+        recipient_type: Some("43".into()),
+        sequence: sequence.into(),
+        month: Some("202504".into()),
+        names_key: name.clone(),
+        digest: format!("digest-{}", body.len()),
+        response: "{}".into(),
+        accepted_at: 1_000,
+        files: vec![NewFile {
+            name,
+            kind: "UPJSK".into(),
+            csv_version: Some("202407".into()),
+            records: 1,
+            sha256: "00".into(),
+            body: body.to_vec(),
+        }],
+        events: vec![NewEvent::new("submission.accepted", Some(sender), json!({})).submission(id)],
+    }
+}
+
+async fn each_backend<F, Fut>(f: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for db in support::db::backends().await {
+        let store = Store::connect(&db.url, None).await.expect("connect and migrate");
+        assert_eq!(store.backend(), db.backend);
+        f(store.clone()).await;
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn offices_and_tokens() {
+    each_backend(|s| async move {
+        let o = office("1310000001", OfficeKind::CareManager, &["43"]);
+        s.add_office(&o, NewEvent::new("office.added", Some("1310000001"), json!({})))
+            .await
+            .unwrap();
+        let again = s
+            .add_office(&o, NewEvent::new("office.added", None, json!({})))
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+        assert_eq!(s.office("1310000001").await.unwrap(), o);
+        assert!(matches!(s.office("9999999999").await, Err(StoreError::NotFound)));
+        s.set_office_enabled(
+            "1310000001",
+            false,
+            NewEvent::new("office.disabled", None, json!({})),
+        )
+        .await
+        .unwrap();
+        assert!(!s.office("1310000001").await.unwrap().enabled);
+
+        s.insert_token(
+            "t1",
+            Some("1310000001"),
+            "hash1",
+            NewEvent::new("token.issued", None, json!({})),
+        )
+        .await
+        .unwrap();
+        s.insert_token(
+            "t2",
+            None,
+            "hash2",
+            NewEvent::new("token.issued", None, json!({})),
+        )
+        .await
+        .unwrap();
+        let t = s.token_by_hash("hash1").await.unwrap().unwrap();
+        assert_eq!(
+            (t.office.as_deref(), t.admin, t.revoked),
+            (Some("1310000001"), false, false)
+        );
+        assert!(s.token_by_hash("hash2").await.unwrap().unwrap().admin);
+        assert!(s.token_by_hash("nope").await.unwrap().is_none());
+        s.revoke_token("t1", NewEvent::new("token.revoked", None, json!({})))
+            .await
+            .unwrap();
+        assert!(s.token_by_hash("hash1").await.unwrap().unwrap().revoked);
+        assert!(matches!(
+            s.revoke_token("zz", NewEvent::new("token.revoked", None, json!({})))
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(s.tokens(Some("1310000001")).await.unwrap().len(), 1);
+        assert_eq!(s.tokens(None).await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn submissions_inbox_download_ack() {
+    each_backend(|s| async move {
+        let (p, cm, other) = ("1310000002", "1310000001", "1310000009");
+        s.insert_submission(&submission("s2", p, cm, "20250328110000", b"second"))
+            .await
+            .unwrap();
+        s.insert_submission(&submission("s1", p, cm, "20250328100000", b"first"))
+            .await
+            .unwrap();
+        // Same sender and names again: the unique key refuses it.
+        let dup = s
+            .insert_submission(&submission("s3", p, cm, "20250328100000", b"other"))
+            .await;
+        assert!(matches!(dup, Err(StoreError::Conflict)), "{dup:?}");
+        let prior = s
+            .prior_submission(p, "UPJSK_202504_1310000002_11_1310000001_43_20250328100000.CSV")
+            .await
+            .unwrap();
+        assert_eq!(prior.unwrap().id, "s1");
+
+        let q = InboxQuery {
+            recipient: cm.into(),
+            pending_only: true,
+            after: None,
+            limit: 10,
+        };
+        let inbox = s.inbox(&q).await.unwrap();
+        let ids: Vec<&str> = inbox.iter().map(|d| d.submission_id.as_str()).collect();
+        assert_eq!(ids, ["s1", "s2"], "sequence order, not arrival order");
+        assert_eq!(inbox[0].files[0].size, 5);
+        let page = s
+            .inbox(&InboxQuery {
+                limit: 1,
+                ..q.clone()
+            })
+            .await
+            .unwrap();
+        let cursor = (page[0].sequence.clone(), page[0].seq);
+        let next = s
+            .inbox(&InboxQuery {
+                after: Some(cursor),
+                ..q.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(next.len(), 1);
+        assert_eq!(next[0].submission_id, "s2");
+        assert!(
+            s.inbox(&InboxQuery {
+                recipient: other.into(),
+                ..q.clone()
+            })
+            .await
+            .unwrap()
+            .is_empty()
+        );
+
+        let name = &inbox[0].files[0].name;
+        let ev = || NewEvent::new("delivery.downloaded", Some(cm), json!({}));
+        let (body, _, kind) = s.download(cm, "d-s1", name, ev()).await.unwrap();
+        assert_eq!((body.as_slice(), kind.as_str()), (&b"first"[..], "UPJSK"));
+        assert!(matches!(
+            s.download(other, "d-s1", name, ev()).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            matches!(s.download(p, "d-s1", name, ev()).await, Err(StoreError::NotFound)),
+            "the sender cannot download"
+        );
+        assert_eq!(
+            s.delivery_for(cm, "d-s1").await.unwrap().status,
+            Status::Downloaded
+        );
+        assert!(matches!(
+            s.delivery_for(other, "d-s1").await,
+            Err(StoreError::NotFound)
+        ));
+
+        let ack = || NewEvent::new("delivery.acknowledged", Some(cm), json!({}));
+        let at = s.acknowledge(cm, "d-s1", ack()).await.unwrap();
+        assert_eq!(
+            s.acknowledge(cm, "d-s1", ack()).await.unwrap(),
+            at,
+            "acknowledging twice changes nothing"
+        );
+        assert!(matches!(
+            s.acknowledge(other, "d-s1", ack()).await,
+            Err(StoreError::NotFound)
+        ));
+        let pending = s.inbox(&q).await.unwrap();
+        assert_eq!(pending.len(), 1);
+        let all = s
+            .inbox(&InboxQuery {
+                pending_only: false,
+                ..q
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2);
+        let out = s.outbox(p, 0, 10).await.unwrap();
+        assert_eq!(
+            out.iter().map(|d| d.status).collect::<Vec<_>>(),
+            [Status::Queued, Status::Acknowledged]
+        );
+        let kinds: Vec<String> = s.events(0, 100).await.unwrap().into_iter().map(|e| e.2).collect();
+        assert_eq!(kinds.iter().filter(|k| *k == "delivery.acknowledged").count(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn events_are_append_only() {
+    for db in support::db::backends().await {
+        let s = Store::connect(&db.url, None).await.unwrap();
+        s.record(&[NewEvent::new("test", None, json!({"n": 1}))])
+            .await
+            .unwrap();
+        let (update, delete) = ("update events set kind = 'edited'", "delete from events");
+        let (u, d) = if db.backend == "sqlite" {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            (
+                sqlx::query(update).execute(&pool).await.is_err(),
+                sqlx::query(delete).execute(&pool).await.is_err(),
+            )
+        } else {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            (
+                sqlx::query(update).execute(&pool).await.is_err(),
+                sqlx::query(delete).execute(&pool).await.is_err(),
+            )
+        };
+        assert!(u && d, "{} allowed a change of events", db.backend);
+        assert_eq!(s.events(0, 10).await.unwrap()[0].2, "test");
+        s.close().await;
+        db.cleanup().await;
+    }
+}
