@@ -132,6 +132,3 @@ impl Store {
         dispatch!(self, |p| p.close().await)
     }
 }
-
-#[cfg(test)]
-mod tests;
