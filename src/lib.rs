@@ -22,9 +22,23 @@ pub mod validate;
 pub mod domain;
 
 // ── edges ─────────────────────────────────────────────────────────────────────────────────────────
+/// The composition root: settings → store → relay → router → listener.
+pub mod app;
 /// The command line: `serve`, `validate`, `office`, `token`, `cert`, `client`.
 pub mod cli;
+/// The reference client (also used by the tests and the load generator).
+pub mod client;
 /// Settings from defaults, a TOML file and the environment; secrets redacted in Debug.
 pub mod config;
+/// The HTTP API: router, authentication, the one error-to-status mapping, handlers per resource.
+pub mod http;
+/// The use cases: submit, inbox, outbox, receipts, offices and credentials.
+pub mod relay;
+/// The HTTPS accept loop: TLS, client certificates, timeouts, graceful drain.
+pub mod server;
 /// The database (SQLite or PostgreSQL): the only module that names sqlx.
 pub mod store;
+/// Logging setup (text or JSON).
+pub mod telemetry;
+/// TLS: rustls configuration, the development PKI, office client certificates.
+pub mod tls;

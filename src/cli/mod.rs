@@ -1,5 +1,7 @@
 //! The command line of `careplan-relay` (API.md, "Command line").
 
+mod admin;
+mod client;
 mod validate;
 
 use std::path::PathBuf;
@@ -7,14 +9,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::config::Settings;
+
 /// careplan-relay: the open relay for ケアプランデータ連携 care-plan files.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 pub struct Cli {
-    /// Data directory (SQLite database, TLS files).
+    /// Data directory (SQLite database, TLS files, receipt keys).
     #[arg(long, global = true, default_value = "./data")]
     pub data_dir: PathBuf,
-    /// Configuration file (TOML).
+    /// Configuration file (TOML); `CAREPLAN_RELAY__<SECTION>__<KEY>` variables override it.
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
@@ -23,39 +27,80 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the relay over HTTPS.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8443, or server.listen in the configuration).
+        #[arg(long)]
+        listen: Option<String>,
+    },
     /// Check files (and the sets they form) against the standard, without a server.
     /// Exit 0: all valid; 1: some invalid; 2: could not run.
     Validate(validate::Args),
-    /// Run the relay over HTTPS.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8443")]
-        listen: String,
-    },
+    /// Register offices.
+    #[command(subcommand)]
+    Office(admin::OfficeCommand),
+    /// Issue and revoke bearer tokens.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Issue client certificates for offices.
+    #[command(subcommand)]
+    Cert(admin::CertCommand),
+    /// Verify receipts offline.
+    #[command(subcommand)]
+    Receipt(admin::ReceiptCommand),
+    /// The reference client: send a set, read the inbox, fetch and acknowledge deliveries.
+    Client(client::Args),
 }
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let spec = match careplan_spec() {
+    let spec = match crate::spec::Spec::get() {
         Ok(s) => s,
-        Err(code) => return code,
-    };
-    match cli.command {
-        Command::Validate(args) => validate::run(spec, &args),
-        Command::Serve { .. } => {
-            eprintln!(
-                "careplan-relay serve: the HTTPS relay is not part of this build yet; \
-                 `careplan-relay validate FILE...` checks files against the standard."
-            );
-            ExitCode::from(2)
+        Err(e) => {
+            eprintln!("careplan-relay: the embedded spec is malformed: {e}");
+            return ExitCode::from(2);
         }
+    };
+    if let Command::Validate(args) = &cli.command {
+        return validate::run(spec, args);
     }
-}
-
-fn careplan_spec() -> Result<&'static crate::spec::Spec, ExitCode> {
-    crate::spec::Spec::get().map_err(|e| {
-        eprintln!("careplan-relay: the embedded spec is malformed: {e}");
+    let settings = match Settings::load(&cli.data_dir, cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("careplan-relay: configuration: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("careplan-relay: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { listen } => serve(settings, listen).await.map(|()| ExitCode::SUCCESS),
+            Command::Office(c) => admin::office(&settings, c).await,
+            Command::Token(c) => admin::token(&settings, c).await,
+            Command::Cert(c) => admin::cert(&settings, c),
+            Command::Receipt(c) => admin::receipt(&settings, c),
+            Command::Client(args) => client::run(args).await,
+            Command::Validate(_) => Ok(ExitCode::SUCCESS),
+        }
+    });
+    result.unwrap_or_else(|e| {
+        eprintln!("careplan-relay: {e:#}");
         ExitCode::from(2)
     })
+}
+
+async fn serve(mut settings: Settings, listen: Option<String>) -> anyhow::Result<()> {
+    crate::telemetry::init(settings.server.json_logs);
+    if let Some(l) = listen {
+        settings.server.listen = l;
+    }
+    let app = crate::app::App::build(settings).await?;
+    app.run_until(crate::server::shutdown_signal()).await
 }

@@ -37,6 +37,7 @@ codes! {
     SetComposition = "E_SET_COMPOSITION",
     EmptyFile = "E_EMPTY_FILE",
     Image = "E_IMAGE",
+    UnknownRecipient = "E_UNKNOWN_RECIPIENT",
     WarnRequired = "W_REQUIRED",
     WarnLength = "W_LENGTH",
     WarnNameBodyMismatch = "W_NAME_BODY_MISMATCH",

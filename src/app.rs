@@ -1,0 +1,102 @@
+//! The composition root: settings → store → relay → router → TLS listener. Tests build the same `App`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::{Settings, redact_url};
+use crate::http::{AppState, router};
+use crate::relay::Relay;
+use crate::server::{Timeouts, serve};
+use crate::spec::Spec;
+use crate::store::Store;
+use crate::tls::{Pki, server_config};
+
+/// A relay bound to its address, ready to run.
+#[derive(Debug)]
+pub struct App {
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: AppState,
+    settings: Settings,
+}
+
+/// The TLS files in use: configured ones, or the development PKI in `<data-dir>/tls/`.
+pub fn tls_files(settings: &Settings) -> anyhow::Result<(PathBuf, PathBuf, Option<PathBuf>)> {
+    match (&settings.tls.cert, &settings.tls.key) {
+        (Some(c), Some(k)) => Ok((c.clone(), k.clone(), settings.tls.client_ca.clone())),
+        _ => {
+            let pki = Pki::in_dir(&settings.data_dir.join("tls"));
+            if pki.ensure_dev()? {
+                tracing::warn!(
+                    ca = %pki.ca_cert.display(), cert = %pki.server_cert.display(), key = %pki.server_key.display(),
+                    "no TLS configured: created a development CA and a server certificate for localhost/127.0.0.1"
+                );
+            } else {
+                tracing::info!(ca = %pki.ca_cert.display(), "no TLS configured: using the development certificates");
+            }
+            let client_ca = settings.tls.client_ca.clone().unwrap_or(pki.ca_cert.clone());
+            Ok((pki.server_cert, pki.server_key, Some(client_ca)))
+        }
+    }
+}
+
+impl App {
+    /// Connects the database (applying migrations), loads TLS and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        let spec = Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+        let url = settings.database_url();
+        let store = Store::connect(&url, settings.database.max_connections)
+            .await
+            .with_context(|| format!("opening the database {}", redact_url(&url)))?;
+        tracing::info!(database = %redact_url(&url), backend = store.backend(), "database ready");
+        let relay = Relay::new(
+            store,
+            spec,
+            &settings.data_dir,
+            Duration::from_secs(settings.server.max_wait_secs),
+        )?;
+        let (cert, key, client_ca) = tls_files(&settings)?;
+        let tls = server_config(&cert, &key, client_ca.as_deref())?;
+        let listener = TcpListener::bind(&settings.server.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.server.listen))?;
+        Ok(App {
+            listener,
+            tls,
+            state: AppState { relay },
+            settings,
+        })
+    }
+
+    /// The bound address (port 0 becomes a real port).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn relay(&self) -> &Arc<Relay> {
+        &self.state.relay
+    }
+
+    /// Serves until `shutdown` completes, then drains and closes the database.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let s = &self.settings.server;
+        let router = router(self.state.clone(), s.max_body_bytes, s.request_timeout());
+        let timeouts = Timeouts {
+            handshake: Duration::from_secs(s.handshake_timeout_secs),
+            header: Duration::from_secs(s.header_timeout_secs),
+            drain: Duration::from_secs(30),
+        };
+        tracing::info!(address = %self.local_addr()?, "careplan-relay listening (HTTPS)");
+        serve(self.listener, self.tls, router, timeouts, shutdown).await?;
+        self.state.relay.store.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,208 @@
+//! `office`, `token`, `cert` and `receipt` commands: they work on the data directory or database URL, also
+//! while the server runs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use secrecy::ExposeSecret;
+
+use crate::config::Settings;
+use crate::domain::{Office, OfficeKind};
+use crate::relay::{self, Receipt, ReceiptKeys, RelayError};
+use crate::store::Store;
+
+#[derive(Debug, Subcommand)]
+pub enum OfficeCommand {
+    /// Register an office.
+    Add {
+        /// The 10-digit office number (事業所番号).
+        number: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        kind: OfficeKind,
+        /// A 2-character service type the office offers (repeat for several), e.g. 43, 11, A1.
+        #[arg(long = "service-type", required = true)]
+        service_types: Vec<String>,
+    },
+    /// List the registered offices.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a bearer token; it is printed alone on the last line and never shown again.
+    Issue {
+        #[arg(long, conflicts_with = "admin", required_unless_present = "admin")]
+        office: Option<String>,
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Issue a client certificate for an office from the relay's CA (client.pem, client.key).
+    Issue {
+        #[arg(long)]
+        office: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Verify a receipt file ({payload, signature, key_id}) with the relay's keys.
+    Verify {
+        file: PathBuf,
+        /// A saved `GET /v1/keys` answer; by default the keys in the data directory.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+    },
+}
+
+async fn store(settings: &Settings) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    Ok(Store::connect(&settings.database_url(), Some(2)).await?)
+}
+
+fn fail(e: &RelayError) -> anyhow::Result<ExitCode> {
+    eprintln!("careplan-relay: {e}");
+    Ok(ExitCode::from(1))
+}
+
+pub(super) async fn office(settings: &Settings, c: OfficeCommand) -> anyhow::Result<ExitCode> {
+    let store = store(settings).await?;
+    match c {
+        OfficeCommand::Add {
+            number,
+            name,
+            kind,
+            service_types,
+        } => {
+            let o = Office {
+                number,
+                name,
+                kind,
+                service_types,
+                enabled: true,
+            };
+            if let Err(e) = relay::add_office(&store, &o, "cli").await {
+                return fail(&e);
+            }
+            println!(
+                "registered office {} ({}, {})",
+                o.number,
+                o.kind.as_str(),
+                o.service_types.join(",")
+            );
+        }
+        OfficeCommand::List => {
+            for o in store.offices().await? {
+                let state = if o.enabled { "enabled" } else { "disabled" };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    o.number,
+                    o.kind.as_str(),
+                    o.service_types.join(","),
+                    state,
+                    o.name
+                );
+            }
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn token(settings: &Settings, c: TokenCommand) -> anyhow::Result<ExitCode> {
+    let store = store(settings).await?;
+    let code = match c {
+        TokenCommand::Issue { office, .. } => {
+            match relay::issue_token(&store, office.as_deref(), "cli").await {
+                Ok(t) => {
+                    println!("token id: {}", t.id);
+                    println!("the token is shown once; store it now:");
+                    println!("{}", t.token.expose_secret());
+                    ExitCode::SUCCESS
+                }
+                Err(RelayError::NotFound) => {
+                    eprintln!(
+                        "careplan-relay: office {} is not registered",
+                        office.unwrap_or_default()
+                    );
+                    ExitCode::from(1)
+                }
+                Err(e) => return fail(&e),
+            }
+        }
+        TokenCommand::Revoke { id } => match relay::revoke_token(&store, &id, "cli").await {
+            Ok(()) => {
+                println!("revoked token {id}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => return fail(&e),
+        },
+    };
+    store.close().await;
+    Ok(code)
+}
+
+pub(super) fn cert(settings: &Settings, c: CertCommand) -> anyhow::Result<ExitCode> {
+    let CertCommand::Issue { office, out } = c;
+    let (ca, ca_key) = match (&settings.tls.client_ca, &settings.tls.client_ca_key) {
+        (Some(ca), Some(key)) => (ca.clone(), key.clone()),
+        (Some(_), None) => anyhow::bail!("tls.client_ca_key is needed to issue client certificates"),
+        _ => {
+            let pki = crate::tls::Pki::in_dir(&settings.data_dir.join("tls"));
+            pki.ensure_dev()?;
+            (pki.ca_cert, pki.ca_key)
+        }
+    };
+    let (cert, key) = crate::tls::issue_client_cert(&ca, &ca_key, &office, &out)?;
+    println!(
+        "issued a client certificate for office {office}: {} {}",
+        cert.display(),
+        key.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn receipt(settings: &Settings, c: ReceiptCommand) -> anyhow::Result<ExitCode> {
+    let ReceiptCommand::Verify { file, keys } = c;
+    let receipt: Receipt = serde_json::from_slice(&std::fs::read(&file)?)?;
+    let keys: Vec<(String, String)> = match keys {
+        Some(path) => {
+            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
+            v["keys"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|k| {
+                    let s = |f: &str| k[f].as_str().unwrap_or_default().to_string();
+                    (s("key_id"), s("ed25519_public_key_base64"))
+                })
+                .collect()
+        }
+        None => ReceiptKeys::load_or_create(&settings.data_dir.join("keys"))?.public_keys(),
+    };
+    match relay::verify_receipt(&receipt, &keys) {
+        Ok(payload) => {
+            println!(
+                "valid receipt (key {}):\n{}",
+                receipt.key_id,
+                serde_json::to_string_pretty(&payload)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("INVALID receipt: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `careplan-relay client …`: the reference client a vendor or an office uses before its own software does.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use crate::client::{Client, ClientOptions};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The relay's base URL.
+    #[arg(long, default_value = "https://127.0.0.1:8443", env = "CAREPLAN_RELAY_URL")]
+    url: String,
+    /// Bearer token of the office.
+    #[arg(long, env = "CAREPLAN_RELAY_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Client certificate (PEM) instead of a token.
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// Private key of the client certificate (PEM).
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// CA certificate that signed the relay's server certificate (e.g. data/tls/ca.pem).
+    #[arg(long)]
+    cacert: Option<PathBuf>,
+    #[command(subcommand)]
+    command: ClientCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientCommand {
+    /// Send the files of one set (one sequence number).
+    Send {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the inbox (pending sets by default).
+    Inbox {
+        /// Include acknowledged sets.
+        #[arg(long)]
+        all: bool,
+        /// Wait up to this many seconds for something to arrive.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
+    /// Download every file of a delivery into a directory, checking the digests.
+    Fetch {
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Acknowledge a delivery; prints the signed receipt (and saves it with --receipt).
+    Ack {
+        id: String,
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+    },
+    /// The sender's outbox: submissions and their delivery status.
+    Outbox,
+}
+
+fn print(v: &serde_json::Value) {
+    use std::io::Write;
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = writeln!(
+        std::io::stdout(),
+        "{}",
+        serde_json::to_string_pretty(v).unwrap_or_default()
+    );
+}
+
+pub(super) async fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let client = Client::new(&ClientOptions {
+        url: a.url,
+        token: a.token.map(Into::into),
+        cert: a.cert,
+        key: a.key,
+        cacert: a.cacert,
+    })?;
+    let answer = match a.command {
+        ClientCommand::Send { files } => client.send_paths(&files).await?,
+        ClientCommand::Inbox { all, wait } => {
+            let status = if all { "all" } else { "pending" };
+            client
+                .get(&format!("/v1/inbox?status={status}&wait={wait}"))
+                .await?
+        }
+        ClientCommand::Fetch { id, out } => {
+            for p in client.fetch(&id, &out).await? {
+                print(&serde_json::Value::String(p.display().to_string()));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        ClientCommand::Ack { id, receipt } => {
+            let a = client.post(&format!("/v1/inbox/{id}/ack")).await?;
+            if let (Some(path), 200) = (receipt, a.status) {
+                std::fs::write(&path, serde_json::to_vec_pretty(&a.json["receipt"])?)?;
+            }
+            a
+        }
+        ClientCommand::Outbox => client.get("/v1/outbox").await?,
+    };
+    print(&answer.json);
+    Ok(match answer.status {
+        200 | 201 => ExitCode::SUCCESS,
+        422 => ExitCode::from(1),
+        s => {
+            eprintln!("careplan-relay client: HTTP {s}");
+            ExitCode::from(2)
+        }
+    })
+}

@@ -1,0 +1,90 @@
+//! The HTTP API of API.md: the router, its layers, and one module per resource.
+
+mod auth;
+mod error;
+mod inbox;
+mod submissions;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde_json::json;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use auth::ClientCertOffice;
+pub use error::ApiError;
+
+use crate::relay::Relay;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub relay: Arc<Relay>,
+}
+
+/// The OpenAPI document of the whole surface.
+const OPENAPI: &str = include_str!("../../docs/openapi.json");
+
+async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
+    match s.relay.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ok", "database": s.relay.store.backend() })),
+        ),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "database": "unreachable" })),
+        ),
+    }
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+/// The router with its layers: request ids, tracing (no bodies), body limit, request timeout.
+pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/keys", get(inbox::keys))
+        .route("/v1/submissions", post(submissions::submit))
+        .route("/v1/validate", post(submissions::validate))
+        .route("/v1/inbox", get(inbox::list))
+        .route("/v1/inbox/{delivery_id}", get(inbox::one))
+        .route("/v1/inbox/{delivery_id}/files/{name}", get(inbox::download))
+        .route("/v1/inbox/{delivery_id}/ack", post(inbox::ack))
+        .route("/v1/outbox", get(inbox::outbox))
+        .route("/v1/receipts/{submission_id}", get(inbox::receipt))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                let path = req
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map_or("unmatched", axum::extract::MatchedPath::as_str);
+                tracing::info_span!("request", method = %req.method(), path, request_id = id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}

@@ -1,0 +1,128 @@
+//! `POST /v1/submissions` and `POST /v1/validate`: one set as multipart parts named `file`, or one raw file
+//! with `?name=`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::OfficeCaller;
+use super::error::{ApiError, too_large};
+use crate::relay::{RelayError, UploadedFile};
+
+#[derive(Debug, Deserialize)]
+pub(super) struct NameQuery {
+    name: Option<String>,
+}
+
+fn bad(m: &str) -> Response {
+    ApiError(RelayError::BadRequest(m.into())).into_response()
+}
+
+/// Reads the files of a set from the request; the body limit answers 413.
+async fn read_files(
+    state: &AppState,
+    name: Option<String>,
+    req: Request,
+) -> Result<Vec<UploadedFile>, Response> {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Some(name) = name else {
+            return Err(bad(
+                "send multipart/form-data parts named `file`, or one raw file with ?name=<file name>",
+            ));
+        };
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+                _ => bad(&e.body_text()),
+            })?;
+        return Ok(vec![UploadedFile {
+            name,
+            bytes: bytes.to_vec(),
+        }]);
+    }
+    let mut form = Multipart::from_request(req, state)
+        .await
+        .map_err(|e| bad(&e.body_text()))?;
+    let mut files = Vec::new();
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => return Err(bad(&e.body_text())),
+        };
+        if field.name() != Some("file") {
+            return Err(bad("every part must be named `file`"));
+        }
+        let Some(name) = field.file_name().map(str::to_string) else {
+            return Err(bad("every part needs a filename: the spec file name"));
+        };
+        let bytes = field.bytes().await.map_err(|e| match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+            _ => bad(&e.body_text()),
+        })?;
+        files.push(UploadedFile {
+            name,
+            bytes: bytes.to_vec(),
+        });
+    }
+    Ok(files)
+}
+
+pub(super) async fn submit(
+    State(state): State<AppState>,
+    caller: OfficeCaller,
+    Query(q): Query<NameQuery>,
+    req: Request,
+) -> Response {
+    let files = match read_files(&state, q.name, req).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let count = files.len();
+    match state
+        .relay
+        .submit(&caller.office, files, caller.request_id.as_deref())
+        .await
+    {
+        Ok(s) => {
+            tracing::info!(office = %caller.office, files = count, replayed = s.replayed, "submission accepted");
+            let status = if s.replayed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            (status, Json(s.body)).into_response()
+        }
+        Err(e) => {
+            tracing::info!(office = %caller.office, files = count, outcome = %e, "submission refused");
+            ApiError(e).into_response()
+        }
+    }
+}
+
+pub(super) async fn validate(
+    State(state): State<AppState>,
+    caller: OfficeCaller,
+    Query(q): Query<NameQuery>,
+    req: Request,
+) -> Response {
+    let files = match read_files(&state, q.name, req).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    match state.relay.check(&caller.office, files).await {
+        Ok(report) => Json(report).into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}

@@ -1,0 +1,110 @@
+//! Offices and credentials: used by the command line and the admin API. Every change is an event.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::json;
+
+use super::submit::sha256_hex;
+use super::{Relay, RelayError, Result};
+use crate::domain::{Office, Principal};
+use crate::store::{NewEvent, Store, StoreError};
+
+/// A freshly issued token: shown once, only its hash is stored.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub id: String,
+    pub token: secrecy::SecretString,
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    sha256_hex(token.as_bytes())
+}
+
+/// Registers an office.
+pub async fn add_office(store: &Store, office: &Office, actor: &str) -> Result<()> {
+    if !Office::valid_number(&office.number) {
+        return Err(RelayError::BadRequest("an office number is 10 digits".into()));
+    }
+    if office.service_types.is_empty() {
+        return Err(RelayError::BadRequest(
+            "an office offers at least one service type".into(),
+        ));
+    }
+    let event = NewEvent::new(
+        "office.added",
+        Some(&office.number),
+        json!({ "kind": office.kind, "service_types": office.service_types, "actor": actor }),
+    );
+    store.add_office(office, event).await.map_err(|e| match e {
+        StoreError::Conflict => {
+            RelayError::Conflict(format!("office {} is already registered", office.number))
+        }
+        e => e.into(),
+    })
+}
+
+/// Issues a token for an office (or an admin token with `None`).
+pub async fn issue_token(store: &Store, office: Option<&str>, actor: &str) -> Result<IssuedToken> {
+    if let Some(o) = office {
+        store.office(o).await?;
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let token = format!("cpr_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
+    let event = NewEvent::new(
+        "token.issued",
+        office,
+        json!({ "token_id": id, "admin": office.is_none(), "actor": actor }),
+    );
+    store
+        .insert_token(&id, office, &token_hash(&token), event)
+        .await?;
+    Ok(IssuedToken {
+        id,
+        token: token.into(),
+    })
+}
+
+/// Revokes a token by id.
+pub async fn revoke_token(store: &Store, id: &str, actor: &str) -> Result<()> {
+    store
+        .revoke_token(
+            id,
+            NewEvent::new("token.revoked", None, json!({ "token_id": id, "actor": actor })),
+        )
+        .await?;
+    Ok(())
+}
+
+impl Relay {
+    /// Who a bearer token or a client certificate's office number stands for.
+    pub async fn authenticate(&self, bearer: Option<&str>, cert_office: Option<&str>) -> Result<Principal> {
+        if let Some(token) = bearer {
+            let row = self
+                .store
+                .token_by_hash(&token_hash(token))
+                .await?
+                .ok_or(RelayError::Unauthenticated)?;
+            if row.revoked {
+                return Err(RelayError::Unauthenticated);
+            }
+            return match row.office {
+                Some(o) => self.enabled_office(&o).await,
+                None => Ok(Principal::Admin { token_id: row.id }),
+            };
+        }
+        match cert_office {
+            Some(o) => self.enabled_office(o).await,
+            None => Err(RelayError::Unauthenticated),
+        }
+    }
+
+    async fn enabled_office(&self, number: &str) -> Result<Principal> {
+        match self.store.office(number).await {
+            Ok(o) if o.enabled => Ok(Principal::Office(o.number)),
+            Ok(_) => Err(RelayError::Forbidden(format!("office {number} is disabled"))),
+            Err(StoreError::NotFound) => Err(RelayError::Unauthenticated),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

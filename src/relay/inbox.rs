@@ -1,0 +1,190 @@
+//! The recipient's inbox (list, long-poll, download, acknowledge), the sender's outbox, and receipts.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{Receipt, Relay, RelayError, Result};
+use crate::domain::{Status, rfc3339};
+use crate::store::{DeliveryRow, InboxQuery, NewEvent};
+
+/// An inbox request from `recipient`.
+#[derive(Debug, Clone)]
+pub struct InboxRequest {
+    pub recipient: String,
+    pub pending_only: bool,
+    /// Opaque cursor from a previous page's `next`.
+    pub after: Option<String>,
+    pub limit: i64,
+    pub wait: Duration,
+}
+
+/// A delivery as an office sees it (inbox and outbox items).
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryView {
+    pub delivery_id: String,
+    pub submission_id: String,
+    pub sender: String,
+    pub sender_service_type: Option<String>,
+    pub recipient: String,
+    pub sequence: String,
+    pub month: Option<String>,
+    pub files: Vec<Value>,
+    pub received_at: String,
+    pub downloaded_at: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub status: Status,
+}
+
+impl From<&DeliveryRow> for DeliveryView {
+    fn from(d: &DeliveryRow) -> Self {
+        DeliveryView {
+            delivery_id: d.id.clone(),
+            submission_id: d.submission_id.clone(),
+            sender: d.sender.clone(),
+            sender_service_type: d.sender_type.clone(),
+            recipient: d.recipient.clone(),
+            sequence: d.sequence.clone(),
+            month: d.month.clone(),
+            files: d
+                .files
+                .iter()
+                .map(|f| json!({ "name": f.name, "kind": f.kind, "bytes": f.size, "sha256": f.sha256 }))
+                .collect(),
+            received_at: rfc3339(d.received_at),
+            downloaded_at: d.downloaded_at.map(rfc3339),
+            acknowledged_at: d.acknowledged_at.map(rfc3339),
+            status: d.status,
+        }
+    }
+}
+
+fn inbox_cursor(d: &DeliveryRow) -> String {
+    format!("{}-{}", d.sequence, d.seq)
+}
+
+fn parse_inbox_cursor(s: &str) -> Result<(String, i64)> {
+    let bad = || RelayError::BadRequest(format!("malformed cursor `{s}`"));
+    let (seq, n) = s.split_once('-').ok_or_else(bad)?;
+    Ok((seq.to_string(), n.parse().map_err(|_| bad())?))
+}
+
+impl Relay {
+    /// Lists the inbox; with `wait`, holds the request until something arrives or the time is up.
+    pub async fn inbox(&self, req: &InboxRequest) -> Result<(Vec<DeliveryView>, Option<String>)> {
+        let query = InboxQuery {
+            recipient: req.recipient.clone(),
+            pending_only: req.pending_only,
+            after: req.after.as_deref().map(parse_inbox_cursor).transpose()?,
+            limit: req.limit.clamp(1, 500),
+        };
+        let deadline = Instant::now() + req.wait.min(self.max_wait);
+        loop {
+            // Register interest before querying, so an arrival between the query and the wait is not missed.
+            let arrival = self.arrivals.notified();
+            let rows = self.store.inbox(&query).await?;
+            let now = Instant::now();
+            if !rows.is_empty() || now >= deadline {
+                let next = (rows.len() as i64 == query.limit)
+                    .then(|| rows.last().map(inbox_cursor))
+                    .flatten();
+                return Ok((rows.iter().map(DeliveryView::from).collect(), next));
+            }
+            // Other relay nodes commit too: look again at least every second.
+            let _ = tokio::time::timeout((deadline - now).min(Duration::from_secs(1)), arrival).await;
+        }
+    }
+
+    /// One delivery in the recipient's inbox.
+    pub async fn delivery(&self, recipient: &str, delivery_id: &str) -> Result<DeliveryView> {
+        let d = self.store.delivery_for(recipient, delivery_id).await?;
+        if d.recipient != recipient {
+            return Err(RelayError::NotFound);
+        }
+        Ok(DeliveryView::from(&d))
+    }
+
+    /// The original bytes of one file for its recipient: (bytes, sha256 hex, kind).
+    pub async fn download(
+        &self,
+        recipient: &str,
+        delivery_id: &str,
+        name: &str,
+        request_id: Option<&str>,
+    ) -> Result<(Vec<u8>, String, String)> {
+        let event = NewEvent::new(
+            "delivery.downloaded",
+            Some(recipient),
+            json!({ "delivery_id": delivery_id, "name": name }),
+        )
+        .request(request_id);
+        Ok(self.store.download(recipient, delivery_id, name, event).await?)
+    }
+
+    /// Acknowledges a delivery (idempotent) and returns the receipt.
+    pub async fn acknowledge(
+        &self,
+        recipient: &str,
+        delivery_id: &str,
+        request_id: Option<&str>,
+    ) -> Result<Value> {
+        let d = self.store.delivery_for(recipient, delivery_id).await?;
+        if d.recipient != recipient {
+            return Err(RelayError::NotFound);
+        }
+        let event = NewEvent::new(
+            "delivery.acknowledged",
+            Some(recipient),
+            json!({ "delivery_id": delivery_id }),
+        )
+        .submission(&d.submission_id)
+        .request(request_id);
+        let at = self.store.acknowledge(recipient, delivery_id, event).await?;
+        let receipt = self.receipt(recipient, &d.submission_id).await?;
+        Ok(json!({ "delivery_id": delivery_id, "acknowledged_at": rfc3339(at), "receipt": receipt }))
+    }
+
+    /// The sender's submissions in arrival order.
+    pub async fn outbox(
+        &self,
+        sender: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<(Vec<DeliveryView>, Option<String>)> {
+        let after = match after {
+            Some(s) => s
+                .parse()
+                .map_err(|_| RelayError::BadRequest(format!("malformed cursor `{s}`")))?,
+            None => 0,
+        };
+        let limit = limit.clamp(1, 500);
+        let rows = self.store.outbox(sender, after, limit).await?;
+        let next = (rows.len() as i64 == limit)
+            .then(|| rows.last().map(|d| d.seq.to_string()))
+            .flatten();
+        Ok((rows.iter().map(DeliveryView::from).collect(), next))
+    }
+
+    /// A signed receipt for the sender or the recipient of a submission, as things stand now.
+    pub async fn receipt(&self, office: &str, submission_id: &str) -> Result<Receipt> {
+        let d = self.store.delivery_of_submission(office, submission_id).await?;
+        let payload = json!({
+            "type": "careplan-relay receipt",
+            "submission_id": d.submission_id,
+            "delivery_id": d.id,
+            "sender": d.sender,
+            "sender_service_type": d.sender_type,
+            "recipient": d.recipient,
+            "sequence": d.sequence,
+            "month": d.month,
+            "files": d.files.iter().map(|f| json!({ "name": f.name, "sha256": f.sha256, "bytes": f.size })).collect::<Vec<_>>(),
+            "accepted_at": rfc3339(d.received_at),
+            "downloaded_at": d.downloaded_at.map(rfc3339),
+            "acknowledged_at": d.acknowledged_at.map(rfc3339),
+            "status": d.status,
+            "issued_at": rfc3339(crate::domain::now_ms()),
+        });
+        Ok(self.keys.sign(payload.to_string()))
+    }
+}

@@ -1,0 +1,92 @@
+//! The use cases: the only place that composes the pure core with the store.
+//!
+//! Submit (authorise → validate → route → store durably), the inbox (list, wait, download, acknowledge), the
+//! outbox, receipts, and the office and credential administration used by the CLI and the admin API.
+
+mod admin;
+mod inbox;
+mod receipt;
+mod submit;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+pub use admin::{IssuedToken, add_office, issue_token, revoke_token, token_hash};
+pub use inbox::{DeliveryView, InboxRequest};
+pub use receipt::{Receipt, ReceiptKeys, verify_receipt, write_private};
+pub use submit::sha256_hex;
+pub use submit::{Submitted, UploadedFile};
+
+use crate::spec::Spec;
+use crate::store::{Store, StoreError};
+use crate::validate::SetReport;
+
+/// What can go wrong in a use case; `http::error` maps each to a status code in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// No credential, or one that is unknown or revoked.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// A valid credential acting outside its office.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Unknown, or belonging to another office (never say which).
+    #[error("not found")]
+    NotFound,
+    /// The set (or the recipient) is invalid: the report says why. Nothing was stored.
+    #[error("invalid set")]
+    Invalid(Box<SetReport>),
+    /// The same names were accepted before with other bytes.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("internal: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for RelayError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => RelayError::NotFound,
+            other => RelayError::Store(other),
+        }
+    }
+}
+
+pub type Result<T, E = RelayError> = std::result::Result<T, E>;
+
+/// The relay: store, spec, receipt keys and the signal that wakes long-polling inboxes.
+#[derive(Debug)]
+pub struct Relay {
+    pub store: Store,
+    pub spec: &'static Spec,
+    pub keys: ReceiptKeys,
+    arrivals: Notify,
+    /// Longest inbox wait granted.
+    pub max_wait: Duration,
+}
+
+impl Relay {
+    /// Opens the relay on a connected store, with receipt keys under `data_dir/keys`.
+    pub fn new(
+        store: Store,
+        spec: &'static Spec,
+        data_dir: &Path,
+        max_wait: Duration,
+    ) -> anyhow::Result<Arc<Relay>> {
+        let keys = ReceiptKeys::load_or_create(&data_dir.join("keys"))?;
+        Ok(Arc::new(Relay {
+            store,
+            spec,
+            keys,
+            arrivals: Notify::new(),
+            max_wait,
+        }))
+    }
+}

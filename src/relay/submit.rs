@@ -1,0 +1,264 @@
+//! Submitting a set: authorise each name, replay an identical retry, validate, check the recipient, then store
+//! the bytes, the submission, the delivery and the events in one durable transaction.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::{Relay, RelayError, Result};
+use crate::domain::{now_ms, rfc3339};
+use crate::name::FileName;
+use crate::store::{NewEvent, NewFile, NewSubmission, StoreError};
+use crate::validate::{Code, InputFile, SetReport, validate_set};
+
+/// One uploaded file: its spec name and its bytes.
+#[derive(Debug, Clone)]
+pub struct UploadedFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The answer to an accepted upload.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// `false` for a new set (201), `true` for an identical retry (200).
+    pub replayed: bool,
+    pub body: Value,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn codes(report: &SetReport) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = report
+        .files
+        .iter()
+        .flat_map(|f| f.errors.iter().map(|e| e.code.as_str()))
+        .chain(report.set_errors.iter().map(|e| e.code.as_str()))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+impl Relay {
+    /// Refuses an empty upload, a name given twice, and a file whose name names another sender (403).
+    fn authorise(&self, office: &str, files: &[UploadedFile]) -> Result<Vec<String>> {
+        if files.is_empty() {
+            return Err(RelayError::BadRequest("the request holds no files".into()));
+        }
+        let mut names_sorted: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+        names_sorted.sort_unstable();
+        if names_sorted.windows(2).any(|w| w[0] == w[1]) {
+            return Err(RelayError::BadRequest("the same file name appears twice".into()));
+        }
+        for f in files {
+            if let Ok(n) = FileName::parse(self.spec, &f.name) {
+                if n.sender.office != office {
+                    return Err(RelayError::Forbidden(format!(
+                        "{}: the sender in the file name is {}, not the authenticated office {office}",
+                        f.name, n.sender.office
+                    )));
+                }
+            }
+        }
+        Ok(names_sorted)
+    }
+
+    /// Validates the set (on a blocking thread: it is CPU work) and checks the recipient.
+    async fn judge(&self, files: Arc<Vec<UploadedFile>>) -> Result<(SetReport, Vec<FileName>)> {
+        let spec = self.spec;
+        let validated = tokio::task::spawn_blocking(move || {
+            let input: Vec<InputFile<'_>> = files
+                .iter()
+                .map(|f| InputFile {
+                    name: &f.name,
+                    bytes: &f.bytes,
+                })
+                .collect();
+            validate_set(spec, &input)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("validation task failed: {e}"))?;
+        let mut report = validated.report;
+        let names: Vec<FileName> = validated.names.into_iter().flatten().collect();
+        if report.valid {
+            self.check_recipient(&names, &mut report).await?;
+        }
+        Ok((report, names))
+    }
+
+    /// `POST /v1/validate`: the checks of a submission, storing nothing.
+    pub async fn check(&self, office: &str, files: Vec<UploadedFile>) -> Result<SetReport> {
+        self.authorise(office, &files)?;
+        Ok(self.judge(Arc::new(files)).await?.0)
+    }
+
+    /// Judges and, if valid, stores and routes one set sent by `office`.
+    pub async fn submit(
+        &self,
+        office: &str,
+        files: Vec<UploadedFile>,
+        request_id: Option<&str>,
+    ) -> Result<Submitted> {
+        let names_sorted = self.authorise(office, &files)?;
+        let names_key = names_sorted.join("/");
+        let digests: Vec<String> = files.iter().map(|f| sha256_hex(&f.bytes)).collect();
+        let mut set_digest = Sha256::new();
+        let mut order: Vec<usize> = (0..files.len()).collect();
+        order.sort_by(|a, b| files[*a].name.cmp(&files[*b].name));
+        for i in &order {
+            set_digest.update(files[*i].name.as_bytes());
+            set_digest.update([0]);
+            set_digest.update(digests[*i].as_bytes());
+        }
+        let digest: String = set_digest.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        if let Some(prior) = self.store.prior_submission(office, &names_key).await? {
+            return replay(prior.digest == digest, &prior.response);
+        }
+
+        let files = Arc::new(files);
+        let (report, names) = self.judge(Arc::clone(&files)).await?;
+        if !report.valid {
+            let event = NewEvent::new(
+                "submission.rejected",
+                Some(office),
+                json!({ "files": names_sorted, "codes": codes(&report), "sequence": report.sequence }),
+            )
+            .request(request_id);
+            self.store.record(&[event]).await?;
+            return Err(RelayError::Invalid(Box::new(report)));
+        }
+
+        let first = &names[0];
+        let id = uuid::Uuid::new_v4().to_string();
+        let delivery_id = uuid::Uuid::new_v4().to_string();
+        let accepted_at = now_ms();
+        let file_views: Vec<Value> = report
+            .files
+            .iter()
+            .zip(&digests)
+            .map(|(r, sha)| {
+                json!({ "name": r.name, "kind": r.kind, "csv_version": r.csv_version, "records": r.records,
+                        "bytes": r.bytes, "sha256": sha, "warnings": r.warnings })
+            })
+            .collect();
+        let body = json!({
+            "submission_id": id, "delivery_id": delivery_id, "sequence": first.sequence,
+            "sender": first.sender.office, "sender_service_type": first.sender.service_type,
+            "recipient": first.recipient.office, "recipient_service_type": first.recipient.service_type,
+            "month": report.month, "files": file_views, "set_warnings": report.set_warnings,
+            "status": "queued", "accepted_at": rfc3339(accepted_at),
+        });
+        let event_files: Vec<Value> = report
+            .files
+            .iter()
+            .zip(&digests)
+            .map(|(r, sha)| json!({ "name": r.name, "sha256": sha, "bytes": r.bytes, "records": r.records }))
+            .collect();
+        let events = vec![
+            NewEvent::new(
+                "submission.accepted",
+                Some(office),
+                json!({ "files": event_files, "recipient": first.recipient.office, "sequence": first.sequence,
+                        "digest": digest }),
+            )
+            .submission(&id)
+            .request(request_id),
+            NewEvent::new(
+                "delivery.queued",
+                Some(&first.recipient.office),
+                json!({ "delivery_id": delivery_id }),
+            )
+            .submission(&id)
+            .request(request_id),
+        ];
+        let files = Arc::try_unwrap(files).unwrap_or_else(|shared| (*shared).clone());
+        let new_files: Vec<NewFile> = files
+            .into_iter()
+            .zip(&report.files)
+            .zip(digests)
+            .map(|((f, r), sha256)| NewFile {
+                name: f.name,
+                kind: r.kind.map(|k| k.prefix().to_string()).unwrap_or_default(),
+                csv_version: r.csv_version.clone(),
+                records: r.records as i64,
+                sha256,
+                body: f.bytes,
+            })
+            .collect();
+        let submission = NewSubmission {
+            id,
+            delivery_id,
+            sender: office.to_string(),
+            sender_type: first.sender.service_type.clone(),
+            recipient: first.recipient.office.clone(),
+            recipient_type: first.recipient.service_type.clone(),
+            sequence: first.sequence.clone(),
+            month: report.month.clone(),
+            names_key: names_key.clone(),
+            digest: digest.clone(),
+            response: body.to_string(),
+            accepted_at,
+            files: new_files,
+            events,
+        };
+        match self.store.insert_submission(&submission).await {
+            Ok(()) => {
+                self.arrivals.notify_waiters();
+                Ok(Submitted {
+                    replayed: false,
+                    body,
+                })
+            }
+            // A concurrent upload of the same names committed first.
+            Err(StoreError::Conflict) => match self.store.prior_submission(office, &names_key).await? {
+                Some(prior) => replay(prior.digest == digest, &prior.response),
+                None => Err(RelayError::Internal(anyhow::anyhow!(
+                    "conflict without a prior submission"
+                ))),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The recipient must be registered, enabled and offer the recipient service type of the names.
+    async fn check_recipient(&self, names: &[FileName], report: &mut SetReport) -> Result<()> {
+        let Some(first) = names.first() else { return Ok(()) };
+        let r = &first.recipient;
+        let problem = match self.store.office(&r.office).await {
+            Err(StoreError::NotFound) => Some(("は登録されていません", "is not registered")),
+            Err(e) => return Err(e.into()),
+            Ok(o) if !o.enabled => Some(("は利用停止中です", "is disabled")),
+            Ok(o) => match &r.service_type {
+                Some(t) if !o.service_types.contains(t) => Some((
+                    "はこのサービス種類を登録していません",
+                    "does not offer this service type",
+                )),
+                _ => None,
+            },
+        };
+        if let Some((ja, en)) = problem {
+            report.set_finding(
+                Code::UnknownRecipient,
+                format!("送信先の事業所 {r} {ja}。"),
+                format!("the recipient office {r} {en}"),
+            );
+            report.finish();
+        }
+        Ok(())
+    }
+}
+
+fn replay(same_bytes: bool, response: &str) -> Result<Submitted> {
+    if !same_bytes {
+        return Err(RelayError::Conflict(
+            "a set with these file names was accepted before with other bytes; send a new sequence number"
+                .into(),
+        ));
+    }
+    let body = serde_json::from_str(response).map_err(|e| anyhow::anyhow!("stored response: {e}"))?;
+    Ok(Submitted { replayed: true, body })
+}
