@@ -81,6 +81,30 @@ impl Client {
         .await
     }
 
+    /// Sends a set to another endpoint taking the same body (`/v1/validate`).
+    pub async fn send_to(&self, path: &str, files: Vec<(String, Vec<u8>)>) -> anyhow::Result<Answer> {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(name));
+        }
+        Self::answer(
+            self.req(reqwest::Method::POST, path)
+                .multipart(form)
+                .send()
+                .await?,
+        )
+        .await
+    }
+
+    /// Sends one file as the raw body with `?name=`.
+    pub async fn raw(&self, name: &str, bytes: Vec<u8>) -> anyhow::Result<Answer> {
+        let r = self
+            .req(reqwest::Method::POST, "/v1/submissions")
+            .query(&[("name", name)])
+            .body(bytes);
+        Self::answer(r.send().await?).await
+    }
+
     /// Sends the files at these paths as one set.
     pub async fn send_paths(&self, paths: &[PathBuf]) -> anyhow::Result<Answer> {
         let mut files = Vec::new();

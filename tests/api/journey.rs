@@ -1,0 +1,194 @@
+//! The whole journey: send → inbox → download → acknowledge → receipt, with retries and restarts.
+
+use careplan_relay::relay::{Receipt, verify_receipt};
+
+use crate::helpers::*;
+use crate::support::db::backends;
+
+#[tokio::test]
+async fn send_download_acknowledge_with_receipt() {
+    for db in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let app = spawn_app(dir.path(), &db).await;
+        let (cm, prov, _) = app.offices().await;
+        let (sender, recipient) = (app.client(Some(&cm)), app.client(Some(&prov)));
+        let set = schedule("20250328101500");
+
+        let created = sender.send(set.clone()).await.unwrap();
+        assert_status(&created, 201);
+        let body = &created.json;
+        assert_eq!(body["sender"], CARE_MANAGER);
+        assert_eq!(body["recipient"], PROVIDER);
+        assert_eq!(body["sequence"], "20250328101500");
+        assert_eq!(body["month"], "202504");
+        assert_eq!(body["status"], "queued");
+        assert_eq!(body["files"].as_array().unwrap().len(), 3);
+        // An identical retry answers 200 with the first answer; other bytes under the same names are a 409.
+        let again = sender.send(set.clone()).await.unwrap();
+        assert_status(&again, 200);
+        assert_eq!(again.json, created.json);
+        let mut changed = set.clone();
+        changed[1].1[0] = b'9';
+        assert_status(&sender.send(changed).await.unwrap(), 409);
+
+        let inbox = recipient.get("/v1/inbox").await.unwrap();
+        assert_status(&inbox, 200);
+        let items = inbox.json["items"].as_array().unwrap().clone();
+        assert_eq!(items.len(), 1, "the retry delivered nothing new");
+        let delivery = items[0]["delivery_id"].as_str().unwrap().to_string();
+        assert_eq!(items[0]["sender"], CARE_MANAGER);
+        assert_eq!(items[0]["sender_service_type"], "43");
+        assert_eq!(items[0]["status"], "queued");
+        // The sender does not see it in its inbox.
+        assert!(
+            sender.get("/v1/inbox").await.unwrap().json["items"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+
+        for (name, bytes) in &set {
+            let (status, got, digest) = recipient.download(&delivery, name).await.unwrap();
+            assert_eq!(status, 200);
+            assert_eq!(&got, bytes, "{name}: the exact original bytes");
+            let sha = careplan_relay::relay::sha256_hex(bytes);
+            let raw: Vec<u8> = (0..32)
+                .map(|i| u8::from_str_radix(&sha[2 * i..2 * i + 2], 16).unwrap())
+                .collect();
+            use base64::Engine;
+            let want = format!(
+                "sha-256=:{}:",
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            );
+            assert_eq!(digest.as_deref(), Some(want.as_str()));
+        }
+        let out = sender.get("/v1/outbox").await.unwrap();
+        assert_eq!(out.json["items"][0]["status"], "downloaded");
+
+        let ack = recipient
+            .post(&format!("/v1/inbox/{delivery}/ack"))
+            .await
+            .unwrap();
+        assert_status(&ack, 200);
+        let ack2 = recipient
+            .post(&format!("/v1/inbox/{delivery}/ack"))
+            .await
+            .unwrap();
+        assert_eq!(
+            ack2.json["acknowledged_at"], ack.json["acknowledged_at"],
+            "repeating it changes nothing"
+        );
+        let receipt: Receipt = serde_json::from_value(ack.json["receipt"].clone()).unwrap();
+        let keys = app.client(None).get("/v1/keys").await.unwrap();
+        let keys: Vec<(String, String)> = keys.json["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                (
+                    k["key_id"].as_str().unwrap().into(),
+                    k["ed25519_public_key_base64"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        let payload = verify_receipt(&receipt, &keys).expect("the receipt verifies with the published key");
+        assert_eq!(payload["status"], "acknowledged");
+        assert_eq!(payload["files"].as_array().unwrap().len(), 3);
+        let mut tampered = receipt.clone();
+        tampered.payload = tampered.payload.replacen(PROVIDER, OTHER, 1);
+        assert!(verify_receipt(&tampered, &keys).is_err());
+        // Sender and recipient can fetch the receipt; another office cannot.
+        let sid = created.json["submission_id"].as_str().unwrap();
+        assert_status(&sender.get(&format!("/v1/receipts/{sid}")).await.unwrap(), 200);
+
+        assert!(
+            recipient.get("/v1/inbox").await.unwrap().json["items"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            recipient.get("/v1/inbox?status=all").await.unwrap().json["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        let out = sender.get("/v1/outbox").await.unwrap();
+        assert_eq!(out.json["items"][0]["status"], "acknowledged");
+        assert!(out.json["items"][0]["acknowledged_at"].is_string());
+
+        // Restart on the same data: everything is still there.
+        app.stop().await;
+        let app = spawn_app(dir.path(), &db).await;
+        let recipient = app.client(Some(&prov));
+        let all = recipient.get("/v1/inbox?status=all").await.unwrap();
+        assert_eq!(all.json["items"][0]["delivery_id"], delivery.as_str());
+        let (_, got, _) = recipient.download(&delivery, &set[1].0).await.unwrap();
+        assert_eq!(got, set[1].1);
+        app.stop().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn inbox_orders_by_sequence_pages_and_long_polls() {
+    for db in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let app = spawn_app(dir.path(), &db).await;
+        let (cm, prov, _) = app.offices().await;
+        let (sender, recipient) = (app.client(Some(&cm)), app.client(Some(&prov)));
+        for seq in ["20250328120000", "20250328100000", "20250328110000"] {
+            assert_status(&sender.send(schedule(seq)).await.unwrap(), 201);
+        }
+        let page = recipient.get("/v1/inbox?limit=2").await.unwrap();
+        let seqs: Vec<&str> = page.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["sequence"].as_str().unwrap())
+            .collect();
+        assert_eq!(seqs, ["20250328100000", "20250328110000"]);
+        let next = page.json["next"]
+            .as_str()
+            .expect("a cursor when the page is full");
+        let rest = recipient
+            .get(&format!("/v1/inbox?limit=2&after={next}"))
+            .await
+            .unwrap();
+        assert_eq!(rest.json["items"][0]["sequence"], "20250328120000");
+        assert!(rest.json["next"].is_null());
+        assert_status(&recipient.get("/v1/inbox?after=garbage").await.unwrap(), 400);
+
+        // Long-poll: a waiting inbox returns as soon as a set arrives.
+        let other = app.client(Some(&prov));
+        for item in recipient.get("/v1/inbox").await.unwrap().json["items"]
+            .as_array()
+            .unwrap()
+        {
+            let id = item["delivery_id"].as_str().unwrap();
+            assert_status(
+                &recipient.post(&format!("/v1/inbox/{id}/ack")).await.unwrap(),
+                200,
+            );
+        }
+        let started = std::time::Instant::now();
+        let waiting = tokio::spawn(async move { other.get("/v1/inbox?wait=20").await.unwrap() });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_status(&sender.send(schedule("20250328130000")).await.unwrap(), 201);
+        let got = waiting.await.unwrap();
+        assert_eq!(got.json["items"][0]["sequence"], "20250328130000");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "the wait ended with the arrival, not the timeout"
+        );
+        // Nothing arrives: the wait ends empty.
+        let empty = recipient
+            .get("/v1/inbox?wait=1&status=pending&after=20250328130000-999999")
+            .await
+            .unwrap();
+        assert!(empty.json["items"].as_array().unwrap().is_empty());
+        app.stop().await;
+        db.cleanup().await;
+    }
+}

@@ -1,0 +1,11 @@
+//! The relay over HTTPS, on SQLite and on PostgreSQL: one test binary, a module per concern.
+#![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests panic on failure
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod auth;
+mod errors;
+mod helpers;
+mod journey;
+mod nodes;
