@@ -1,0 +1,210 @@
+//! Kill the relay process (SIGKILL) while clients upload concurrently, restart it, and check that every set
+//! that got a 201 is there, complete and byte-identical, and that no partial set is visible.
+#![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests panic on failure
+
+mod support;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use careplan_relay::client::{Client, ClientOptions};
+use careplan_relay::generate::{Scenario, unit_files};
+use careplan_relay::spec::{Generation, Spec};
+
+const BIN: &str = env!("CARGO_BIN_EXE_careplan-relay");
+
+fn cli(data: &Path, db_url: &str, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("CAREPLAN_RELAY__DATABASE__URL", db_url)
+        .output()
+        .expect("run careplan-relay");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Starts `serve` on port 0 and returns the child and the address it logged.
+fn start(data: &Path, db_url: &str) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("CAREPLAN_RELAY__DATABASE__URL", db_url)
+        .env("CAREPLAN_RELAY__SERVER__JSON_LOGS", "true")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("serve exited before listening").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if let Some(a) = v["fields"]["address"].as_str() {
+            break a.to_string();
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+fn set(seq: usize) -> Vec<(String, Vec<u8>)> {
+    let spec = Spec::get().unwrap();
+    let unit = spec.units.iter().find(|u| u.name == "schedule").unwrap();
+    let mut sc = Scenario::small(Generation::V4);
+    sc.sequence = format!("20250328{:02}{:02}{:02}", seq / 3600, seq / 60 % 60, seq % 60);
+    sc.seed = seq as u64;
+    unit_files(spec, unit, &sc)
+        .into_iter()
+        .map(|f| (f.name, f.bytes))
+        .collect()
+}
+
+async fn crash_and_recover(db_url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    cli(
+        data,
+        db_url,
+        &[
+            "office",
+            "add",
+            "1310000001",
+            "--name",
+            "A",
+            "--kind",
+            "care_manager",
+            "--service-type",
+            "43",
+        ],
+    );
+    cli(
+        data,
+        db_url,
+        &[
+            "office",
+            "add",
+            "1310000002",
+            "--name",
+            "B",
+            "--kind",
+            "provider",
+            "--service-type",
+            "11",
+        ],
+    );
+    let token = |o: &str| {
+        cli(data, db_url, &["token", "issue", "--office", o])
+            .lines()
+            .last()
+            .unwrap()
+            .to_string()
+    };
+    let (sender_token, recipient_token) = (token("1310000001"), token("1310000002"));
+    let (mut child, addr) = start(data, db_url);
+    let client = |addr: &str, t: &str| {
+        Client::new(&ClientOptions {
+            url: format!("https://{addr}"),
+            token: Some(t.to_string().into()),
+            cacert: Some(data.join("tls/ca.pem")),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+
+    let accepted: Arc<Mutex<HashMap<String, Vec<(String, Vec<u8>)>>>> = Arc::default();
+    let mut tasks = Vec::new();
+    for worker in 0..8usize {
+        let (sender, accepted) = (client(&addr, &sender_token), Arc::clone(&accepted));
+        tasks.push(tokio::spawn(async move {
+            for i in 0.. {
+                let files = set(worker * 5000 + i);
+                match sender.send(files.clone()).await {
+                    Ok(a) if a.status == 201 => {
+                        let id = a.json["submission_id"].as_str().unwrap().to_string();
+                        accepted.lock().unwrap().insert(id, files);
+                    }
+                    Ok(a) => panic!("unexpected answer {}: {}", a.status, a.json),
+                    Err(_) => break, // the server is gone
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let accepted = std::mem::take(&mut *accepted.lock().unwrap());
+    assert!(
+        accepted.len() >= 5,
+        "the load ran before the kill ({} sets)",
+        accepted.len()
+    );
+
+    let (mut child, addr) = start(data, db_url);
+    let recipient = client(&addr, &recipient_token);
+    let mut seen = HashMap::new();
+    let mut after = String::new();
+    loop {
+        let q = if after.is_empty() {
+            String::new()
+        } else {
+            format!("&after={after}")
+        };
+        let page = recipient
+            .get(&format!("/v1/inbox?status=all&limit=500{q}"))
+            .await
+            .unwrap();
+        for item in page.json["items"].as_array().unwrap() {
+            let files = item["files"].as_array().unwrap();
+            assert_eq!(files.len(), 3, "a visible set is complete: {item}");
+            seen.insert(
+                item["submission_id"].as_str().unwrap().to_string(),
+                item["delivery_id"].as_str().unwrap().to_string(),
+            );
+        }
+        match page.json["next"].as_str() {
+            Some(n) => after = n.to_string(),
+            None => break,
+        }
+    }
+    for (submission, files) in &accepted {
+        let delivery = seen
+            .get(submission)
+            .unwrap_or_else(|| panic!("acknowledged upload {submission} lost"));
+        for (name, bytes) in files {
+            let (status, got, _) = recipient.download(delivery, name).await.unwrap();
+            assert_eq!(status, 200);
+            assert!(got == *bytes, "{name} is byte-identical after the crash");
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_loses_no_acknowledged_upload_sqlite() {
+    let db = support::db::sqlite();
+    crash_and_recover(&db.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_loses_no_acknowledged_upload_postgres() {
+    let Some(db) = support::db::postgres().await else {
+        return;
+    };
+    crash_and_recover(&db.url).await;
+    db.cleanup().await;
+}
