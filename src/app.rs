@@ -95,8 +95,23 @@ impl App {
             drain: Duration::from_secs(30),
         };
         tracing::info!(address = %self.local_addr()?, "careplan-relay listening (HTTPS)");
+        let sealer = tokio::spawn(seal_forever(self.state.relay.store.clone()));
         serve(self.listener, self.tls, router, timeouts, shutdown).await?;
+        sealer.abort();
+        let _ = crate::relay::audit::seal_all(&self.state.relay.store).await;
         self.state.relay.store.close().await;
         Ok(())
+    }
+}
+
+/// Seals queued audit events onto the chain, continuously.
+async fn seal_forever(store: crate::store::Store) {
+    loop {
+        match store.seal(5_000).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sealing the audit chain failed; retrying"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

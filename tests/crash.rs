@@ -70,6 +70,9 @@ fn set(seq: usize) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// The sets that got a 201, by submission id.
+type Accepted = HashMap<String, Vec<(String, Vec<u8>)>>;
+
 async fn crash_and_recover(db_url: &str) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
@@ -122,7 +125,7 @@ async fn crash_and_recover(db_url: &str) {
         .unwrap()
     };
 
-    let accepted: Arc<Mutex<HashMap<String, Vec<(String, Vec<u8>)>>>> = Arc::default();
+    let accepted: Arc<Mutex<Accepted>> = Arc::default();
     let mut tasks = Vec::new();
     for worker in 0..8usize {
         let (sender, accepted) = (client(&addr, &sender_token), Arc::clone(&accepted));

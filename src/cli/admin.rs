@@ -55,6 +55,17 @@ pub enum CertCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Re-compute the whole audit chain. Exit 0 if intact, 1 with the first broken position.
+    Verify,
+    /// Write the audit events not exported yet (ndjson + signed manifest) and record the watermark.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ReceiptCommand {
     /// Verify a receipt file ({payload, signature, key_id}) with the relay's keys.
     Verify {
@@ -205,4 +216,37 @@ pub(super) fn receipt(settings: &Settings, c: ReceiptCommand) -> anyhow::Result<
             Ok(ExitCode::from(1))
         }
     }
+}
+
+pub(super) async fn audit(settings: &Settings, c: AuditCommand) -> anyhow::Result<ExitCode> {
+    let store = store(settings).await?;
+    let code = match c {
+        AuditCommand::Verify => {
+            let v = relay::audit::verify(&store).await?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            if v.intact {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!(
+                    "careplan-relay: the audit trail is broken at position {}: {}",
+                    v.broken_at.unwrap_or_default(),
+                    v.reason.unwrap_or_default()
+                );
+                ExitCode::from(1)
+            }
+        }
+        AuditCommand::Export { out } => {
+            let spec = crate::spec::Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let relay =
+                crate::relay::Relay::new(store.clone(), spec, &settings.data_dir, std::time::Duration::ZERO)?;
+            let done = relay.export_audit(&out, "cli").await?;
+            match &done.batch {
+                Some(m) => println!("{}", serde_json::to_string_pretty(m)?),
+                None => println!("nothing new to export"),
+            }
+            ExitCode::SUCCESS
+        }
+    };
+    store.close().await;
+    Ok(code)
 }

@@ -45,6 +45,9 @@ pub enum Command {
     /// Issue client certificates for offices.
     #[command(subcommand)]
     Cert(admin::CertCommand),
+    /// Verify the audit trail, or export it for the care information platform.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
     /// Verify receipts offline.
     #[command(subcommand)]
     Receipt(admin::ReceiptCommand),
@@ -86,6 +89,7 @@ pub fn main() -> ExitCode {
             Command::Token(c) => admin::token(&settings, c).await,
             Command::Cert(c) => admin::cert(&settings, c),
             Command::Receipt(c) => admin::receipt(&settings, c),
+            Command::Audit(c) => admin::audit(&settings, c).await,
             Command::Client(args) => client::run(args).await,
             Command::Validate(_) => Ok(ExitCode::SUCCESS),
         }

@@ -4,6 +4,7 @@
 //! outbox, receipts, and the office and credential administration used by the CLI and the admin API.
 
 mod admin;
+pub mod audit;
 mod inbox;
 mod receipt;
 mod submit;

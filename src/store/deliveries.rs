@@ -183,7 +183,7 @@ impl Store {
     ) -> Result<(Vec<u8>, String, String)> {
         let now = now_ms();
         let out = dispatch!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.begin_sql()).await?;
             let row: (Vec<u8>, String, String) = sqlx::query_as(
                 "select f.body, f.sha256, f.kind from deliveries d join files f on f.submission_id = d.submission_id \
                  where d.id = $1 and d.recipient = $2 and f.name = $3",
@@ -213,7 +213,7 @@ impl Store {
     pub async fn acknowledge(&self, recipient: &str, delivery_id: &str, event: NewEvent) -> Result<i64> {
         let now = now_ms();
         let at = dispatch!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.begin_sql()).await?;
             let changed = sqlx::query(
                 "update deliveries set status = 'acknowledged', acknowledged_at = $1, \
                  downloaded_at = coalesce(downloaded_at, $1) \

@@ -34,12 +34,14 @@ impl NewEvent {
     }
 }
 
-/// Inserts `events` on the connection of an open transaction (`$conn: &mut <DB>Connection`).
+/// Inserts `events` on the connection of an open transaction (`$conn: &mut <DB>Connection`) and queues each
+/// for sealing into the audit chain.
 macro_rules! append_events {
     ($conn:expr, $at:expr, $events:expr) => {{
         for e in $events {
-            sqlx::query(
-                "insert into events (at, kind, office, submission_id, request_id, detail) values ($1, $2, $3, $4, $5, $6)",
+            let (seq,): (i64,) = sqlx::query_as(
+                "insert into events (at, kind, office, submission_id, request_id, detail) \
+                 values ($1, $2, $3, $4, $5, $6) returning seq",
             )
             .bind($at)
             .bind(e.kind)
@@ -47,8 +49,12 @@ macro_rules! append_events {
             .bind(e.submission_id.as_deref())
             .bind(e.request_id.as_deref())
             .bind(e.detail.to_string())
-            .execute(&mut *$conn)
+            .fetch_one(&mut *$conn)
             .await?;
+            sqlx::query("insert into audit_pending (event_seq) values ($1)")
+                .bind(seq)
+                .execute(&mut *$conn)
+                .await?;
         }
     }};
 }
@@ -61,7 +67,7 @@ impl Store {
     pub async fn record(&self, events: &[NewEvent]) -> Result<()> {
         let at = crate::domain::now_ms();
         dispatch!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.begin_sql()).await?;
             append_events!(tx, at, events);
             tx.commit().await?;
         });

@@ -4,6 +4,7 @@
 //! dispatched by [`dispatch!`]; each has its own migrations under `migrations/`. Every change and the events
 //! that record it commit in one transaction.
 
+mod audit;
 mod deliveries;
 mod events;
 mod offices;
@@ -18,6 +19,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use audit::{ChainRow, EventRow, ExportRow, GENESIS, chain_hash};
 pub use deliveries::{DeliveryRow, FileMeta, InboxQuery};
 pub use events::NewEvent;
 pub use submissions::{NewFile, NewSubmission, Prior};
@@ -111,6 +113,15 @@ impl Store {
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
+    }
+
+    /// How write transactions start: SQLite takes the write lock at once (`BEGIN IMMEDIATE`), so a transaction
+    /// that reads before it writes waits for the lock instead of failing with "database is locked".
+    fn begin_sql(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "BEGIN IMMEDIATE",
+            Pool::Postgres(_) => "BEGIN",
+        }
     }
 
     /// `sqlite` or `postgres`.

@@ -25,7 +25,7 @@ impl Store {
     pub async fn add_office(&self, o: &Office, event: NewEvent) -> Result<()> {
         let now = now_ms();
         dispatch!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.begin_sql()).await?;
             sqlx::query(
                 "insert into offices (number, name, kind, service_types, enabled, created_at, updated_at) \
                  values ($1, $2, $3, $4, $5, $6, $6)",
@@ -67,7 +67,7 @@ impl Store {
     pub async fn set_office_enabled(&self, number: &str, enabled: bool, event: NewEvent) -> Result<()> {
         let now = now_ms();
         dispatch!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.begin_sql()).await?;
             let done = sqlx::query("update offices set enabled = $1, updated_at = $2 where number = $3")
                 .bind(enabled)
                 .bind(now)

@@ -61,7 +61,7 @@ impl Store {
     /// `Conflict` if a submission with the same sender and names committed first.
     pub async fn insert_submission(&self, s: &NewSubmission) -> Result<()> {
         dispatch!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.begin_sql()).await?;
             sqlx::query(
                 "insert into submissions (id, sender, sender_type, recipient, recipient_type, sequence, month, \
                  names_key, digest, response, accepted_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",

@@ -23,7 +23,7 @@ impl Store {
     ) -> Result<()> {
         let now = now_ms();
         dispatch!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.begin_sql()).await?;
             sqlx::query(
                 "insert into tokens (id, office, admin, hash, created_at) values ($1, $2, $3, $4, $5)",
             )
@@ -73,7 +73,7 @@ impl Store {
     pub async fn revoke_token(&self, id: &str, event: NewEvent) -> Result<()> {
         let now = now_ms();
         dispatch!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.begin_sql()).await?;
             let found = sqlx::query("update tokens set revoked_at = coalesce(revoked_at, $1) where id = $2")
                 .bind(now)
                 .bind(id)
