@@ -57,12 +57,17 @@ impl App {
             .await
             .with_context(|| format!("opening the database {}", redact_url(&url)))?;
         tracing::info!(database = %redact_url(&url), backend = store.backend(), "database ready");
-        let relay = Relay::new(
+        let mut relay = Relay::open(
             store,
             spec,
             &settings.data_dir,
             Duration::from_secs(settings.server.max_wait_secs),
         )?;
+        relay.policy = settings.retention.policy();
+        if let Some(dir) = &settings.audit.export_dir {
+            relay.export_dir.clone_from(dir);
+        }
+        let relay = Arc::new(relay);
         let (cert, key, client_ca) = tls_files(&settings)?;
         let tls = server_config(&cert, &key, client_ca.as_deref())?;
         let listener = TcpListener::bind(&settings.server.listen)
@@ -96,8 +101,13 @@ impl App {
         };
         tracing::info!(address = %self.local_addr()?, "careplan-relay listening (HTTPS)");
         let sealer = tokio::spawn(seal_forever(self.state.relay.store.clone()));
+        let purger = tokio::spawn(purge_forever(
+            Arc::clone(&self.state.relay),
+            self.settings.retention.interval_secs,
+        ));
         serve(self.listener, self.tls, router, timeouts, shutdown).await?;
         sealer.abort();
+        purger.abort();
         let _ = crate::relay::audit::seal_all(&self.state.relay.store).await;
         self.state.relay.store.close().await;
         Ok(())
@@ -113,5 +123,20 @@ async fn seal_forever(store: crate::store::Store) {
             Err(e) => tracing::warn!(error = %e, "sealing the audit chain failed; retrying"),
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Runs the retention purge every `interval` seconds (never with 0).
+async fn purge_forever(relay: Arc<Relay>, interval: u64) {
+    if interval == 0 {
+        return;
+    }
+    loop {
+        match relay.purge_expired(relay.policy).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "retention: purged the bytes of acknowledged sets"),
+            Err(e) => tracing::warn!(error = %e, "retention purge failed; retrying at the next interval"),
+        }
+        tokio::time::sleep(Duration::from_secs(interval)).await;
     }
 }

@@ -129,6 +129,18 @@ impl Client {
         Self::answer(self.req(reqwest::Method::POST, path).send().await?).await
     }
 
+    pub async fn delete(&self, path: &str) -> anyhow::Result<Answer> {
+        Self::answer(self.req(reqwest::Method::DELETE, path).send().await?).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> anyhow::Result<Answer> {
+        Self::answer(self.req(reqwest::Method::POST, path).json(&body).send().await?).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: Value) -> anyhow::Result<Answer> {
+        Self::answer(self.req(reqwest::Method::PATCH, path).json(&body).send().await?).await
+    }
+
     /// Downloads one file: (status, bytes, Repr-Digest header).
     pub async fn download(
         &self,

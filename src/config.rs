@@ -14,6 +14,10 @@ pub struct Settings {
     pub tls: TlsSettings,
     #[serde(default)]
     pub database: DatabaseSettings,
+    #[serde(default)]
+    pub retention: RetentionSettings,
+    #[serde(default)]
+    pub audit: AuditSettings,
     /// The data directory (`--data-dir`); not read from the file.
     #[serde(skip)]
     pub data_dir: PathBuf,
@@ -72,6 +76,45 @@ pub struct TlsSettings {
     pub client_ca_key: Option<PathBuf>,
 }
 
+/// How long set bytes are kept (see `relay::retention`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RetentionSettings {
+    /// Purge an acknowledged set's bytes this many days after acknowledgement.
+    pub acknowledged_days: u64,
+    /// Flag a set to admins when it is still unacknowledged this many days after it arrived.
+    pub flag_unacknowledged_days: u64,
+    /// How often the server runs the purge, in seconds (0: never; `careplan-relay purge` runs it by hand).
+    pub interval_secs: u64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            acknowledged_days: 90,
+            flag_unacknowledged_days: 14,
+            interval_secs: 3600,
+        }
+    }
+}
+
+impl RetentionSettings {
+    pub fn policy(&self) -> crate::relay::retention::Policy {
+        crate::relay::retention::Policy {
+            acknowledged_days: self.acknowledged_days,
+            flag_unacknowledged_days: self.flag_unacknowledged_days,
+        }
+    }
+}
+
+/// The audit export.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AuditSettings {
+    /// Directory that `POST /v1/admin/audit/export` writes to (default `<data-dir>/export`).
+    pub export_dir: Option<PathBuf>,
+}
+
 /// Where the data lives. Without a URL, SQLite at `<data-dir>/relay.db`.
 #[derive(Clone, Default, Deserialize)]
 #[serde(default)]
@@ -97,6 +140,8 @@ impl std::fmt::Debug for Settings {
             .field("server", &self.server)
             .field("tls", &self.tls)
             .field("database", &self.database)
+            .field("retention", &self.retention)
+            .field("audit", &self.audit)
             .field("data_dir", &self.data_dir)
             .finish()
     }

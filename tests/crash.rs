@@ -211,3 +211,34 @@ async fn sigkill_loses_no_acknowledged_upload_postgres() {
     crash_and_recover(&db.url).await;
     db.cleanup().await;
 }
+
+#[tokio::test]
+async fn sigterm_drains_and_stops() {
+    let db = support::db::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = start(dir.path(), &db.url);
+    let client = Client::new(&ClientOptions {
+        url: format!("https://{addr}"),
+        cacert: Some(dir.path().join("tls/ca.pem")),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(client.get("/healthz").await.unwrap().status, 200);
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(code) = child.try_wait().unwrap() {
+            assert!(code.success(), "serve exits 0 after SIGTERM: {code:?}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve did not stop after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -250,3 +250,40 @@ pub(super) async fn audit(settings: &Settings, c: AuditCommand) -> anyhow::Resul
     store.close().await;
     Ok(code)
 }
+
+pub(super) async fn purge(settings: &Settings, delivery: Option<String>) -> anyhow::Result<ExitCode> {
+    let store = store(settings).await?;
+    let spec = crate::spec::Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let relay = crate::relay::Relay::new(store.clone(), spec, &settings.data_dir, std::time::Duration::ZERO)?;
+    let policy = settings.retention.policy();
+    let code = match delivery {
+        Some(id) => match relay.purge_delivery(&id, "cli", None).await {
+            Ok(()) => {
+                println!("purged the bytes of delivery {id}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => return fail(&e),
+        },
+        None => {
+            let n = relay.purge_expired(policy).await?;
+            println!(
+                "purged the bytes of {n} acknowledged sets older than {} days",
+                policy.acknowledged_days
+            );
+            let flagged = relay.flagged(policy, 1000).await?;
+            if !flagged.is_empty() {
+                println!(
+                    "{} sets are unacknowledged after {} days (purge only with --delivery):",
+                    flagged.len(),
+                    policy.flag_unacknowledged_days
+                );
+                for id in flagged {
+                    println!("{id}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+    };
+    store.close().await;
+    Ok(code)
+}

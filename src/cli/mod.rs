@@ -48,6 +48,12 @@ pub enum Command {
     /// Verify the audit trail, or export it for the care information platform.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// Purge the bytes of acknowledged sets past the retention time, and list the flagged unacknowledged sets;
+    /// `--delivery ID` purges one set explicitly (audited).
+    Purge {
+        #[arg(long)]
+        delivery: Option<String>,
+    },
     /// Verify receipts offline.
     #[command(subcommand)]
     Receipt(admin::ReceiptCommand),
@@ -90,6 +96,7 @@ pub fn main() -> ExitCode {
             Command::Cert(c) => admin::cert(&settings, c),
             Command::Receipt(c) => admin::receipt(&settings, c),
             Command::Audit(c) => admin::audit(&settings, c).await,
+            Command::Purge { delivery } => admin::purge(&settings, delivery).await,
             Command::Client(args) => client::run(args).await,
             Command::Validate(_) => Ok(ExitCode::SUCCESS),
         }

@@ -62,3 +62,43 @@ impl FromRequestParts<AppState> for OfficeCaller {
         }
     }
 }
+
+/// An authenticated admin (bearer admin token, or the admin page's session cookie).
+#[derive(Debug, Clone)]
+pub(super) struct AdminCaller {
+    pub token_id: String,
+    pub request_id: Option<String>,
+}
+
+/// The admin page keeps the admin token in this HttpOnly, Secure, SameSite=Strict cookie.
+pub(super) const ADMIN_COOKIE: &str = "careplan_admin";
+
+fn cookie_token(parts: &Parts) -> Option<String> {
+    let header = parts.headers.get(axum::http::header::COOKIE)?.to_str().ok()?;
+    header.split(';').find_map(|c| {
+        c.trim()
+            .strip_prefix(ADMIN_COOKIE)?
+            .strip_prefix('=')
+            .map(str::to_string)
+    })
+}
+
+impl FromRequestParts<AppState> for AdminCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let principal = match cookie_token(parts) {
+            Some(t) if !parts.headers.contains_key(axum::http::header::AUTHORIZATION) => {
+                state.relay.authenticate(Some(&t), None).await?
+            }
+            _ => principal(parts, state).await?,
+        };
+        match principal {
+            Principal::Admin { token_id } => Ok(AdminCaller {
+                token_id,
+                request_id: request_id(parts),
+            }),
+            Principal::Office(_) => Err(RelayError::Forbidden("an admin token is required".into()).into()),
+        }
+    }
+}

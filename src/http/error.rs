@@ -36,6 +36,11 @@ impl IntoResponse for ApiError {
             }
             RelayError::Forbidden(m) => body(StatusCode::FORBIDDEN, "forbidden", &m),
             RelayError::NotFound => body(StatusCode::NOT_FOUND, "not_found", "no such object"),
+            RelayError::Gone => body(
+                StatusCode::GONE,
+                "purged",
+                "the bytes of this set were purged (retention after acknowledgement, or by an admin); its metadata and receipt remain",
+            ),
             RelayError::Invalid(report) => (StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response(),
             RelayError::Conflict(m) => body(StatusCode::CONFLICT, "conflict", &m),
             RelayError::BadRequest(m) => body(StatusCode::BAD_REQUEST, "bad_request", &m),

@@ -1,5 +1,6 @@
 //! The HTTP API of API.md: the router, its layers, and one module per resource.
 
+mod admin;
 mod auth;
 mod error;
 mod inbox;
@@ -13,7 +14,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use serde_json::json;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -50,6 +51,22 @@ async fn openapi() -> impl IntoResponse {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
+/// Observes each request's latency by matched route for `/metrics`.
+async fn record_latency(
+    State(s): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    s.relay.metrics.request(&route, started.elapsed());
+    response
+}
+
 /// The router with its layers: request ids, tracing (no bodies), body limit, request timeout.
 pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
@@ -65,6 +82,23 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         .route("/v1/inbox/{delivery_id}/ack", post(inbox::ack))
         .route("/v1/outbox", get(inbox::outbox))
         .route("/v1/receipts/{submission_id}", get(inbox::receipt))
+        .route("/v1/admin/offices", post(admin::add_office))
+        .route("/v1/admin/offices", get(admin::offices))
+        .route("/v1/admin/offices/{number}", patch(admin::patch_office))
+        .route("/v1/admin/offices/{number}/tokens", post(admin::issue_token))
+        .route("/v1/admin/offices/{number}/tokens", get(admin::tokens))
+        .route("/v1/admin/tokens/{id}", delete(admin::revoke_token))
+        .route("/v1/admin/deliveries", get(admin::deliveries))
+        .route("/v1/admin/deliveries/{id}/purge", post(admin::purge))
+        .route("/v1/admin/audit", get(admin::audit_events))
+        .route("/v1/admin/audit/verify", get(admin::audit_verify))
+        .route("/v1/admin/audit/export", post(admin::audit_export))
+        .route("/v1/admin/retention", get(admin::retention))
+        .route("/metrics", get(admin::metrics))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            record_latency,
+        ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

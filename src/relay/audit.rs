@@ -78,10 +78,18 @@ pub async fn verify(store: &Store) -> Result<Verification> {
     Ok(v)
 }
 
-/// Seals everything queued now.
+/// Seals everything queued now. When another node holds the sealing lock, waits for it to finish (up to 10 s).
 pub async fn seal_all(store: &Store) -> Result<()> {
-    while store.seal(5_000).await? > 0 {}
-    Ok(())
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if store.seal(5_000).await? > 0 {
+            continue;
+        }
+        if store.audit_counts().await?.1 == 0 || std::time::Instant::now() > deadline {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// What `audit export` wrote (nothing when there was nothing new or another exporter won).

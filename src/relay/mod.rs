@@ -6,10 +6,12 @@
 mod admin;
 pub mod audit;
 mod inbox;
+mod metrics;
 mod receipt;
+pub mod retention;
 mod submit;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +19,7 @@ use tokio::sync::Notify;
 
 pub use admin::{IssuedToken, add_office, issue_token, revoke_token, token_hash};
 pub use inbox::{DeliveryView, InboxRequest};
+pub use metrics::Metrics;
 pub use receipt::{Receipt, ReceiptKeys, verify_receipt, write_private};
 pub use submit::sha256_hex;
 pub use submit::{Submitted, UploadedFile};
@@ -37,6 +40,9 @@ pub enum RelayError {
     /// Unknown, or belonging to another office (never say which).
     #[error("not found")]
     NotFound,
+    /// The set's bytes were purged (retention after acknowledgement, or an admin); metadata and receipt remain.
+    #[error("purged")]
+    Gone,
     /// The set (or the recipient) is invalid: the report says why. Nothing was stored.
     #[error("invalid set")]
     Invalid(Box<SetReport>),
@@ -55,6 +61,7 @@ impl From<StoreError> for RelayError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => RelayError::NotFound,
+            StoreError::Gone => RelayError::Gone,
             other => RelayError::Store(other),
         }
     }
@@ -71,23 +78,42 @@ pub struct Relay {
     arrivals: Notify,
     /// Longest inbox wait granted.
     pub max_wait: Duration,
+    /// Retention of set bytes.
+    pub policy: retention::Policy,
+    /// Where the admin export endpoint writes.
+    pub export_dir: PathBuf,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Metrics,
 }
 
 impl Relay {
-    /// Opens the relay on a connected store, with receipt keys under `data_dir/keys`.
+    /// Opens the relay on a connected store, with receipt keys under `data_dir/keys` and default policies.
     pub fn new(
         store: Store,
         spec: &'static Spec,
         data_dir: &Path,
         max_wait: Duration,
     ) -> anyhow::Result<Arc<Relay>> {
+        Ok(Arc::new(Self::open(store, spec, data_dir, max_wait)?))
+    }
+
+    /// Like [`Relay::new`], unwrapped, so that the caller can set the policies first.
+    pub fn open(
+        store: Store,
+        spec: &'static Spec,
+        data_dir: &Path,
+        max_wait: Duration,
+    ) -> anyhow::Result<Relay> {
         let keys = ReceiptKeys::load_or_create(&data_dir.join("keys"))?;
-        Ok(Arc::new(Relay {
+        Ok(Relay {
             store,
             spec,
             keys,
             arrivals: Notify::new(),
             max_wait,
-        }))
+            policy: crate::config::RetentionSettings::default().policy(),
+            export_dir: data_dir.join("export"),
+            metrics: Metrics::default(),
+        })
     }
 }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::{Relay, RelayError, Result};
 use crate::domain::{now_ms, rfc3339};
 use crate::name::FileName;
-use crate::store::{NewEvent, NewFile, NewSubmission, StoreError};
+use crate::store::{NewEvent, NewFile, NewSubmission, Rejection, StoreError};
 use crate::validate::{Code, InputFile, SetReport, validate_set};
 
 /// One uploaded file: its spec name and its bytes.
@@ -122,13 +122,25 @@ impl Relay {
         let files = Arc::new(files);
         let (report, names) = self.judge(Arc::clone(&files)).await?;
         if !report.valid {
+            let codes: Vec<String> = codes(&report).into_iter().map(str::to_string).collect();
+            let rejection = Rejection {
+                id: uuid::Uuid::new_v4().to_string(),
+                sender: office.to_string(),
+                recipient: names.first().map(|n| n.recipient.office.clone()),
+                sequence: report.sequence.clone(),
+                names: names_sorted.clone(),
+                codes: codes.clone(),
+                request_id: request_id.map(str::to_string),
+            };
             let event = NewEvent::new(
                 "submission.rejected",
                 Some(office),
-                json!({ "files": names_sorted, "codes": codes(&report), "sequence": report.sequence }),
+                json!({ "rejection_id": rejection.id, "files": names_sorted, "codes": codes, "sequence": report.sequence }),
             )
             .request(request_id);
-            self.store.record(&[event]).await?;
+            self.store.record_rejection(&rejection, event).await?;
+            self.metrics.rejection(&codes);
+            self.metrics.submission("rejected", &kinds_of(&names));
             return Err(RelayError::Invalid(Box::new(report)));
         }
 
@@ -208,6 +220,7 @@ impl Relay {
         match self.store.insert_submission(&submission).await {
             Ok(()) => {
                 self.arrivals.notify_waiters();
+                self.metrics.submission("accepted", &kinds_of(&names));
                 Ok(Submitted {
                     replayed: false,
                     body,
@@ -250,6 +263,10 @@ impl Relay {
         }
         Ok(())
     }
+}
+
+fn kinds_of(names: &[FileName]) -> Vec<String> {
+    names.iter().map(|n| n.kind.prefix().to_string()).collect()
 }
 
 fn replay(same_bytes: bool, response: &str) -> Result<Submitted> {

@@ -191,6 +191,39 @@ impl Store {
         Ok((sealed, queued))
     }
 
+    /// The events about one submission, in order (for the admin page's history of a set).
+    pub async fn events_for_submission(&self, submission_id: &str) -> Result<Vec<EventRow>> {
+        let rows = dispatch!(self, |p| sqlx::query_as(
+            "select seq, at, kind, office, submission_id, request_id, detail from events \
+             where submission_id = $1 order by seq"
+        )
+        .bind(submission_id)
+        .fetch_all(p)
+        .await?);
+        Ok(rows)
+    }
+
+    /// The newest sealed position: (position, hash, sealed_at).
+    pub async fn chain_head(&self) -> Result<Option<(i64, String, i64)>> {
+        let row = dispatch!(self, |p| sqlx::query_as(
+            "select position, hash, sealed_at from audit_chain order by position desc limit 1"
+        )
+        .fetch_optional(p)
+        .await?);
+        Ok(row)
+    }
+
+    /// The newest export batch: (first, last, count, created_at).
+    pub async fn last_export(&self) -> Result<Option<(i64, i64, i64, i64)>> {
+        let row = dispatch!(self, |p| sqlx::query_as(
+            "select first_position, last_position, count, created_at from audit_exports \
+             order by last_position desc limit 1"
+        )
+        .fetch_optional(p)
+        .await?);
+        Ok(row)
+    }
+
     /// The export watermark: the last exported position (0 before the first export).
     pub async fn export_watermark(&self) -> Result<i64> {
         let (last,): (Option<i64>,) = dispatch!(self, |p| sqlx::query_as(

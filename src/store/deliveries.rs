@@ -5,7 +5,7 @@ use super::{NewEvent, Result, Store, StoreError, dispatch};
 use crate::domain::{Status, now_ms};
 
 /// A file of a delivery, without its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FileMeta {
     pub name: String,
     pub kind: String,
@@ -161,6 +161,15 @@ impl Store {
         v.pop().ok_or(StoreError::NotFound)
     }
 
+    /// One delivery by id for an admin (any office); `NotFound` if none.
+    pub async fn delivery_by_id(&self, id: &str) -> Result<DeliveryRow> {
+        let sql = concat!("select ", columns!(), " from deliveries where id = $1");
+        let row: Row = dispatch!(self, |p| sqlx::query_as(sql).bind(id).fetch_one(p).await?);
+        let mut v = vec![delivery(row)];
+        self.attach_files(&mut v).await?;
+        v.pop().ok_or(StoreError::NotFound)
+    }
+
     /// The delivery of a submission, as seen by its sender or recipient.
     pub async fn delivery_of_submission(&self, office: &str, submission_id: &str) -> Result<DeliveryRow> {
         let id: (String,) = dispatch!(self, |p| sqlx::query_as(
@@ -184,8 +193,9 @@ impl Store {
         let now = now_ms();
         let out = dispatch!(self, |p| {
             let mut tx = p.begin_with(self.begin_sql()).await?;
-            let row: (Vec<u8>, String, String) = sqlx::query_as(
-                "select f.body, f.sha256, f.kind from deliveries d join files f on f.submission_id = d.submission_id \
+            let row: (Vec<u8>, String, String, Option<i64>) = sqlx::query_as(
+                "select f.body, f.sha256, f.kind, f.purged_at from deliveries d \
+                 join files f on f.submission_id = d.submission_id \
                  where d.id = $1 and d.recipient = $2 and f.name = $3",
             )
             .bind(delivery_id)
@@ -193,6 +203,9 @@ impl Store {
             .bind(name)
             .fetch_one(&mut *tx)
             .await?;
+            if row.3.is_some() {
+                return Err(StoreError::Gone);
+            }
             let first = sqlx::query(
                 "update deliveries set status = 'downloaded', downloaded_at = $1 where id = $2 and status = 'queued'",
             )
@@ -204,7 +217,7 @@ impl Store {
             event.detail["first"] = serde_json::Value::Bool(first.rows_affected() > 0);
             append_events!(tx, now, [&event]);
             tx.commit().await?;
-            row
+            (row.0, row.1, row.2)
         });
         Ok(out)
     }

@@ -4,6 +4,7 @@
 //! dispatched by [`dispatch!`]; each has its own migrations under `migrations/`. Every change and the events
 //! that record it commit in one transaction.
 
+mod admin;
 mod audit;
 mod deliveries;
 mod events;
@@ -19,6 +20,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use admin::{LogEntry, LogQuery, Rejection};
 pub use audit::{ChainRow, EventRow, ExportRow, GENESIS, chain_hash};
 pub use deliveries::{DeliveryRow, FileMeta, InboxQuery};
 pub use events::NewEvent;
@@ -30,6 +32,9 @@ pub use tokens::TokenRow;
 pub enum StoreError {
     #[error("not found")]
     NotFound,
+    /// The object existed but its bytes were purged by retention.
+    #[error("purged")]
+    Gone,
     /// A unique constraint refused the write (e.g. an office number or a set registered twice).
     #[error("already exists")]
     Conflict,
@@ -130,6 +135,21 @@ impl Store {
             Pool::Sqlite(_) => "sqlite",
             Pool::Postgres(_) => "postgres",
         }
+    }
+
+    /// (connections open, idle) in the pool.
+    pub fn pool_stats(&self) -> (i64, i64) {
+        dispatch!(self, |p| (i64::from(p.size()), p.num_idle() as i64))
+    }
+
+    /// Deliveries not yet acknowledged.
+    pub async fn pending_deliveries(&self) -> Result<i64> {
+        let (n,): (i64,) = dispatch!(self, |p| sqlx::query_as(
+            "select count(*) from deliveries where status <> 'acknowledged'"
+        )
+        .fetch_one(p)
+        .await?);
+        Ok(n)
     }
 
     /// Checks that the database answers.

@@ -1,5 +1,7 @@
 //! The error statuses of API.md: 400, 413, 422 (nothing stored), E_UNKNOWN_RECIPIENT, and /v1/validate.
 
+use rustls::pki_types::pem::PemObject;
+
 use crate::helpers::*;
 use crate::support::db::backends;
 
@@ -102,5 +104,42 @@ async fn bodies_over_the_limit_get_413() {
     assert_status(&sender.raw(&name, bytes).await.unwrap(), 413);
     // The relay still serves normal requests afterwards.
     assert_status(&sender.send(schedule("20250328101500")).await.unwrap(), 201);
+    app.stop().await;
+}
+
+/// A client that sends half a request line and then nothing is cut off after the header timeout.
+#[tokio::test]
+async fn a_slow_client_cannot_hold_a_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = crate::support::db::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(dir.path(), &db);
+    s.server.header_timeout_secs = 1;
+    let app = spawn_with(s).await;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(app.ca()).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = connector.connect(name, tcp).await.unwrap();
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: local")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(15), tls.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the server closed the connection");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // And the relay keeps serving others.
+    assert_status(&app.client(None).get("/healthz").await.unwrap(), 200);
     app.stop().await;
 }
