@@ -79,16 +79,26 @@ async fn read_files(
     Ok(files)
 }
 
+/// The files of one set, read from the request (multipart parts named `file`, or a raw body with `?name=`).
+/// Extracted last, after authentication; a refused body is answered directly (400, 413).
+pub(super) struct SetUpload(Vec<UploadedFile>);
+
+impl FromRequest<AppState> for SetUpload {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let name = Query::<NameQuery>::try_from_uri(req.uri())
+            .ok()
+            .and_then(|q| q.0.name);
+        Ok(SetUpload(read_files(state, name, req).await?))
+    }
+}
+
 pub(super) async fn submit(
     State(state): State<AppState>,
     caller: OfficeCaller,
-    Query(q): Query<NameQuery>,
-    req: Request,
+    SetUpload(files): SetUpload,
 ) -> Response {
-    let files = match read_files(&state, q.name, req).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
     let count = files.len();
     match state
         .relay
@@ -114,13 +124,8 @@ pub(super) async fn submit(
 pub(super) async fn validate(
     State(state): State<AppState>,
     caller: OfficeCaller,
-    Query(q): Query<NameQuery>,
-    req: Request,
+    SetUpload(files): SetUpload,
 ) -> Response {
-    let files = match read_files(&state, q.name, req).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
     match state.relay.check(&caller.office, files).await {
         Ok(report) => Json(report).into_response(),
         Err(e) => ApiError(e).into_response(),
