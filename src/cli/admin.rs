@@ -67,6 +67,8 @@ pub enum AuditCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ReceiptCommand {
+    /// Create a new signing key in <data-dir>/keys: it signs from the next start; old keys keep verifying.
+    NewKey,
     /// Verify a receipt file ({payload, signature, key_id}) with the relay's keys.
     Verify {
         file: PathBuf,
@@ -184,7 +186,16 @@ pub(super) fn cert(settings: &Settings, c: CertCommand) -> anyhow::Result<ExitCo
 }
 
 pub(super) fn receipt(settings: &Settings, c: ReceiptCommand) -> anyhow::Result<ExitCode> {
-    let ReceiptCommand::Verify { file, keys } = c;
+    let (file, keys) = match c {
+        ReceiptCommand::NewKey => {
+            let (id, _) = ReceiptKeys::generate(&settings.data_dir.join("keys"))?;
+            println!(
+                "created receipt key {id}; restart the relay (every node sharing the keys directory) to sign with it"
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        ReceiptCommand::Verify { file, keys } => (file, keys),
+    };
     let receipt: Receipt = serde_json::from_slice(&std::fs::read(&file)?)?;
     let keys: Vec<(String, String)> = match keys {
         Some(path) => {
