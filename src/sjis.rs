@@ -2,9 +2,12 @@
 //!
 //! `encoding_rs::SHIFT_JIS` is the WHATWG Shift_JIS, which is Windows code page 932 including the NEC and
 //! IBM extensions. It decodes the user-defined area (lead bytes F0–F9) to the Private Use Area and byte 0x80
-//! to U+0080; we refuse both.
+//! to U+0080; we refuse both. Every two-byte sequence is classified once (a 64 KiB table built with
+//! encoding_rs), so that checking an item is one pass over its bytes.
 
-use encoding_rs::{DecoderResult, SHIFT_JIS};
+use std::sync::OnceLock;
+
+use encoding_rs::SHIFT_JIS;
 
 /// What is wrong with an item's bytes; `char_index` is the 1-based position of the bad character.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,46 +18,61 @@ pub enum SjisProblem {
     Gaiji { char_index: usize },
 }
 
-/// Decodes items into a reusable buffer.
-#[derive(Debug, Default)]
-pub struct ItemDecoder {
-    buf: Vec<u8>,
-}
+/// What a two-byte sequence `lead << 8 | trail` is in MS932.
+const INVALID: u8 = 0;
+const CHAR: u8 = 1;
+const GAIJI: u8 = 2;
 
-impl ItemDecoder {
-    /// Checks `bytes` and returns its length in characters.
-    pub fn char_count(&mut self, bytes: &[u8]) -> Result<usize, SjisProblem> {
-        if bytes.is_ascii() {
-            return Ok(bytes.len());
-        }
-        let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
-        let need = decoder
-            .max_utf8_buffer_length_without_replacement(bytes.len())
-            .unwrap_or(bytes.len() * 3 + 16);
-        if self.buf.len() < need {
-            self.buf.resize(need, 0);
-        }
-        let (result, _read, written) = decoder.decode_to_utf8_without_replacement(bytes, &mut self.buf, true);
-        let out = &self.buf[..written];
-        let chars_before = |end: usize| out[..end].iter().filter(|b| (**b & 0xC0) != 0x80).count();
-        if let DecoderResult::Malformed(..) = result {
-            return Err(SjisProblem::Invalid {
-                char_index: chars_before(written) + 1,
-            });
-        }
-        // The output is UTF-8 by construction; look for U+0080 and the PUA range U+E000–U+E757.
-        let text = std::str::from_utf8(out).map_err(|_| SjisProblem::Invalid { char_index: 1 })?;
-        let mut count = 0;
-        for c in text.chars() {
-            count += 1;
-            match c {
-                '\u{80}' => return Err(SjisProblem::Invalid { char_index: count }),
-                '\u{E000}'..='\u{E757}' => return Err(SjisProblem::Gaiji { char_index: count }),
-                _ => {}
+/// The class of every two-byte sequence, built once by decoding each with `encoding_rs`.
+fn pairs() -> &'static [u8] {
+    static TABLE: OnceLock<Vec<u8>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = vec![INVALID; 1 << 16];
+        for lead in (0x81u8..=0x9F).chain(0xE0..=0xFC) {
+            for trail in (0x40u8..=0x7E).chain(0x80..=0xFC) {
+                let class =
+                    match SHIFT_JIS.decode_without_bom_handling_and_without_replacement(&[lead, trail]) {
+                        Some(s) => match s.chars().next() {
+                            Some('\u{E000}'..='\u{E757}') => GAIJI,
+                            Some(_) if s.chars().count() == 1 => CHAR,
+                            _ => INVALID,
+                        },
+                        None => INVALID,
+                    };
+                t[usize::from(lead) << 8 | usize::from(trail)] = class;
             }
         }
-        Ok(count)
+        t
+    })
+}
+
+/// Checks an item's bytes and returns its length in characters: one pass, with a table of the two-byte sequences.
+pub fn char_count(bytes: &[u8]) -> Result<usize, SjisProblem> {
+    if bytes.is_ascii() {
+        return Ok(bytes.len());
     }
+    let table = pairs();
+    let (mut i, mut count) = (0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        count += 1;
+        match b {
+            0x00..=0x7F | 0xA1..=0xDF => i += 1,
+            0x81..=0x9F | 0xE0..=0xFC => {
+                let class = bytes
+                    .get(i + 1)
+                    .map_or(INVALID, |t| table[usize::from(b) << 8 | usize::from(*t)]);
+                match class {
+                    CHAR => i += 2,
+                    GAIJI => return Err(SjisProblem::Gaiji { char_index: count }),
+                    _ => return Err(SjisProblem::Invalid { char_index: count }),
+                }
+            }
+            // 0x80 (U+0080 in WHATWG), 0xA0, 0xFD–0xFF
+            _ => return Err(SjisProblem::Invalid { char_index: count }),
+        }
+    }
+    Ok(count)
 }
 
 /// Encodes UTF-8 text as MS932 (for fixtures and generators); `None` if a character has no MS932 form.
@@ -68,7 +86,7 @@ mod tests {
     use super::*;
 
     fn check(bytes: &[u8]) -> Result<usize, SjisProblem> {
-        ItemDecoder::default().char_count(bytes)
+        char_count(bytes)
     }
 
     #[test]
@@ -83,6 +101,32 @@ mod tests {
     fn extensions_and_kana() {
         // ① (NEC row 13), 髙 (IBM extension FB FC), half-width カ.
         assert_eq!(check(&[0x87, 0x40, 0xFB, 0xFC, 0xB6]), Ok(3));
+    }
+
+    /// The table agrees with decoding each item with encoding_rs, on every one- and two-byte input.
+    #[test]
+    fn table_agrees_with_encoding_rs() {
+        let reference = |b: &[u8]| -> Result<usize, SjisProblem> {
+            match SHIFT_JIS.decode_without_bom_handling_and_without_replacement(b) {
+                None => Err(SjisProblem::Invalid { char_index: 0 }),
+                Some(s) if s.chars().any(|c| ('\u{E000}'..='\u{E757}').contains(&c)) => {
+                    Err(SjisProblem::Gaiji { char_index: 0 })
+                }
+                Some(s) if s.contains('\u{80}') => Err(SjisProblem::Invalid { char_index: 0 }),
+                Some(s) => Ok(s.chars().count()),
+            }
+        };
+        let kind = |r: Result<usize, SjisProblem>| match r {
+            Ok(n) => (0, n),
+            Err(SjisProblem::Invalid { .. }) => (1, 0),
+            Err(SjisProblem::Gaiji { .. }) => (2, 0),
+        };
+        for a in 0..=255u8 {
+            assert_eq!(kind(check(&[a])), kind(reference(&[a])), "{a:02X}");
+            for b in 0..=255u8 {
+                assert_eq!(kind(check(&[a, b])), kind(reference(&[a, b])), "{a:02X}{b:02X}");
+            }
+        }
     }
 
     #[test]

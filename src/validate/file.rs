@@ -5,11 +5,11 @@ use std::collections::{HashMap, HashSet};
 
 use crate::csvread::{CsvError, Reader, Record};
 use crate::name::FileName;
-use crate::sjis::ItemDecoder;
-use crate::spec::{BindTarget, Generation, Kind, Layout, Rule, Spec};
+use crate::spec::{Kind, Layout, Rule, Spec};
 
 use super::field::{self, Issue};
 use super::report::{Code, FileReport, Finding};
+use super::rules::{Equipment, bind_issue, first_version, hosoku_plan_date};
 
 /// What the set check needs from a file, gathered while its records stream past.
 #[derive(Debug, Default)]
@@ -25,14 +25,68 @@ pub(super) struct Facts {
     pub incomplete: bool,
 }
 
-fn key(rec: &Record, layout: &Layout, v4_nos: &[u32]) -> Option<Vec<u8>> {
-    let mut k = Vec::with_capacity(32);
-    for n in v4_nos {
-        let item = layout.by_v4_no(*n)?;
-        k.extend_from_slice(rec.get(item.no as usize - 1));
-        k.push(0x1F);
+/// Collects one link's key tuples (items joined with 0x1F) as records stream past. A user's records are
+/// consecutive, so a key equal to the previous record's is skipped without hashing or allocating.
+struct LinkKeys {
+    link: usize,
+    is_parent: bool,
+    items: Vec<usize>,
+    last: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+impl LinkKeys {
+    fn for_layout(spec: &Spec, kind: Kind, layout: &Layout) -> Vec<LinkKeys> {
+        let index = |nos: &[u32]| -> Option<Vec<usize>> {
+            nos.iter()
+                .map(|n| layout.by_v4_no(*n).map(|i| i.no as usize - 1))
+                .collect()
+        };
+        let mut out = Vec::new();
+        for (link, l) in spec.links.iter().enumerate() {
+            let (is_parent, nos) = match (l.parent == kind, l.child == kind) {
+                (true, _) => (true, &l.parent_keys),
+                (_, true) => (false, &l.child_keys),
+                _ => continue,
+            };
+            if let Some(items) = index(nos) {
+                out.push(LinkKeys {
+                    link,
+                    is_parent,
+                    items,
+                    last: Vec::new(),
+                    scratch: Vec::new(),
+                });
+            }
+        }
+        out
     }
-    Some(k)
+
+    fn record(&mut self, rec: &Record, at: (u64, u64), facts: &mut Facts) {
+        self.scratch.clear();
+        for i in &self.items {
+            self.scratch.extend_from_slice(rec.get(*i));
+            self.scratch.push(0x1F);
+        }
+        if self.scratch == self.last && !self.last.is_empty() {
+            return;
+        }
+        self.last.clone_from(&self.scratch);
+        if self.is_parent {
+            facts
+                .parent_keys
+                .entry(self.link)
+                .or_default()
+                .insert(self.scratch.clone());
+        } else {
+            facts
+                .child_keys
+                .entry(self.link)
+                .or_default()
+                .entry(self.scratch.clone())
+                .or_insert(at);
+        }
+    }
 }
 
 fn syntax(e: CsvError) -> (usize, &'static str, &'static str) {
@@ -81,23 +135,13 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
         facts.incomplete = true;
         return facts;
     }
-    let links: Vec<(usize, bool)> = spec
-        .links
-        .iter()
-        .enumerate()
-        .filter_map(|(i, l)| {
-            (l.parent == name.kind)
-                .then_some((i, true))
-                .or((l.child == name.kind).then_some((i, false)))
-        })
-        .collect();
-
     let mut reader = Reader::new(bytes);
     let mut rec = Record::default();
-    let mut dec = ItemDecoder::default();
     let mut issues: Vec<Issue> = Vec::new();
     let mut layout: Option<&Layout> = None;
     let mut version: Option<Vec<u8>> = None;
+    let mut links: Vec<LinkKeys> = Vec::new();
+    let mut equipment: Option<Equipment> = None;
     let mut n: u64 = 0;
     while let Some(res) = reader.read(&mut rec) {
         n += 1;
@@ -150,6 +194,10 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
                 }
                 version = Some(v.to_vec());
                 report.csv_version = Some(String::from_utf8_lossy(v).into_owned());
+                if let Some(l) = l {
+                    links = LinkKeys::for_layout(spec, name.kind, l);
+                    equipment = Equipment::of(l);
+                }
                 layout = l;
                 l
             }
@@ -184,7 +232,7 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
         }
         for (i, item) in layout.items.iter().enumerate() {
             let value = rec.get(i);
-            field::check(spec, item, value, &mut dec, &mut issues);
+            field::check(spec, item, value, &mut issues);
             if let (Some(bind), false) = (item.bind, value.is_empty()) {
                 if let Some(issue) = bind_issue(name, bind.target, bind.is_error, value) {
                     issues.push(issue);
@@ -193,11 +241,13 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
             if item.rule == Some(Rule::DateOrZeros) && issues.is_empty() {
                 issues.extend(hosoku_plan_date(name, value));
             }
-            for issue in issues.drain(..) {
-                report.push(at(Some((item.no, &item.name_ja)), issue));
+            if !issues.is_empty() {
+                for issue in issues.drain(..) {
+                    report.push(at(Some((item.no, &item.name_ja)), issue));
+                }
             }
         }
-        if let Some((item, issue)) = equipment_issue(layout, &rec) {
+        if let Some((item, issue)) = equipment.as_ref().and_then(|e| e.issue(layout, &rec)) {
             report.push(at(Some(item), issue));
         }
         if name.kind == Kind::Upkihon {
@@ -210,20 +260,8 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
                 }
             }
         }
-        for &(li, is_parent) in &links {
-            let link = &spec.links[li];
-            if is_parent {
-                if let Some(k) = key(&rec, layout, &link.parent_keys) {
-                    facts.parent_keys.entry(li).or_default().insert(k);
-                }
-            } else if let Some(k) = key(&rec, layout, &link.child_keys) {
-                facts
-                    .child_keys
-                    .entry(li)
-                    .or_default()
-                    .entry(k)
-                    .or_insert((n, rec.line));
-            }
+        for l in &mut links {
+            l.record(&rec, (n, rec.line), &mut facts);
         }
     }
     report.records = n;
@@ -238,128 +276,4 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
         );
     }
     facts
-}
-
-/// Chooses the layout from the first record's CSV version, which must fit the shape of the file name.
-fn first_version<'s>(spec: &'s Spec, name: &FileName, v: &[u8]) -> (Option<&'s Layout>, Option<Issue>) {
-    let s = String::from_utf8_lossy(&v[..v.len().min(8)]).into_owned();
-    let Some(version) = std::str::from_utf8(v).ok().and_then(|v| spec.version(v)) else {
-        let list = spec.version_list();
-        let issue = (
-            Code::CsvVersion,
-            format!("CSVバージョン「{s}」は受け付けていません。使える値: {list}"),
-            format!("CSV version `{s}` is not accepted; accepted values: {list}"),
-        );
-        return (spec.layout(name.kind, name.generation), Some(issue));
-    };
-    if version.generation != name.generation {
-        let issue = (
-            Code::CsvVersion,
-            format!(
-                "CSVバージョン「{s}」は{}版の値ですが、ファイル名は{}版の形式です。",
-                version.generation.label(),
-                name.generation.label()
-            ),
-            format!(
-                "CSV version `{s}` belongs to the {} layouts but the file name has the {} shape",
-                version.generation.label(),
-                name.generation.label()
-            ),
-        );
-        return (spec.layout(name.kind, version.generation), Some(issue));
-    }
-    let issue = version.legacy.then(|| {
-        (
-            Code::WarnCsvVersion,
-            format!("CSVバージョン「{s}」は 4.0 版の値で、4.1 版では 202407 に変わりました。"),
-            format!("CSV version `{s}` is the superseded v4.0 value; v4.1 uses 202407"),
-        )
-    });
-    (spec.layout(name.kind, version.generation), issue)
-}
-
-fn bind_issue(name: &FileName, target: BindTarget, is_error: bool, value: &[u8]) -> Option<Issue> {
-    let (expected, what_ja, what_en) = match target {
-        BindTarget::Month => (
-            name.month.as_deref()?,
-            "ファイル名の年月",
-            "the month in the file name",
-        ),
-        BindTarget::Sender => (
-            name.sender.office.as_str(),
-            "ファイル名の送信元事業所番号",
-            "the sender office in the file name",
-        ),
-        BindTarget::Recipient => (
-            name.recipient.office.as_str(),
-            "ファイル名の送信先事業所番号",
-            "the recipient office in the file name",
-        ),
-    };
-    if value == expected.as_bytes() {
-        return None;
-    }
-    let shown = String::from_utf8_lossy(&value[..value.len().min(12)]).into_owned();
-    let code = if is_error {
-        Code::NameBodyMismatch
-    } else {
-        Code::WarnNameBodyMismatch
-    };
-    Some((
-        code,
-        format!("「{shown}」が{what_ja}「{expected}」と一致しません。"),
-        format!("`{shown}` does not match {what_en} `{expected}`"),
-    ))
-}
-
-/// 利用者補足情報 No.4: a real plan date with the plan (name month 000000), fixed 00000000 with the schedule.
-fn hosoku_plan_date(name: &FileName, value: &[u8]) -> Option<Issue> {
-    let with_plan = name.month.as_deref() == Some("000000");
-    let zeros = value == b"00000000";
-    match (with_plan, zeros) {
-        (true, true) => Some((
-            Code::Format,
-            "1表・2表・3表と送る利用者補足情報では、計画作成（変更）日が必要です（00000000 は第6表・第7表用）。".into(),
-            "with the care plan (file month 000000) this must be the plan date; 00000000 is for the schedule".into(),
-        )),
-        (false, false) => Some((
-            Code::Format,
-            "第6表・第7表と送る利用者補足情報では 00000000 を設定します。".into(),
-            "with the schedule (table 6/7) this item is fixed to 00000000".into(),
-        )),
-        _ => None,
-    }
-}
-
-/// 第6表/第7表: for 福祉用具貸与 (17, 67) either the TAIS code or the notification code must be set.
-fn equipment_issue<'l>(layout: &'l Layout, rec: &Record) -> Option<((u32, &'l str), Issue)> {
-    let pair: Vec<_> = layout
-        .items
-        .iter()
-        .filter(|i| i.rule == Some(Rule::EquipmentCode))
-        .collect();
-    if pair.len() != 2 || layout.generation == Generation::V3 {
-        return None;
-    }
-    let code = layout.items.iter().find(|i| i.name_en == "service_code")?;
-    let service = rec.get(code.no as usize - 1);
-    let rental = service.len() == 6 && (service.starts_with(b"17") || service.starts_with(b"67"));
-    let summary = service.ends_with(b"AAAA") || service.ends_with(b"EEEE") || service.ends_with(b"ZZZZ");
-    if !rental || summary || pair.iter().any(|i| !rec.get(i.no as usize - 1).is_empty()) {
-        return None;
-    }
-    Some((
-        (pair[0].no, pair[0].name_ja.as_str()),
-        (
-            Code::Required,
-            format!(
-                "福祉用具貸与（サービス種類17・67）では TAISコード（No.{}）か福祉用具届出コード（No.{}）のどちらかが必要です。",
-                pair[0].no, pair[1].no
-            ),
-            format!(
-                "welfare equipment rental (service types 17, 67) needs a TAIS code (No.{}) or a notification code (No.{})",
-                pair[0].no, pair[1].no
-            ),
-        ),
-    ))
 }

@@ -6,6 +6,7 @@
 mod field;
 mod file;
 pub mod report;
+mod rules;
 mod set;
 
 use std::collections::BTreeMap;

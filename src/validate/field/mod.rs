@@ -1,6 +1,6 @@
 //! Checks of one item's value against its layout entry: encoding, required, length, format, code table.
 
-use crate::sjis::{ItemDecoder, SjisProblem};
+use crate::sjis::{SjisProblem, char_count};
 use crate::spec::{Item, ItemType, Required, Rule, Spec};
 use crate::text;
 
@@ -144,8 +144,8 @@ fn out_of_scope(t: &str) -> Issue {
 }
 
 /// Checks one item. Returns the issues found (usually none).
-pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], dec: &mut ItemDecoder, out: &mut Vec<Issue>) {
-    let chars = match dec.char_count(value) {
+pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], out: &mut Vec<Issue>) {
+    let chars = match char_count(value) {
         Ok(n) => n,
         Err(SjisProblem::Invalid { char_index }) => {
             out.push((

@@ -8,7 +8,7 @@ fn codes_for(kind: Kind, no: u32, value: &[u8]) -> Vec<&'static str> {
         .and_then(|l| l.by_v4_no(no))
         .expect("item");
     let mut out = Vec::new();
-    check(spec, item, value, &mut ItemDecoder::default(), &mut out);
+    check(spec, item, value, &mut out);
     out.iter().map(|(c, _, _)| c.as_str()).collect()
 }
 
@@ -123,7 +123,7 @@ fn messages_are_bilingual_and_do_not_echo_free_text() {
     let mut out = Vec::new();
     let mut bad = crate::sjis::encode("山田太郎").expect("MS932");
     bad.extend_from_slice(&[0xF0, 0x40]);
-    check(spec, item, &bad, &mut ItemDecoder::default(), &mut out);
+    check(spec, item, &bad, &mut out);
     let (_, ja, en) = &out[0];
     assert!(ja.contains("外字") && en.contains("user-defined"));
     assert!(!ja.contains("山田") && !en.contains("山田"));
