@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod inbox;
 mod submissions;
+mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,6 +96,13 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         .route("/v1/admin/audit/export", post(admin::audit_export))
         .route("/v1/admin/retention", get(admin::retention))
         .route("/metrics", get(admin::metrics))
+        .route("/admin", get(web::to_dashboard))
+        .route("/admin/", get(web::dashboard))
+        .route("/admin/login", post(web::login))
+        .route("/admin/logout", post(web::logout))
+        .route("/admin/deliveries", get(web::deliveries))
+        .route("/admin/deliveries/{id}", get(web::delivery))
+        .route("/admin/audit/verify", get(web::verify))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             record_latency,

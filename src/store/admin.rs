@@ -224,6 +224,12 @@ impl Store {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
+            let (submission,): (String,) =
+                sqlx::query_as("select submission_id from deliveries where id = $1")
+                    .bind(delivery_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let event = event.submission(&submission);
             sqlx::query(
                 "update files set body = $1, purged_at = $2 \
                  where submission_id = (select submission_id from deliveries where id = $3)",

@@ -193,8 +193,8 @@ impl Store {
         let now = now_ms();
         let out = dispatch!(self, |p| {
             let mut tx = p.begin_with(self.begin_sql()).await?;
-            let row: (Vec<u8>, String, String, Option<i64>) = sqlx::query_as(
-                "select f.body, f.sha256, f.kind, f.purged_at from deliveries d \
+            let row: (Vec<u8>, String, String, Option<i64>, String) = sqlx::query_as(
+                "select f.body, f.sha256, f.kind, f.purged_at, d.submission_id from deliveries d \
                  join files f on f.submission_id = d.submission_id \
                  where d.id = $1 and d.recipient = $2 and f.name = $3",
             )
@@ -213,7 +213,7 @@ impl Store {
             .bind(delivery_id)
             .execute(&mut *tx)
             .await?;
-            let mut event = event;
+            let mut event = event.submission(&row.4);
             event.detail["first"] = serde_json::Value::Bool(first.rows_affected() > 0);
             append_events!(tx, now, [&event]);
             tx.commit().await?;

@@ -1,0 +1,277 @@
+//! The admin web page (`/admin/`): server-rendered HTML, no JavaScript. The session is the admin token in the
+//! `careplan_admin` cookie (HttpOnly, Secure, SameSite=Strict, Path=/admin) that [`AdminCaller`] reads. The
+//! pages only read; they show names, digests, offices and times, never record contents.
+
+mod html;
+mod log;
+mod views;
+
+use axum::Form;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::AppState;
+use super::admin::{LogParams, log as run_log};
+use super::auth::{ADMIN_COOKIE, AdminCaller};
+use super::error::ApiError;
+use crate::domain::Principal;
+use crate::relay::{RelayError, audit};
+use crate::store::{DeliveryRow, LogQuery, StoreError};
+
+/// What a page handler answers: the page, or why it is not shown.
+type Page = Result<Response, Refused>;
+
+/// Why a page is not shown: no admin session (303 to the login form), or an error (an error page).
+#[derive(Debug)]
+pub(super) enum Refused {
+    SignIn,
+    Error(ApiError),
+}
+
+impl From<ApiError> for Refused {
+    fn from(e: ApiError) -> Self {
+        match e.0 {
+            RelayError::Unauthenticated | RelayError::Forbidden(_) => Refused::SignIn,
+            _ => Refused::Error(e),
+        }
+    }
+}
+
+impl From<RelayError> for Refused {
+    fn from(e: RelayError) -> Self {
+        ApiError(e).into()
+    }
+}
+
+impl From<StoreError> for Refused {
+    fn from(e: StoreError) -> Self {
+        RelayError::from(e).into()
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::SignIn => redirect("/admin/", None),
+            Refused::Error(e) => failure(e),
+        }
+    }
+}
+
+/// How many retention-flagged sets the dashboard lists.
+const FLAGGED_SHOWN: i64 = 50;
+
+fn headers(h: &mut HeaderMap) {
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+}
+
+/// An HTML page with the admin page's headers (`Cache-Control: no-store` and a script-free CSP).
+fn page(status: StatusCode, title: &str, signed_in: bool, body: &str) -> Response {
+    let mut r = (status, html::document(title, signed_in, body)).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers(r.headers_mut());
+    r
+}
+
+/// A 303 to `to`, optionally setting a cookie.
+fn redirect(to: &str, cookie: Option<HeaderValue>) -> Response {
+    let mut r = Redirect::to(to).into_response();
+    headers(r.headers_mut());
+    if let Some(c) = cookie {
+        r.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// An error as a page: `http::error` picks the status (and logs 5xx details); 5xx messages stay generic.
+fn failure(e: ApiError) -> Response {
+    let message = match &e.0 {
+        RelayError::Store(_) => {
+            "データベースを利用できません。 The database is unavailable; retry later.".to_string()
+        }
+        RelayError::Internal(_) => "内部エラー Internal error.".to_string(),
+        RelayError::NotFound => "見つかりません。 No such object.".to_string(),
+        other => other.to_string(),
+    };
+    let status = e.into_response().status();
+    page(status, "エラー Error", true, &views::error(&message))
+}
+
+fn login_form(status: StatusCode, error: Option<&str>) -> Response {
+    page(status, "ログイン Log in", false, &views::login(error))
+}
+
+/// `GET /admin/`: the dashboard, or the login form without a valid admin session.
+pub(super) async fn dashboard(State(s): State<AppState>, who: Result<AdminCaller, ApiError>) -> Page {
+    match who.map_err(Refused::from) {
+        Ok(_) => {}
+        Err(Refused::SignIn) => return Ok(login_form(StatusCode::OK, None)),
+        Err(e) => return Err(e),
+    }
+    let store = &s.relay.store;
+    let mut offices = Vec::new();
+    for o in store.offices().await? {
+        let tokens = store.tokens(Some(&o.number)).await?;
+        offices.push((o, tokens));
+    }
+    let mut flagged_ids = s.relay.flagged(s.relay.policy, FLAGGED_SHOWN + 1).await?;
+    let more_flagged = flagged_ids.len() as i64 > FLAGGED_SHOWN;
+    flagged_ids.truncate(FLAGGED_SHOWN as usize);
+    let mut flagged = Vec::with_capacity(flagged_ids.len());
+    for id in flagged_ids {
+        flagged.push(store.delivery_by_id(&id).await?);
+    }
+    let d = views::Dashboard {
+        offices,
+        admin_tokens: store.tokens(None).await?,
+        head: store.chain_head().await?,
+        queued: store.audit_counts().await?.1,
+        export: store.last_export().await?,
+        flagged,
+        more_flagged,
+        policy: s.relay.policy,
+    };
+    Ok(page(
+        StatusCode::OK,
+        "ダッシュボード Dashboard",
+        true,
+        &views::dashboard(&d),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct LoginForm {
+    #[serde(default)]
+    token: String,
+}
+
+/// `POST /admin/login`: an admin token starts a session (303 to `/admin/`); anything else re-shows the form (401).
+pub(super) async fn login(State(s): State<AppState>, form: Result<Form<LoginForm>, FormRejection>) -> Page {
+    let token = form.map(|f| f.0.token).unwrap_or_default();
+    let token = token.trim();
+    let refused = "管理者トークンではありません。 That is not a valid admin token.";
+    match s.relay.authenticate(Some(token), None).await {
+        Ok(Principal::Admin { token_id }) => {
+            let cookie = format!("{ADMIN_COOKIE}={token}; HttpOnly; Secure; SameSite=Strict; Path=/admin");
+            let cookie = HeaderValue::from_str(&cookie)
+                .map_err(|_| RelayError::BadRequest("the token cannot be kept in a cookie".into()))?;
+            tracing::info!(token_id, "admin page login");
+            Ok(redirect("/admin/", Some(cookie)))
+        }
+        Ok(Principal::Office(_)) | Err(RelayError::Unauthenticated | RelayError::Forbidden(_)) => {
+            tracing::warn!("admin page login refused");
+            Ok(login_form(StatusCode::UNAUTHORIZED, Some(refused)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /admin/logout`: clears the session cookie.
+pub(super) async fn logout() -> Response {
+    let cookie = format!("{ADMIN_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/admin; Max-Age=0");
+    redirect("/admin/", HeaderValue::from_str(&cookie).ok())
+}
+
+/// `GET /admin` (no slash): to `/admin/`.
+pub(super) async fn to_dashboard() -> Response {
+    redirect("/admin/", None)
+}
+
+/// `GET /admin/deliveries`: the delivery log with its filter form.
+pub(super) async fn deliveries(
+    State(s): State<AppState>,
+    who: Result<AdminCaller, ApiError>,
+    params: Result<Query<LogParams>, QueryRejection>,
+) -> Page {
+    who?;
+    let title = "配信ログ Delivery log";
+    let p = match params {
+        Ok(Query(p)) => p,
+        Err(e) => {
+            let body = log::deliveries(&LogParams::default(), &[], None, Some(&e.body_text()));
+            return Ok(page(StatusCode::BAD_REQUEST, title, true, &body));
+        }
+    };
+    match run_log(&s, &p).await {
+        Ok((items, next)) => Ok(page(
+            StatusCode::OK,
+            title,
+            true,
+            &log::deliveries(&p, &items, next.as_deref(), None),
+        )),
+        Err(ApiError(RelayError::BadRequest(m))) => Ok(page(
+            StatusCode::BAD_REQUEST,
+            title,
+            true,
+            &log::deliveries(&p, &[], None, Some(&m)),
+        )),
+        Err(e) => Err(Refused::Error(e)),
+    }
+}
+
+/// When the set's bytes were purged: the log entry of this delivery carries it.
+async fn purged_at(s: &AppState, d: &DeliveryRow) -> Result<Option<i64>, StoreError> {
+    let q = LogQuery {
+        sender: Some(d.sender.clone()),
+        recipient: Some(d.recipient.clone()),
+        from: Some(d.received_at),
+        to: Some(d.received_at + 1),
+        limit: 500,
+        ..LogQuery::default()
+    };
+    let entries = s.relay.store.delivery_log(&q).await?;
+    Ok(entries
+        .into_iter()
+        .find(|e| e.entry == "delivery" && e.id == d.id)
+        .and_then(|e| e.purged_at))
+}
+
+/// `GET /admin/deliveries/{id}`: one set's history, its audit events and its signed receipt.
+pub(super) async fn delivery(
+    State(s): State<AppState>,
+    who: Result<AdminCaller, ApiError>,
+    Path(id): Path<String>,
+) -> Page {
+    who?;
+    let d = s.relay.store.delivery_by_id(&id).await?;
+    let events = s.relay.store.events_for_submission(&d.submission_id).await?;
+    let receipt = s.relay.receipt_for_admin(&id).await?;
+    let purged = purged_at(&s, &d).await?;
+    let title = format!("セットの履歴 Set history {}", d.sequence);
+    Ok(page(
+        StatusCode::OK,
+        &title,
+        true,
+        &log::delivery(&d, purged, &events, &receipt),
+    ))
+}
+
+/// `GET /admin/audit/verify`: re-computes the audit chain and shows the verdict.
+pub(super) async fn verify(State(s): State<AppState>, who: Result<AdminCaller, ApiError>) -> Page {
+    who?;
+    let v = audit::verify(&s.relay.store).await?;
+    Ok(page(
+        StatusCode::OK,
+        "監査証跡の検証 Audit trail verification",
+        true,
+        &views::verify(&v),
+    ))
+}

@@ -1,0 +1,234 @@
+//! The pages without the delivery log: login, errors, the dashboard and the audit verification.
+
+use std::fmt::Write;
+
+use super::html::{esc, facts, opt, table, time};
+use crate::domain::{Office, OfficeKind};
+use crate::relay::audit::Verification;
+use crate::relay::retention::Policy;
+use crate::store::DeliveryRow;
+
+/// A credential as the store lists it: (id, created_at, revoked_at).
+pub(super) type Token = (String, i64, Option<i64>);
+
+/// Everything the dashboard shows.
+#[derive(Debug)]
+pub(super) struct Dashboard {
+    pub offices: Vec<(Office, Vec<Token>)>,
+    pub admin_tokens: Vec<Token>,
+    /// The newest sealed position: (position, hash, sealed_at).
+    pub head: Option<(i64, String, i64)>,
+    pub queued: i64,
+    /// The newest export: (first, last, count, created_at).
+    pub export: Option<(i64, i64, i64, i64)>,
+    pub flagged: Vec<DeliveryRow>,
+    /// More flagged sets exist than are shown.
+    pub more_flagged: bool,
+    pub policy: Policy,
+}
+
+pub(super) fn login(error: Option<&str>) -> String {
+    let mut out = String::new();
+    if let Some(e) = error {
+        let _ = writeln!(
+            out,
+            "<p class=\"error\" id=\"login-error\" role=\"alert\">{}</p>",
+            esc(e)
+        );
+    }
+    out.push_str(
+        "<form class=\"login\" method=\"post\" action=\"/admin/login\">\n\
+         <label for=\"token\">管理者トークン Admin token\
+         <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required autofocus>\
+         </label>\n\
+         <button type=\"submit\">ログイン Log in</button>\n</form>\n\
+         <p class=\"muted\">管理者トークンは <code>careplan-relay token issue --admin</code> で発行します。 \
+         Issue an admin token with <code>careplan-relay token issue --admin</code>.</p>\n",
+    );
+    out
+}
+
+pub(super) fn error(message: &str) -> String {
+    format!(
+        "<p class=\"error\" role=\"alert\">{}</p>\n<p><a href=\"/admin/\">ダッシュボードへ戻る Back to the dashboard</a></p>\n",
+        esc(message)
+    )
+}
+
+fn kind(k: OfficeKind) -> String {
+    let ja = match k {
+        OfficeKind::CareManager => "居宅介護支援",
+        OfficeKind::PreventionCenter => "地域包括支援センター",
+        OfficeKind::Provider => "サービス事業所",
+    };
+    format!("{ja} <span class=\"muted\">{}</span>", k.as_str())
+}
+
+fn tokens(list: &[Token]) -> String {
+    if list.is_empty() {
+        return "<span class=\"muted\">なし none</span>".into();
+    }
+    let mut out = String::from("<ul class=\"tokens\">");
+    for (id, created, revoked) in list {
+        let state = match revoked {
+            Some(r) => format!("<span class=\"bad\">失効 revoked</span> {}", time(Some(*r))),
+            None => "<span class=\"ok\">有効 active</span>".into(),
+        };
+        let _ = write!(
+            out,
+            "<li><code>{}</code> 発行 created {} · {state}</li>",
+            esc(id),
+            time(Some(*created))
+        );
+    }
+    out.push_str("</ul>");
+    out
+}
+
+fn offices(d: &Dashboard) -> String {
+    if d.offices.is_empty() {
+        return "<p class=\"muted\">登録された事業所はありません。 No offices are registered.</p>\n".into();
+    }
+    let rows: Vec<String> = d
+        .offices
+        .iter()
+        .map(|(o, t)| {
+            let enabled = if o.enabled {
+                "<span class=\"ok\">有効 enabled</span>"
+            } else {
+                "<span class=\"bad\">無効 disabled</span>"
+            };
+            format!(
+                "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{enabled}</td><td>{}</td></tr>",
+                esc(&o.number),
+                esc(&o.name),
+                kind(o.kind),
+                esc(&o.service_types.join(", ")),
+                tokens(t)
+            )
+        })
+        .collect();
+    table(
+        "offices",
+        &[
+            "事業所番号 Number",
+            "名称 Name",
+            "種別 Kind",
+            "サービス種類 Service types",
+            "状態 Enabled",
+            "認証情報 Credentials",
+        ],
+        &rows,
+    )
+}
+
+fn audit(d: &Dashboard) -> String {
+    let (position, sealed_at) = match &d.head {
+        Some((p, hash, at)) => (
+            format!(
+                "{p} <code title=\"{0}\">{1}…</code>",
+                esc(hash),
+                esc(&hash[..hash.len().min(16)])
+            ),
+            time(Some(*at)),
+        ),
+        None => ("<span class=\"muted\">なし none</span>".into(), time(None)),
+    };
+    let export = match d.export {
+        Some((first, last, count, at)) => format!("{first}–{last} ({count} 件 events), {}", time(Some(at))),
+        None => "<span class=\"muted\">未実施 never</span>".into(),
+    };
+    let mut out = facts(&[
+        ("封印済みの最終位置 Last sealed position", position),
+        ("封印時刻 Sealed at", sealed_at),
+        ("封印待ち Queued events", d.queued.to_string()),
+        ("最終エクスポート Last export", export),
+    ]);
+    out.push_str(
+        "<p><a id=\"verify\" href=\"/admin/audit/verify\">監査証跡を検証する Verify the audit trail</a></p>\n",
+    );
+    out
+}
+
+fn retention(d: &Dashboard) -> String {
+    let mut out = format!(
+        "<p>受領確認から {} 日後にファイルを削除し、{} 日以上受領確認のないセットを表示します。 \
+         Files are purged {0} days after acknowledgement; sets unacknowledged for {1} days or more are listed here.</p>\n",
+        d.policy.acknowledged_days, d.policy.flag_unacknowledged_days
+    );
+    if d.flagged.is_empty() {
+        out.push_str("<p class=\"muted\" id=\"flagged\">該当なし None.</p>\n");
+        return out;
+    }
+    let rows: Vec<String> = d
+        .flagged
+        .iter()
+        .map(|r| {
+            format!(
+                "<tr><td><a href=\"/admin/deliveries/{0}\">{1}</a></td><td class=\"num\">{2}</td>\
+                 <td class=\"num\">{3}</td><td>{4}</td><td>{5}</td></tr>",
+                super::html::url_component(&r.id),
+                time(Some(r.received_at)),
+                esc(&r.sender),
+                esc(&r.recipient),
+                esc(&r.sequence),
+                super::html::status(r.status.as_str()),
+            )
+        })
+        .collect();
+    out.push_str(&table(
+        "flagged",
+        &[
+            "受付 Accepted",
+            "送信元 Sender",
+            "送信先 Recipient",
+            "連番 Sequence",
+            "状態 Status",
+        ],
+        &rows,
+    ));
+    if d.more_flagged {
+        out.push_str("<p class=\"muted\">ほかにもあります。 More are not shown.</p>\n");
+    }
+    out
+}
+
+pub(super) fn dashboard(d: &Dashboard) -> String {
+    let mut out = String::from("<h2>事業所 Offices</h2>\n");
+    out.push_str(&offices(d));
+    out.push_str("<h2>管理者トークン Admin tokens</h2>\n");
+    out.push_str(&tokens(&d.admin_tokens));
+    out.push_str("\n<h2>監査証跡 Audit trail</h2>\n");
+    out.push_str(&audit(d));
+    out.push_str("<h2>保存期間 Retention</h2>\n");
+    out.push_str(&retention(d));
+    out.push_str(
+        "<h2>配信ログ Delivery log</h2>\n<p><a id=\"log-link\" href=\"/admin/deliveries\">\
+         すべての提出と却下を見る All submissions and rejections</a></p>\n",
+    );
+    out
+}
+
+pub(super) fn verify(v: &Verification) -> String {
+    let verdict = if v.intact {
+        format!(
+            "<p class=\"ok\" id=\"verdict\">改ざんなし — intact ({} 件の封印済み位置を検証 sealed positions checked)</p>\n",
+            v.positions
+        )
+    } else {
+        format!(
+            "<p class=\"bad\" id=\"verdict\">破損 — broken at position {}: {}</p>\n",
+            opt(v.broken_at.map(|p| p.to_string()).as_deref()),
+            opt(v.reason.as_deref())
+        )
+    };
+    verdict
+        + &facts(&[
+            ("検証した位置 Positions checked", v.positions.to_string()),
+            ("封印待ち Queued events", v.queued.to_string()),
+            (
+                "チェーンの先頭 Chain head",
+                format!("<code class=\"wrap\">{}</code>", esc(&v.head)),
+            ),
+        ])
+}
