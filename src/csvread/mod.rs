@@ -68,6 +68,8 @@ pub struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
     line: u64,
+    /// End of the data without the blank lines that may trail it.
+    end: usize,
 }
 
 enum End {
@@ -77,16 +79,21 @@ enum End {
 
 impl<'a> Reader<'a> {
     pub fn new(data: &'a [u8]) -> Self {
+        let end = data
+            .iter()
+            .rposition(|b| *b != b'\r' && *b != b'\n')
+            .map_or(0, |i| i + 1);
         Reader {
             data,
             pos: 0,
             line: 1,
+            end,
         }
     }
 
     /// Reads the next record into `rec`. `None` at the end (blank lines at the very end are ignored).
     pub fn read(&mut self, rec: &mut Record) -> Option<Result<(), CsvError>> {
-        if self.data[self.pos..].iter().all(|b| *b == b'\r' || *b == b'\n') {
+        if self.pos >= self.end {
             return None;
         }
         rec.clear();

@@ -57,6 +57,16 @@ fn lf_crlf_and_trailing_blank_lines() {
     assert!(read_all(b"").is_empty());
 }
 
+/// Many blank lines are read in linear time (fuzz/regressions/*/slow-blank-lines-40k took seconds before).
+#[test]
+fn blank_lines_are_linear() {
+    let mut data = b"\r\n".repeat(400_000);
+    data.extend_from_slice(b"x\r\n");
+    let got = read_all(&data);
+    assert_eq!(got.len(), 400_001);
+    assert_eq!(got.last(), Some(&Ok((400_001, items(&["x"])))));
+}
+
 #[test]
 fn syntax_errors_name_the_item_and_go_on() {
     let got = read_all(b"ab\"c,d\r\nok,1\r\n");
