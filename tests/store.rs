@@ -122,15 +122,15 @@ async fn offices_and_tokens() {
 async fn submissions_inbox_download_ack() {
     each_backend(|s| async move {
         let (p, cm, other) = ("1310000002", "1310000001", "1310000009");
-        s.insert_submission(&submission("s2", p, cm, "20250328110000", b"second"))
+        s.insert_submission(submission("s2", p, cm, "20250328110000", b"second"))
             .await
             .unwrap();
-        s.insert_submission(&submission("s1", p, cm, "20250328100000", b"first"))
+        s.insert_submission(submission("s1", p, cm, "20250328100000", b"first"))
             .await
             .unwrap();
         // Same sender and names again: the unique key refuses it.
         let dup = s
-            .insert_submission(&submission("s3", p, cm, "20250328100000", b"other"))
+            .insert_submission(submission("s3", p, cm, "20250328100000", b"other"))
             .await;
         assert!(matches!(dup, Err(StoreError::Conflict)), "{dup:?}");
         let prior = s
@@ -255,4 +255,53 @@ async fn events_are_append_only() {
         s.close().await;
         db.cleanup().await;
     }
+}
+
+/// Many sets at once (on SQLite: group-committed together), two of them racing under the same names: every
+/// distinct set is stored with its delivery and events, exactly one of the racing pair wins, the other is a
+/// `Conflict`, and nothing of the loser is left.
+#[tokio::test]
+async fn concurrent_sets_commit_together_and_a_racing_duplicate_conflicts() {
+    each_backend(|s| async move {
+        let (p, cm) = ("1310000002", "1310000001");
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..40 {
+            let (s, seq) = (s.clone(), format!("202503281{:05}", i));
+            tasks.spawn(async move {
+                s.insert_submission(submission(&format!("c{i}"), p, cm, &seq, b"x"))
+                    .await
+            });
+        }
+        for id in ["race-a", "race-b"] {
+            let s = s.clone();
+            tasks.spawn(async move {
+                s.insert_submission(submission(id, p, cm, "20250329000000", id.as_bytes()))
+                    .await
+            });
+        }
+        let results = tasks.join_all().await;
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 41, "{results:?}");
+        assert_eq!(
+            results
+                .iter()
+                .filter(|r| matches!(r, Err(StoreError::Conflict)))
+                .count(),
+            1
+        );
+        let q = InboxQuery {
+            recipient: cm.into(),
+            pending_only: true,
+            after: None,
+            limit: 100,
+        };
+        let inbox = s.inbox(&q).await.unwrap();
+        assert_eq!(inbox.len(), 41);
+        assert!(inbox.iter().all(|d| d.files.len() == 1));
+        let winner = inbox.iter().find(|d| d.sequence == "20250329000000").unwrap();
+        for id in ["race-a", "race-b"] {
+            let events = s.events_for_submission(id).await.unwrap();
+            assert_eq!(events.len(), usize::from(winner.submission_id == id), "{id}");
+        }
+    })
+    .await;
 }

@@ -88,9 +88,11 @@ impl Relay {
             if row.revoked {
                 return Err(RelayError::Unauthenticated);
             }
-            return match row.office {
-                Some(o) => self.enabled_office(&o).await,
-                None => Ok(Principal::Admin { token_id: row.id }),
+            return match (row.office, row.office_enabled) {
+                (Some(_), None) => Err(RelayError::Unauthenticated),
+                (Some(o), Some(false)) => Err(RelayError::Forbidden(format!("office {o} is disabled"))),
+                (Some(o), Some(true)) => Ok(Principal::Office(o)),
+                (None, _) => Ok(Principal::Admin { token_id: row.id }),
             };
         }
         match cert_office {

@@ -80,9 +80,10 @@ impl Relay {
             limit: req.limit.clamp(1, 500),
         };
         let deadline = Instant::now() + req.wait.min(self.max_wait);
+        let watch = self.arrivals.watch(&req.recipient);
         loop {
             // Register interest before querying, so an arrival between the query and the wait is not missed.
-            let arrival = self.arrivals.notified();
+            let arrival = watch.notify.notified();
             let rows = self.store.inbox(&query).await?;
             let now = Instant::now();
             if !rows.is_empty() || now >= deadline {

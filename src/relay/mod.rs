@@ -4,6 +4,7 @@
 //! outbox, receipts, and the office and credential administration used by the CLI and the admin API.
 
 mod admin;
+mod arrivals;
 pub mod audit;
 mod inbox;
 mod metrics;
@@ -14,8 +15,6 @@ mod submit;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-
-use tokio::sync::Notify;
 
 pub use admin::{IssuedToken, add_office, issue_token, revoke_token, token_hash};
 pub use inbox::{DeliveryView, InboxRequest};
@@ -75,7 +74,7 @@ pub struct Relay {
     pub store: Store,
     pub spec: &'static Spec,
     pub keys: ReceiptKeys,
-    arrivals: Notify,
+    arrivals: arrivals::Arrivals,
     /// Longest inbox wait granted.
     pub max_wait: Duration,
     /// Retention of set bytes.
@@ -109,7 +108,7 @@ impl Relay {
             store,
             spec,
             keys,
-            arrivals: Notify::new(),
+            arrivals: arrivals::Arrivals::default(),
             max_wait,
             policy: crate::config::RetentionSettings::default().policy(),
             export_dir: data_dir.join("export"),

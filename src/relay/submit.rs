@@ -12,6 +12,9 @@ use crate::name::FileName;
 use crate::store::{NewEvent, NewFile, NewSubmission, Rejection, StoreError};
 use crate::validate::{Code, InputFile, SetReport, validate_set};
 
+/// Sets up to this size are validated on the request's own task (about 0.2 ms for a typical 40 KB set).
+const INLINE_VALIDATION_BYTES: usize = 256 * 1024;
+
 /// One uploaded file: its spec name and its bytes.
 #[derive(Debug, Clone)]
 pub struct UploadedFile {
@@ -67,10 +70,11 @@ impl Relay {
         Ok(names_sorted)
     }
 
-    /// Validates the set (on a blocking thread: it is CPU work) and checks the recipient.
+    /// Validates the set and checks the recipient. A large set is validated on a blocking thread; a typical
+    /// one (well under a millisecond of work) in place, which spares two thread hand-offs.
     async fn judge(&self, files: Arc<Vec<UploadedFile>>) -> Result<(SetReport, Vec<FileName>)> {
         let spec = self.spec;
-        let validated = tokio::task::spawn_blocking(move || {
+        let run = move |files: &[UploadedFile]| {
             let input: Vec<InputFile<'_>> = files
                 .iter()
                 .map(|f| InputFile {
@@ -79,9 +83,15 @@ impl Relay {
                 })
                 .collect();
             validate_set(spec, &input)
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("validation task failed: {e}"))?;
+        };
+        let size: usize = files.iter().map(|f| f.bytes.len()).sum();
+        let validated = if size <= INLINE_VALIDATION_BYTES {
+            run(&files)
+        } else {
+            tokio::task::spawn_blocking(move || run(&files))
+                .await
+                .map_err(|e| anyhow::anyhow!("validation task failed: {e}"))?
+        };
         let mut report = validated.report;
         let names: Vec<FileName> = validated.names.into_iter().flatten().collect();
         if report.valid {
@@ -217,9 +227,9 @@ impl Relay {
             files: new_files,
             events,
         };
-        match self.store.insert_submission(&submission).await {
+        match self.store.insert_submission(submission).await {
             Ok(()) => {
-                self.arrivals.notify_waiters();
+                self.arrivals.signal(&first.recipient.office);
                 self.metrics.submission("accepted", &kinds_of(&names));
                 Ok(Submitted {
                     replayed: false,

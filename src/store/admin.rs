@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::events::append_events;
-use super::{FileMeta, NewEvent, Result, Store, StoreError, dispatch};
+use super::{FileMeta, NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
 use crate::domain::now_ms;
 
 /// A refused submission, kept for the log (names and reason codes, never contents).
@@ -83,7 +83,7 @@ impl Store {
     /// Records a rejected submission and its event in one transaction.
     pub async fn record_rejection(&self, r: &Rejection, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch!(self, |p| {
+        dispatch_write!(self, |p| {
             let mut tx = p.begin_with(self.begin_sql()).await?;
             sqlx::query(
                 "insert into rejections (id, at, sender, recipient, sequence, names, codes, request_id) \
@@ -99,7 +99,7 @@ impl Store {
             .bind(&r.request_id)
             .execute(&mut *tx)
             .await?;
-            append_events!(tx, now, [&event]);
+            append_events!(tx, [(now, &event)]);
             tx.commit().await?;
         });
         Ok(())
@@ -213,7 +213,7 @@ impl Store {
     /// `NotFound` if there is no such delivery or it was purged already.
     pub async fn purge(&self, delivery_id: &str, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch!(self, |p| {
+        dispatch_write!(self, |p| {
             let mut tx = p.begin_with(self.begin_sql()).await?;
             let done =
                 sqlx::query("update deliveries set purged_at = $1 where id = $2 and purged_at is null")
@@ -239,7 +239,7 @@ impl Store {
             .bind(delivery_id)
             .execute(&mut *tx)
             .await?;
-            append_events!(tx, now, [&event]);
+            append_events!(tx, [(now, &event)]);
             tx.commit().await?;
         });
         Ok(())

@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 
 use super::events::append_events;
-use super::{NewEvent, Pool, Result, Store, StoreError, dispatch};
+use super::{NewEvent, Pool, Result, Store, StoreError, dispatch, dispatch_write};
 use crate::domain::now_ms;
 
 /// The hash before the first position.
@@ -104,7 +104,7 @@ impl Store {
     /// advisory lock); on SQLite writers are serialised and a racing sealer fails on the position key.
     pub async fn seal(&self, max: i64) -> Result<usize> {
         let now = now_ms();
-        let sealed = dispatch!(self, |p| {
+        let sealed = dispatch_write!(self, |p| {
             let mut tx = p.begin_with(self.begin_sql()).await?;
             if matches!(self.pool, Pool::Postgres(_)) {
                 let (locked,): (bool,) = sqlx::query_as("select pg_try_advisory_xact_lock(726150)")
@@ -126,25 +126,33 @@ impl Store {
             .bind(max)
             .fetch_all(&mut *tx)
             .await?;
+            let mut rows: Vec<(i64, i64, String, String)> = Vec::with_capacity(events.len());
             for e in &events {
                 position += 1;
                 let hash = chain_hash(&prev, e);
-                sqlx::query(
-                    "insert into audit_chain (position, event_seq, prev_hash, hash, sealed_at) values ($1, $2, $3, $4, $5)",
-                )
-                .bind(position)
-                .bind(e.seq)
-                .bind(&prev)
-                .bind(&hash)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                rows.push((position, e.seq, std::mem::replace(&mut prev, hash.clone()), hash));
+            }
+            // Multi-row statements, in chunks that stay under SQLite's limit of bound parameters.
+            for chunk in rows.chunks(1_000) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "insert into audit_chain (position, event_seq, prev_hash, hash, sealed_at) ",
+                );
+                q.push_values(chunk, |mut row, (position, seq, prev, hash)| {
+                    row.push_bind(*position)
+                        .push_bind(*seq)
+                        .push_bind(prev)
+                        .push_bind(hash)
+                        .push_bind(now);
+                });
+                q.build().execute(&mut *tx).await?;
                 // Exactly the rows sealed: a late commit with a lower seq stays queued for the next round.
-                sqlx::query("delete from audit_pending where event_seq = $1")
-                    .bind(e.seq)
-                    .execute(&mut *tx)
-                    .await?;
-                prev = hash;
+                let mut q = sqlx::QueryBuilder::new("delete from audit_pending where event_seq in (");
+                let mut list = q.separated(", ");
+                for (_, seq, _, _) in chunk {
+                    list.push_bind(*seq);
+                }
+                q.push(")");
+                q.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             events.len()
@@ -243,7 +251,7 @@ impl Store {
         event: NewEvent,
     ) -> Result<()> {
         let now = now_ms();
-        dispatch!(self, |p| {
+        dispatch_write!(self, |p| {
             let mut tx = p.begin_with(self.begin_sql()).await?;
             let (last,): (Option<i64>,) = sqlx::query_as("select max(last_position) from audit_exports")
                 .fetch_one(&mut *tx)
@@ -265,7 +273,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            append_events!(tx, now, [&event]);
+            append_events!(tx, [(now, &event)]);
             tx.commit().await?;
         });
         Ok(())

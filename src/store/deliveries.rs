@@ -1,7 +1,7 @@
 //! Inbox and outbox: listing deliveries, reading original bytes, acknowledging.
 
 use super::events::append_events;
-use super::{NewEvent, Result, Store, StoreError, dispatch};
+use super::{NewEvent, Result, Store, StoreError, dispatch, write_tx};
 use crate::domain::{Status, now_ms};
 
 /// A file of a delivery, without its bytes.
@@ -183,6 +183,7 @@ impl Store {
     }
 
     /// The original bytes of one file of a delivery to `recipient`; the first download marks it downloaded.
+    /// The bytes are read outside the write; the mark and its event are one durable write.
     pub async fn download(
         &self,
         recipient: &str,
@@ -190,65 +191,65 @@ impl Store {
         name: &str,
         event: NewEvent,
     ) -> Result<(Vec<u8>, String, String)> {
+        let row: (Vec<u8>, String, String, Option<i64>, String) = dispatch!(self, |p| sqlx::query_as(
+            "select f.body, f.sha256, f.kind, f.purged_at, d.submission_id from deliveries d \
+             join files f on f.submission_id = d.submission_id \
+             where d.id = $1 and d.recipient = $2 and f.name = $3",
+        )
+        .bind(delivery_id)
+        .bind(recipient)
+        .bind(name)
+        .fetch_one(p)
+        .await?);
+        let (body, sha256, kind, purged_at, submission_id) = row;
+        if purged_at.is_some() {
+            return Err(StoreError::Gone);
+        }
+        let delivery_id = delivery_id.to_string();
+        let mut event = event.submission(&submission_id);
         let now = now_ms();
-        let out = dispatch!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            let row: (Vec<u8>, String, String, Option<i64>, String) = sqlx::query_as(
-                "select f.body, f.sha256, f.kind, f.purged_at, d.submission_id from deliveries d \
-                 join files f on f.submission_id = d.submission_id \
-                 where d.id = $1 and d.recipient = $2 and f.name = $3",
-            )
-            .bind(delivery_id)
-            .bind(recipient)
-            .bind(name)
-            .fetch_one(&mut *tx)
-            .await?;
-            if row.3.is_some() {
-                return Err(StoreError::Gone);
-            }
+        write_tx!(self, |conn| {
             let first = sqlx::query(
                 "update deliveries set status = 'downloaded', downloaded_at = $1 where id = $2 and status = 'queued'",
             )
             .bind(now)
-            .bind(delivery_id)
-            .execute(&mut *tx)
+            .bind(&delivery_id)
+            .execute(&mut *conn)
             .await?;
-            let mut event = event.submission(&row.4);
             event.detail["first"] = serde_json::Value::Bool(first.rows_affected() > 0);
-            append_events!(tx, now, [&event]);
-            tx.commit().await?;
-            (row.0, row.1, row.2)
-        });
-        Ok(out)
+            append_events!(conn, [(now, &event)]);
+            Ok(())
+        })?;
+        Ok((body, sha256, kind))
     }
 
     /// Acknowledges a delivery to `recipient` (idempotent): the time of the first acknowledgement.
     pub async fn acknowledge(&self, recipient: &str, delivery_id: &str, event: NewEvent) -> Result<i64> {
         let now = now_ms();
-        let at = dispatch!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
+        let (recipient, delivery_id) = (recipient.to_string(), delivery_id.to_string());
+        write_tx!(self, |conn| {
+            // The update comes first (atomic under concurrent acknowledgements); it writes nothing when the
+            // delivery is not this recipient's, so the `NotFound` of the select below comes before any write.
             let changed = sqlx::query(
                 "update deliveries set status = 'acknowledged', acknowledged_at = $1, \
                  downloaded_at = coalesce(downloaded_at, $1) \
                  where id = $2 and recipient = $3 and status <> 'acknowledged'",
             )
             .bind(now)
-            .bind(delivery_id)
-            .bind(recipient)
-            .execute(&mut *tx)
+            .bind(&delivery_id)
+            .bind(&recipient)
+            .execute(&mut *conn)
             .await?;
             let (at,): (Option<i64>,) =
                 sqlx::query_as("select acknowledged_at from deliveries where id = $1 and recipient = $2")
-                    .bind(delivery_id)
-                    .bind(recipient)
-                    .fetch_one(&mut *tx)
+                    .bind(&delivery_id)
+                    .bind(&recipient)
+                    .fetch_one(&mut *conn)
                     .await?;
             if changed.rows_affected() > 0 {
-                append_events!(tx, now, [&event]);
+                append_events!(conn, [(now, &event)]);
             }
-            tx.commit().await?;
-            at.unwrap_or(now)
-        });
-        Ok(at)
+            Ok(at.unwrap_or(now))
+        })
     }
 }

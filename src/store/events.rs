@@ -34,44 +34,47 @@ impl NewEvent {
     }
 }
 
-/// Inserts `events` on the connection of an open transaction (`$conn: &mut <DB>Connection`) and queues each
-/// for sealing into the audit chain.
+/// Inserts `$events` (an iterator of `(at, &NewEvent)`) on the connection of an open transaction
+/// (`$conn: &mut <DB>Connection`) and queues each for sealing into the audit chain: two statements, however
+/// many events (callers keep a batch under SQLite's limit of bound parameters).
 macro_rules! append_events {
-    ($conn:expr, $at:expr, $events:expr) => {{
-        for e in $events {
-            let (seq,): (i64,) = sqlx::query_as(
-                "insert into events (at, kind, office, submission_id, request_id, detail) \
-                 values ($1, $2, $3, $4, $5, $6) returning seq",
-            )
-            .bind($at)
-            .bind(e.kind)
-            .bind(e.office.as_deref())
-            .bind(e.submission_id.as_deref())
-            .bind(e.request_id.as_deref())
-            .bind(e.detail.to_string())
-            .fetch_one(&mut *$conn)
-            .await?;
-            sqlx::query("insert into audit_pending (event_seq) values ($1)")
-                .bind(seq)
-                .execute(&mut *$conn)
-                .await?;
+    ($conn:expr, $events:expr) => {{
+        let events: Vec<(i64, &$crate::store::NewEvent)> = IntoIterator::into_iter($events).collect();
+        if !events.is_empty() {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into events (at, kind, office, submission_id, request_id, detail) ",
+            );
+            q.push_values(&events, |mut row, (at, e)| {
+                row.push_bind(*at)
+                    .push_bind(e.kind)
+                    .push_bind(e.office.as_deref())
+                    .push_bind(e.submission_id.as_deref())
+                    .push_bind(e.request_id.as_deref())
+                    .push_bind(e.detail.to_string());
+            });
+            q.push(" returning seq");
+            let seqs: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *$conn).await?;
+            let mut q = sqlx::QueryBuilder::new("insert into audit_pending (event_seq) ");
+            q.push_values(&seqs, |mut row, s| {
+                row.push_bind(s.0);
+            });
+            q.build().execute(&mut *$conn).await?;
         }
     }};
 }
 pub(crate) use append_events;
 
-use super::{Result, Store, dispatch};
+use super::{Result, Store, dispatch, write_tx};
 
 impl Store {
     /// Records events on their own (for changes with no other row, e.g. a rejected submission).
     pub async fn record(&self, events: &[NewEvent]) -> Result<()> {
         let at = crate::domain::now_ms();
-        dispatch!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            append_events!(tx, at, events);
-            tx.commit().await?;
-        });
-        Ok(())
+        let events = events.to_vec();
+        write_tx!(self, |conn| {
+            append_events!(conn, events.iter().map(|e| (at, e)));
+            Ok(())
+        })
     }
 
     /// Events in order after `after`, at most `limit`: (seq, at, kind, office, submission_id, detail).

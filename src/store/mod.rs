@@ -1,14 +1,21 @@
 //! The only module that names sqlx: one `Store` over SQLite (embedded default) or PostgreSQL.
 //!
 //! Both backends run the same SQL (numbered `$n` parameters, `returning`, `on conflict`), written once and
-//! dispatched by [`dispatch!`]; each has its own migrations under `migrations/`. Every change and the events
-//! that record it commit in one transaction.
+//! dispatched by [`dispatch!`] (reads), [`dispatch_write!`] (write transactions) and [`write_tx!`] (the hot
+//! writes); each has its own migrations under `migrations/`. Every change and the events that record it commit
+//! in one transaction.
+//!
+//! On SQLite, reads use a pool of read-only connections and every write of this process goes through one
+//! writer connection; the hot writes are group-committed by [`group`] (many requests, one fsync). On
+//! PostgreSQL every write is its own transaction on the shared pool and the server groups the commits.
 
 mod admin;
 mod audit;
 mod deliveries;
 mod events;
+mod group;
 mod offices;
+mod sqlite;
 mod submissions;
 mod tokens;
 
@@ -16,9 +23,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::SqlitePool;
 
 pub use admin::{LogEntry, LogQuery, Rejection};
 pub use audit::{ChainRow, EventRow, ExportRow, GENESIS, chain_hash};
@@ -40,6 +45,9 @@ pub enum StoreError {
     Conflict,
     #[error("database: {0}")]
     Db(#[source] sqlx::Error),
+    /// A group-committed write failed because its batch failed (the cause is logged once by the writer).
+    #[error("database: {0}")]
+    Batch(String),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -65,7 +73,12 @@ enum Pool {
 /// The relay's database.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// Reads (on SQLite: read-only connections).
     pool: Pool,
+    /// Write transactions (on SQLite: one connection; on PostgreSQL: the same pool as `pool`).
+    writer: Pool,
+    /// SQLite's group commit of the hot writes (`None` on PostgreSQL).
+    group: Option<group::GroupCommit>,
 }
 
 /// Runs `$body` with `$pool` bound to whichever pool the store has; the SQL is the same for both.
@@ -79,41 +92,71 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
+/// Like [`dispatch!`], with `$pool` bound to the pool for write transactions.
+macro_rules! dispatch_write {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.writer {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use dispatch_write;
+
+/// Runs `$body` (an expression of type `Result<T>` that uses `$conn: &mut <backend>Connection` and owns what
+/// it captures) in a write transaction: on SQLite as one job of a group commit, on PostgreSQL in a transaction
+/// of its own. Ordinary failures (`NotFound`, `Gone`, `Conflict`) must happen before the body writes.
+macro_rules! write_tx {
+    ($store:expr, |$conn:ident| $body:expr) => {
+        match (&$store.writer, &$store.group) {
+            ($crate::store::Pool::Sqlite(_), Some(group)) => {
+                group
+                    .run(move |$conn: &mut sqlx::SqliteConnection| Box::pin(async move { $body }))
+                    .await
+            }
+            ($crate::store::Pool::Postgres(p), _) => {
+                let mut tx = p.begin().await?;
+                let out = {
+                    let $conn: &mut sqlx::PgConnection = &mut *tx;
+                    async move { $body }.await
+                };
+                if out.is_ok() {
+                    tx.commit().await?;
+                }
+                out
+            }
+            ($crate::store::Pool::Sqlite(_), None) => unreachable!("a SQLite store always has its writer"),
+        }
+    };
+}
+pub(crate) use write_tx;
+
 impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://…`) and applies the migrations.
     pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Store> {
-        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
-            Pool::Postgres(
+            let pool = Pool::Postgres(
                 PgPoolOptions::new()
                     .max_connections(max_connections.unwrap_or(16))
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(opts)
                     .await?,
-            )
+            );
+            Store {
+                writer: pool.clone(),
+                pool,
+                group: None,
+            }
         } else {
-            // Durability: WAL with synchronous=FULL, so a commit that returned survives a crash.
-            let opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
-            Pool::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(max_connections.unwrap_or(8))
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(opts)
-                    .await?,
-            )
+            sqlite::open(url, max_connections).await?
         };
-        let store = Store { pool };
         store.migrate().await?;
         Ok(store)
     }
 
     async fn migrate(&self) -> Result<()> {
-        match &self.pool {
+        match &self.writer {
             Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
@@ -158,8 +201,9 @@ impl Store {
         Ok(())
     }
 
-    /// Closes the pool (waits for connections in use).
+    /// Closes the pools (waits for connections in use).
     pub async fn close(&self) {
+        dispatch_write!(self, |p| p.close().await);
         dispatch!(self, |p| p.close().await)
     }
 }

@@ -1,7 +1,7 @@
 //! Registered offices.
 
 use super::events::append_events;
-use super::{NewEvent, Result, Store, StoreError, dispatch};
+use super::{NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
 use crate::domain::{Office, OfficeKind, now_ms};
 
 type Row = (String, String, String, String, bool);
@@ -24,7 +24,7 @@ impl Store {
     /// Registers an office; `Conflict` if the number exists.
     pub async fn add_office(&self, o: &Office, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch!(self, |p| {
+        dispatch_write!(self, |p| {
             let mut tx = p.begin_with(self.begin_sql()).await?;
             sqlx::query(
                 "insert into offices (number, name, kind, service_types, enabled, created_at, updated_at) \
@@ -38,7 +38,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            append_events!(tx, now, [&event]);
+            append_events!(tx, [(now, &event)]);
             tx.commit().await?;
         });
         Ok(())
@@ -66,7 +66,7 @@ impl Store {
     /// Enables or disables an office.
     pub async fn set_office_enabled(&self, number: &str, enabled: bool, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch!(self, |p| {
+        dispatch_write!(self, |p| {
             let mut tx = p.begin_with(self.begin_sql()).await?;
             let done = sqlx::query("update offices set enabled = $1, updated_at = $2 where number = $3")
                 .bind(enabled)
@@ -77,7 +77,7 @@ impl Store {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
-            append_events!(tx, now, [&event]);
+            append_events!(tx, [(now, &event)]);
             tx.commit().await?;
         });
         Ok(())

@@ -1,7 +1,7 @@
 //! Accepted submissions: the set, its files' original bytes, its delivery and its events, in one transaction.
 
 use super::events::append_events;
-use super::{NewEvent, Result, Store, dispatch};
+use super::{NewEvent, Pool, Result, Store, StoreError, dispatch};
 
 /// One file of an accepted set.
 #[derive(Debug, Clone)]
@@ -59,60 +59,103 @@ impl Store {
 
     /// Stores the submission, its files, its delivery and its events atomically and durably.
     /// `Conflict` if a submission with the same sender and names committed first.
-    pub async fn insert_submission(&self, s: &NewSubmission) -> Result<()> {
-        dispatch!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            sqlx::query(
-                "insert into submissions (id, sender, sender_type, recipient, recipient_type, sequence, month, \
-                 names_key, digest, response, accepted_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(&s.id)
-            .bind(&s.sender)
-            .bind(&s.sender_type)
-            .bind(&s.recipient)
-            .bind(&s.recipient_type)
-            .bind(&s.sequence)
-            .bind(&s.month)
-            .bind(&s.names_key)
-            .bind(&s.digest)
-            .bind(&s.response)
-            .bind(s.accepted_at)
-            .execute(&mut *tx)
-            .await?;
-            for (i, f) in s.files.iter().enumerate() {
-                sqlx::query(
-                    "insert into files (submission_id, position, name, kind, csv_version, records, size, sha256, body) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&s.id)
-                .bind(i as i32)
-                .bind(&f.name)
-                .bind(&f.kind)
-                .bind(&f.csv_version)
-                .bind(f.records)
-                .bind(f.body.len() as i64)
-                .bind(&f.sha256)
-                .bind(&f.body)
-                .execute(&mut *tx)
-                .await?;
+    ///
+    /// On SQLite the set joins the writer's next group commit, where all the sets of a batch are written with
+    /// one multi-row statement per table; on PostgreSQL it is a transaction of its own.
+    pub async fn insert_submission(&self, s: NewSubmission) -> Result<()> {
+        match (&self.writer, &self.group) {
+            (Pool::Sqlite(_), Some(group)) => group.insert(s).await,
+            (Pool::Postgres(p), _) => {
+                let mut tx = p.begin().await?;
+                let inserted = insert_sets!(&mut *tx, &[&s]);
+                if inserted.is_empty() {
+                    return Err(StoreError::Conflict);
+                }
+                tx.commit().await?;
+                Ok(())
             }
-            sqlx::query(
-                "insert into deliveries (id, submission_id, recipient, sender, sender_type, sequence, month, status, \
-                 received_at) values ($1, $2, $3, $4, $5, $6, $7, 'queued', $8)",
-            )
-            .bind(&s.delivery_id)
-            .bind(&s.id)
-            .bind(&s.recipient)
-            .bind(&s.sender)
-            .bind(&s.sender_type)
-            .bind(&s.sequence)
-            .bind(&s.month)
-            .bind(s.accepted_at)
-            .execute(&mut *tx)
-            .await?;
-            append_events!(tx, s.accepted_at, &s.events);
-            tx.commit().await?;
-        });
-        Ok(())
+            (Pool::Sqlite(_), None) => unreachable!("a SQLite store always has its writer"),
+        }
     }
 }
+
+/// Inserts the sets `$subs: &[&NewSubmission]` (their submissions, files, deliveries and events) on the
+/// connection of an open transaction, with one multi-row statement per table, and evaluates to the ids that
+/// were inserted: a set whose sender and names exist already (a retry that lost a race) is skipped.
+macro_rules! insert_sets {
+    ($conn:expr, $subs:expr) => {{
+        let subs: &[&$crate::store::NewSubmission] = $subs;
+        let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
+        // Bound parameters per statement stay well under SQLite's limit (32,766).
+        for chunk in subs.chunks(500) {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into submissions (id, sender, sender_type, recipient, recipient_type, sequence, month, \
+                 names_key, digest, response, accepted_at) ",
+            );
+            q.push_values(chunk, |mut row, s| {
+                row.push_bind(&s.id)
+                    .push_bind(&s.sender)
+                    .push_bind(&s.sender_type)
+                    .push_bind(&s.recipient)
+                    .push_bind(&s.recipient_type)
+                    .push_bind(&s.sequence)
+                    .push_bind(&s.month)
+                    .push_bind(&s.names_key)
+                    .push_bind(&s.digest)
+                    .push_bind(&s.response)
+                    .push_bind(s.accepted_at);
+            });
+            q.push(" on conflict do nothing returning id");
+            let ids: Vec<(String,)> = q.build_query_as().fetch_all(&mut *$conn).await?;
+            inserted.extend(ids.into_iter().map(|(id,)| id));
+        }
+        let new: Vec<&$crate::store::NewSubmission> =
+            subs.iter().copied().filter(|s| inserted.contains(&s.id)).collect();
+        let files: Vec<(&str, i32, &$crate::store::NewFile)> = new
+            .iter()
+            .flat_map(|s| s.files.iter().enumerate().map(|(i, f)| (s.id.as_str(), i as i32, f)))
+            .collect();
+        for chunk in files.chunks(1_000) {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into files (submission_id, position, name, kind, csv_version, records, size, sha256, body) ",
+            );
+            q.push_values(chunk, |mut row, (id, i, f)| {
+                row.push_bind(*id)
+                    .push_bind(*i)
+                    .push_bind(&f.name)
+                    .push_bind(&f.kind)
+                    .push_bind(&f.csv_version)
+                    .push_bind(f.records)
+                    .push_bind(f.body.len() as i64)
+                    .push_bind(&f.sha256)
+                    .push_bind(&f.body);
+            });
+            q.build().execute(&mut *$conn).await?;
+        }
+        for chunk in new.chunks(1_000) {
+            let mut q = sqlx::QueryBuilder::new(
+                "insert into deliveries (id, submission_id, recipient, sender, sender_type, sequence, month, \
+                 status, received_at) ",
+            );
+            q.push_values(chunk, |mut row, s| {
+                row.push_bind(&s.delivery_id)
+                    .push_bind(&s.id)
+                    .push_bind(&s.recipient)
+                    .push_bind(&s.sender)
+                    .push_bind(&s.sender_type)
+                    .push_bind(&s.sequence)
+                    .push_bind(&s.month)
+                    .push_bind("queued")
+                    .push_bind(s.accepted_at);
+            });
+            q.build().execute(&mut *$conn).await?;
+        }
+        let events: Vec<(i64, &$crate::store::NewEvent)> =
+            new.iter().flat_map(|s| s.events.iter().map(|e| (s.accepted_at, e))).collect();
+        for chunk in events.chunks(1_000) {
+            append_events!($conn, chunk.iter().copied());
+        }
+        inserted
+    }};
+}
+pub(crate) use insert_sets;

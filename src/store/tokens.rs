@@ -1,7 +1,7 @@
 //! Bearer tokens, stored as SHA-256 hashes.
 
 use super::events::append_events;
-use super::{NewEvent, Result, Store, StoreError, dispatch};
+use super::{NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
 use crate::domain::now_ms;
 
 /// A token as stored: never the token itself.
@@ -11,7 +11,12 @@ pub struct TokenRow {
     pub office: Option<String>,
     pub admin: bool,
     pub revoked: bool,
+    /// Whether the token's office is enabled (read with the token, so authentication is one query).
+    pub office_enabled: Option<bool>,
 }
+
+/// id, office, admin, revoked_at, the office's enabled flag.
+type TokenSql = (String, Option<String>, bool, Option<i64>, Option<bool>);
 
 impl Store {
     pub async fn insert_token(
@@ -22,7 +27,7 @@ impl Store {
         event: NewEvent,
     ) -> Result<()> {
         let now = now_ms();
-        dispatch!(self, |p| {
+        dispatch_write!(self, |p| {
             let mut tx = p.begin_with(self.begin_sql()).await?;
             sqlx::query(
                 "insert into tokens (id, office, admin, hash, created_at) values ($1, $2, $3, $4, $5)",
@@ -34,7 +39,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            append_events!(tx, now, [&event]);
+            append_events!(tx, [(now, &event)]);
             tx.commit().await?;
         });
         Ok(())
@@ -42,17 +47,19 @@ impl Store {
 
     /// The token with this hash, if any (revoked ones included, so the caller can tell).
     pub async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRow>> {
-        let row: Option<(String, Option<String>, bool, Option<i64>)> = dispatch!(self, |p| sqlx::query_as(
-            "select id, office, admin, revoked_at from tokens where hash = $1"
+        let row: Option<TokenSql> = dispatch!(self, |p| sqlx::query_as(
+            "select t.id, t.office, t.admin, t.revoked_at, o.enabled from tokens t \
+             left join offices o on o.number = t.office where t.hash = $1"
         )
         .bind(hash)
         .fetch_optional(p)
         .await?);
-        Ok(row.map(|(id, office, admin, revoked)| TokenRow {
+        Ok(row.map(|(id, office, admin, revoked, office_enabled)| TokenRow {
             id,
             office,
             admin,
             revoked: revoked.is_some(),
+            office_enabled,
         }))
     }
 
@@ -72,7 +79,7 @@ impl Store {
     /// Revokes a token (idempotent); `NotFound` if no such id.
     pub async fn revoke_token(&self, id: &str, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch!(self, |p| {
+        dispatch_write!(self, |p| {
             let mut tx = p.begin_with(self.begin_sql()).await?;
             let found = sqlx::query("update tokens set revoked_at = coalesce(revoked_at, $1) where id = $2")
                 .bind(now)
@@ -82,7 +89,7 @@ impl Store {
             if found.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
-            append_events!(tx, now, [&event]);
+            append_events!(tx, [(now, &event)]);
             tx.commit().await?;
         });
         Ok(())

@@ -1,0 +1,88 @@
+//! Waking long-polling inboxes: a signal per recipient office, so an arrival wakes only the requests waiting
+//! on that office's inbox (not every waiting inbox of the node). Entries exist only while someone waits.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::Notify;
+
+/// The offices with waiting inbox requests on this node.
+#[derive(Debug, Default)]
+pub(crate) struct Arrivals {
+    waiting: Mutex<HashMap<String, Arc<Notify>>>,
+}
+
+/// Interest in one office's arrivals; dropping it forgets the office when nobody else waits on it.
+#[derive(Debug)]
+pub(crate) struct Watch<'a> {
+    arrivals: &'a Arrivals,
+    office: String,
+    pub(crate) notify: Arc<Notify>,
+}
+
+impl Arrivals {
+    /// Wakes the requests waiting on `office`'s inbox.
+    pub(crate) fn signal(&self, office: &str) {
+        let waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = waiting.get(office) {
+            n.notify_waiters();
+        }
+    }
+
+    /// Starts watching `office`'s inbox.
+    pub(crate) fn watch(&self, office: &str) -> Watch<'_> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        let notify = Arc::clone(waiting.entry(office.to_string()).or_default());
+        Watch {
+            arrivals: self,
+            office: office.to_string(),
+            notify,
+        }
+    }
+}
+
+impl Drop for Watch<'_> {
+    fn drop(&mut self) {
+        let mut waiting = self
+            .arrivals
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // The map's reference and ours: nobody else waits on this office.
+        if Arc::strong_count(&self.notify) == 2 {
+            waiting.remove(&self.office);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn wakes_only_the_office_signalled_and_forgets_idle_offices() {
+        let arrivals = Arrivals::default();
+        let a = arrivals.watch("1111111111");
+        let b = arrivals.watch("2222222222");
+        {
+            let wake_a = a.notify.notified();
+            let wake_b = b.notify.notified();
+            tokio::pin!(wake_a, wake_b);
+            wake_a.as_mut().enable();
+            wake_b.as_mut().enable();
+            arrivals.signal("1111111111");
+            let short = std::time::Duration::from_millis(50);
+            assert!(tokio::time::timeout(short, wake_a).await.is_ok());
+            assert!(tokio::time::timeout(short, wake_b).await.is_err());
+        }
+        drop(a);
+        drop(b);
+        assert!(
+            arrivals
+                .waiting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty()
+        );
+    }
+}

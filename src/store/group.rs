@@ -1,0 +1,216 @@
+//! Group commit for SQLite: one writer task runs the hot write transactions (accepting a set, marking a
+//! download, acknowledging, recording events) of many requests in one `BEGIN IMMEDIATE … COMMIT`, so one fsync
+//! of the WAL makes a whole batch durable, and no two connections of this process ever fight for the lock.
+//!
+//! A batch is whatever queued while the previous one committed (no timer: a lone request commits at once).
+//! The accepted sets of a batch are written together, one multi-row statement per table ([`insert_sets!`]);
+//! the other jobs run one after another in the same transaction.
+//! Each job's answer is sent only after the commit returned; if the batch fails, every job in it fails.
+//! A job must fail with an ordinary error (`NotFound`, `Gone`, `Conflict`) only before it has written, so
+//! the other jobs of its batch are unaffected; any other error rolls the batch back and the jobs it did not
+//! reach are carried into the next batch.
+
+use std::collections::{HashSet, VecDeque};
+
+use sqlx::SqliteConnection;
+use sqlx::sqlite::SqlitePool;
+use std::future::Future;
+use std::pin::Pin;
+use tokio::sync::{mpsc, oneshot};
+
+use super::events::append_events;
+use super::submissions::insert_sets;
+use super::{NewSubmission, Result, StoreError};
+
+/// A boxed future borrowing the writer's connection.
+pub(super) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The most jobs in one transaction (bounds its size and the time the first job waits).
+const MAX_BATCH: usize = 128;
+
+/// Answers a job's caller: with `Some(why)` if its batch failed.
+type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// What a job leaves after running: a continuation that answers its caller once the batch's fate is known.
+struct Step {
+    /// The job failed in a way that spoils the transaction: roll the batch back.
+    fatal: bool,
+    answer: Answer,
+}
+
+type Work = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Step> + Send>;
+
+enum Job {
+    /// An accepted set to store (answered `Conflict` if its sender and names exist already).
+    Insert(Box<NewSubmission>, oneshot::Sender<Result<()>>),
+    /// Any other write.
+    Work(Work),
+}
+
+/// The handle requests use to reach the writer task.
+#[derive(Debug, Clone)]
+pub(super) struct GroupCommit {
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+impl GroupCommit {
+    /// Starts the writer task on `pool` (a pool of one connection, shared with the other writes of this process).
+    pub(super) fn start(pool: SqlitePool) -> GroupCommit {
+        let (jobs, rx) = mpsc::unbounded_channel();
+        tokio::spawn(writer(pool, rx));
+        GroupCommit { jobs }
+    }
+
+    /// Stores an accepted set in the next batch.
+    pub(super) async fn insert(&self, s: NewSubmission) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Insert(Box::new(s), tx))?;
+        rx.await
+            .map_err(|_| StoreError::Batch("the writer dropped the job".into()))?
+    }
+
+    fn send(&self, job: Job) -> Result<()> {
+        self.jobs
+            .send(job)
+            .map_err(|_| StoreError::Batch("the writer has stopped".into()))
+    }
+
+    /// Runs `work` inside the next batch's transaction and returns its result once the batch has committed.
+    pub(super) async fn run<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T>>();
+        let work: Work = Box::new(move |conn| {
+            Box::pin(async move {
+                match work(conn).await {
+                    Ok(value) => Step {
+                        fatal: false,
+                        answer: Box::new(move |failed| {
+                            let _ = tx.send(match failed {
+                                None => Ok(value),
+                                Some(why) => Err(StoreError::Batch(why.to_string())),
+                            });
+                        }),
+                    },
+                    Err(e) => Step {
+                        fatal: !matches!(e, StoreError::NotFound | StoreError::Gone | StoreError::Conflict),
+                        answer: Box::new(move |_| {
+                            let _ = tx.send(Err(e));
+                        }),
+                    },
+                }
+            })
+        });
+        self.send(Job::Work(work))?;
+        rx.await
+            .map_err(|_| StoreError::Batch("the writer dropped the job".into()))?
+    }
+}
+
+/// Stores the accepted sets of a batch: the ids inserted (the others conflicted).
+async fn store_sets(
+    conn: &mut SqliteConnection,
+    sets: &[(Box<NewSubmission>, oneshot::Sender<Result<()>>)],
+) -> Result<HashSet<String>> {
+    let subs: Vec<&NewSubmission> = sets.iter().map(|(s, _)| s.as_ref()).collect();
+    Ok(insert_sets!(conn, &subs))
+}
+
+async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
+    let mut queue: VecDeque<Job> = VecDeque::new();
+    loop {
+        if queue.is_empty() {
+            match rx.recv().await {
+                Some(job) => queue.push_back(job),
+                None => return,
+            }
+        }
+        while queue.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => queue.push_back(job),
+                Err(_) => break,
+            }
+        }
+        let mut conn = match pool.acquire().await {
+            Ok(c) => c,
+            Err(e) => {
+                // The pool is closed or broken: the queued jobs fail (their callers get an error).
+                tracing::error!(error = %e, "the SQLite writer cannot get its connection");
+                queue.clear();
+                continue;
+            }
+        };
+        if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+            tracing::error!(error = %e, "the SQLite writer cannot begin a transaction");
+            queue.clear();
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let mut inserts: Vec<(Box<NewSubmission>, oneshot::Sender<Result<()>>)> = Vec::new();
+        let mut works: Vec<Work> = Vec::new();
+        while inserts.len() + works.len() < MAX_BATCH {
+            match queue.pop_front() {
+                Some(Job::Insert(s, tx)) => inserts.push((s, tx)),
+                Some(Job::Work(w)) => works.push(w),
+                None => break,
+            }
+        }
+        let (inserted, mut failure) = match store_sets(&mut conn, &inserts).await {
+            Ok(ids) => (ids, None),
+            Err(e) => {
+                tracing::error!(error = %e, "the SQLite writer failed to store a batch of sets");
+                (HashSet::new(), Some(format!("storing the batch failed: {e}")))
+            }
+        };
+        let mut steps: Vec<Step> = Vec::with_capacity(works.len());
+        let mut works = works.into_iter();
+        if failure.is_none() {
+            for work in works.by_ref() {
+                let step = work(&mut conn).await;
+                let fatal = step.fatal;
+                steps.push(step);
+                if fatal {
+                    failure = Some("another write in the same transaction failed".to_string());
+                    break;
+                }
+            }
+        }
+        // Jobs not reached because the batch failed go into the next one.
+        for work in works.rev() {
+            queue.push_front(Job::Work(work));
+        }
+        let ran = started.elapsed();
+        let outcome = if failure.is_some() {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            failure
+        } else {
+            match sqlx::query("COMMIT").execute(&mut *conn).await {
+                Ok(_) => None,
+                Err(e) => {
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                    Some(format!("commit failed: {e}"))
+                }
+            }
+        };
+        drop(conn);
+        let jobs = inserts.len() + steps.len();
+        tracing::debug!(
+            jobs,
+            run_us = ran.as_micros() as u64,
+            commit_us = (started.elapsed() - ran).as_micros() as u64,
+            "group commit"
+        );
+        for (s, tx) in inserts {
+            let _ = tx.send(match &outcome {
+                Some(why) => Err(StoreError::Batch(why.clone())),
+                None if inserted.contains(&s.id) => Ok(()),
+                None => Err(StoreError::Conflict),
+            });
+        }
+        for step in steps {
+            (step.answer)(outcome.as_deref());
+        }
+    }
+}

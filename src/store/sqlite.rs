@@ -1,0 +1,70 @@
+//! Opening the SQLite store: WAL with synchronous=FULL (a commit that returned survives a crash), one writer
+//! connection with its group commit, a pool of read-only connections, and checkpoints taken off the write path.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::ConnectOptions;
+use sqlx::Connection;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+
+use super::{Pool, Result, Store, group};
+
+/// How often the checkpointer copies committed pages from the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Store> {
+    let opts = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+        // After a checkpoint resets the WAL, keep the file at most this big.
+        .pragma("journal_size_limit", (64 * 1024 * 1024).to_string());
+    // One writer connection: the writes of this process queue in order instead of sleeping in SQLite's busy
+    // handler; other processes (the admin commands) still wait on the file lock. It never checkpoints: a
+    // checkpoint inside a commit would hold up the whole batch. A batch's pages stay in its cache.
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(
+            opts.clone()
+                .pragma("wal_autocheckpoint", "0")
+                .pragma("cache_size", "-65536"),
+        )
+        .await?;
+    let readers = SqlitePoolOptions::new()
+        .max_connections(max_connections.unwrap_or(8))
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(opts.clone().read_only(true))
+        .await?;
+    let checkpoints = opts.connect().await?;
+    tokio::spawn(checkpointer(checkpoints, writer.clone()));
+    Ok(Store {
+        pool: Pool::Sqlite(readers),
+        group: Some(group::GroupCommit::start(writer.clone())),
+        writer: Pool::Sqlite(writer),
+    })
+}
+
+/// Copies the WAL into the database file without blocking the writer (PASSIVE), until the store is closed;
+/// then once more, truncating the WAL.
+async fn checkpointer(mut conn: SqliteConnection, writer: SqlitePool) {
+    while !writer.is_closed() {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut conn)
+            .await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+        }
+    }
+    let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await;
+    let _ = conn.close().await;
+}
