@@ -1,7 +1,7 @@
 //! The standard as data: file kinds, layouts of both generations, code tables, send units and key links.
 //!
 //! Everything here is read from the CSV files under `spec/` (embedded in the binary at build time) by
-//! [`Spec::get`], once. A malformed spec file is a start-up error, never a request error.
+//! `Spec::get`, once. A malformed spec file is a start-up error, never a request error.
 
 mod kind;
 mod load;

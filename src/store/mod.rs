@@ -1,12 +1,12 @@
 //! The only module that names sqlx: one `Store` over SQLite (embedded default) or PostgreSQL.
 //!
 //! Both backends run the same SQL (numbered `$n` parameters, `returning`, `on conflict`), written once and
-//! dispatched by [`dispatch!`] (reads), [`dispatch_write!`] (write transactions) and [`write_tx!`] (the hot
+//! dispatched by `dispatch!` (reads), `dispatch_write!` (write transactions) and `write_tx!` (the hot
 //! writes); each has its own migrations under `migrations/`. Every change and the events that record it commit
 //! in one transaction.
 //!
 //! On SQLite, reads use a pool of read-only connections and every write of this process goes through one
-//! writer connection; the hot writes are group-committed by [`group`] (many requests, one fsync). On
+//! writer connection; the hot writes are group-committed by `group` (many requests, one fsync). On
 //! PostgreSQL every write is its own transaction on the shared pool and the server groups the commits.
 
 mod admin;
@@ -92,7 +92,7 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
-/// Like [`dispatch!`], with `$pool` bound to the pool for write transactions.
+/// Like `dispatch!`, with `$pool` bound to the pool for write transactions.
 macro_rules! dispatch_write {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.writer {

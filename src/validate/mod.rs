@@ -1,7 +1,7 @@
 //! Validation of files and sets against the standard: names, bytes, records, composition.
 //!
-//! [`validate_set`] is the whole judgement on one set; [`group_by_sequence`] forms sets from loose files.
-//! Nothing here performs I/O: callers hand in names and bytes and get a [`SetReport`].
+//! `validate_set` is the whole judgement on one set; `group_by_sequence` forms sets from loose files.
+//! Nothing here performs I/O: callers hand in names and bytes and get a `SetReport`.
 
 mod field;
 mod file;
