@@ -83,23 +83,33 @@ fn delivery(r: Row) -> DeliveryRow {
 }
 
 impl Store {
+    /// Reads the files of all `rows` in one query (not one per delivery).
     async fn attach_files(&self, rows: &mut [DeliveryRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let files: Vec<(String, String, String, i64, String)> = dispatch!(self, |p| {
+            let mut q = sqlx::QueryBuilder::new(
+                "select submission_id, name, kind, size, sha256 from files where submission_id in (",
+            );
+            let mut list = q.separated(", ");
+            for d in rows.iter() {
+                list.push_bind(d.submission_id.as_str());
+            }
+            q.push(") order by submission_id, position");
+            q.build_query_as().fetch_all(p).await?
+        });
+        let mut by_submission: std::collections::HashMap<String, Vec<FileMeta>> = Default::default();
+        for (submission_id, name, kind, size, sha256) in files {
+            by_submission.entry(submission_id).or_default().push(FileMeta {
+                name,
+                kind,
+                size,
+                sha256,
+            });
+        }
         for d in rows.iter_mut() {
-            let files: Vec<(String, String, i64, String)> = dispatch!(self, |p| sqlx::query_as(
-                "select name, kind, size, sha256 from files where submission_id = $1 order by position"
-            )
-            .bind(&d.submission_id)
-            .fetch_all(p)
-            .await?);
-            d.files = files
-                .into_iter()
-                .map(|(name, kind, size, sha256)| FileMeta {
-                    name,
-                    kind,
-                    size,
-                    sha256,
-                })
-                .collect();
+            d.files = by_submission.remove(&d.submission_id).unwrap_or_default();
         }
         Ok(())
     }
