@@ -2,6 +2,7 @@
 
 mod admin;
 mod client;
+mod seed;
 mod validate;
 
 use std::path::PathBuf;
@@ -59,6 +60,9 @@ pub enum Command {
     Receipt(admin::ReceiptCommand),
     /// The reference client: send a set, read the inbox, fetch and acknowledge deliveries.
     Client(client::Args),
+    /// Fill the database with synthetic offices and deliveries for measuring the inbox at scale; prints an
+    /// office with pending deliveries and, alone on the last line, a bearer token for it.
+    Seed(seed::Args),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -98,6 +102,7 @@ pub fn main() -> ExitCode {
             Command::Audit(c) => admin::audit(&settings, c).await,
             Command::Purge { delivery } => admin::purge(&settings, delivery).await,
             Command::Client(args) => client::run(args).await,
+            Command::Seed(args) => seed::run(&settings, &args).await,
             Command::Validate(_) => Ok(ExitCode::SUCCESS),
         }
     });

@@ -117,15 +117,24 @@ impl Store {
     /// The recipient's deliveries in (sequence, arrival) order after the cursor.
     pub async fn inbox(&self, q: &InboxQuery) -> Result<Vec<DeliveryRow>> {
         let (after_seq, after_n) = q.after.clone().unwrap_or_default();
-        let sql = concat!(
-            "select ",
-            columns!(),
-            " from deliveries where recipient = $1 and ($2 = false or status <> 'acknowledged') \
-             and (sequence > $3 or (sequence = $3 and seq > $4)) order by sequence, seq limit $5"
-        );
+        // Two literal queries: the pending one repeats the partial index's condition so the planner uses it.
+        let sql = if q.pending_only {
+            concat!(
+                "select ",
+                columns!(),
+                " from deliveries where recipient = $1 and status <> 'acknowledged' \
+                 and (sequence > $2 or (sequence = $2 and seq > $3)) order by sequence, seq limit $4"
+            )
+        } else {
+            concat!(
+                "select ",
+                columns!(),
+                " from deliveries where recipient = $1 \
+                 and (sequence > $2 or (sequence = $2 and seq > $3)) order by sequence, seq limit $4"
+            )
+        };
         let rows: Vec<Row> = dispatch!(self, |p| sqlx::query_as(sql)
             .bind(&q.recipient)
-            .bind(q.pending_only)
             .bind(&after_seq)
             .bind(after_n)
             .bind(q.limit)

@@ -15,6 +15,7 @@ mod deliveries;
 mod events;
 mod group;
 mod offices;
+mod seed;
 mod sqlite;
 mod submissions;
 mod tokens;

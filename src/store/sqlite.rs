@@ -51,16 +51,30 @@ pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Stor
     })
 }
 
+/// WAL frames (4 KiB pages) past which the checkpointer resets the WAL to empty (TRUNCATE), briefly holding
+/// up the writer, rather than let the file grow while readers keep it busy.
+const TRUNCATE_AT_FRAMES: i64 = 16_384;
+
 /// Copies the WAL into the database file without blocking the writer (PASSIVE), until the store is closed;
-/// then once more, truncating the WAL.
+/// then once more, truncating the WAL. A WAL that has grown past [`TRUNCATE_AT_FRAMES`] is truncated.
 async fn checkpointer(mut conn: SqliteConnection, writer: SqlitePool) {
     while !writer.is_closed() {
         tokio::time::sleep(CHECKPOINT_EVERY).await;
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&mut conn)
-            .await
-        {
-            tracing::warn!(error = %e, "WAL checkpoint failed; retrying");
+        // (busy, frames in the WAL, frames copied)
+        let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut conn)
+            .await;
+        match passive {
+            Ok((_, frames, _)) if frames >= TRUNCATE_AT_FRAMES => {
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&mut conn)
+                    .await
+                {
+                    tracing::warn!(error = %e, frames, "truncating the WAL failed; retrying");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying"),
         }
     }
     let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")

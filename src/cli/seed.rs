@@ -1,0 +1,75 @@
+//! `seed`: fills the database with synthetic offices and deliveries (see `Store::seed`) so that the inbox can be
+//! measured at scale, and gives one office with pending deliveries a bearer token.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use secrecy::ExposeSecret;
+
+use crate::config::Settings;
+use crate::relay;
+use crate::store::Store;
+
+/// Options of `careplan-relay seed`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Registered offices to create (half care managers, half providers).
+    #[arg(long, default_value_t = 40_000)]
+    offices: u64,
+    /// Delivered sets to create (each one submission, one file, one delivery).
+    #[arg(long, default_value_t = 10_000_000)]
+    deliveries: u64,
+    /// Varies recipients, senders and ids; seed a database twice only with different values.
+    #[arg(long, default_value_t = 1)]
+    seed: u32,
+    /// Queued deliveries, the newest, all for the office printed at the end.
+    #[arg(long, default_value_t = 5_000)]
+    backlog: u64,
+}
+
+pub(super) async fn run(settings: &Settings, args: &Args) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let store = Store::connect(&settings.database_url(), Some(2)).await?;
+    eprintln!(
+        "seeding {} offices and {} deliveries on {}",
+        args.offices,
+        args.deliveries,
+        store.backend()
+    );
+    let started = Instant::now();
+    let mut reported = 0;
+    let (office, pending) = store
+        .seed(
+            args.offices,
+            args.deliveries,
+            args.seed,
+            args.backlog,
+            |done, total| {
+                // About every 2 % (and at the end).
+                if done == total || done * 50 / total.max(1) > reported {
+                    reported = done * 50 / total.max(1);
+                    let secs = started.elapsed().as_secs_f64();
+                    eprintln!(
+                        "  {done} / {total} deliveries, {secs:.0} s ({:.0} per second)",
+                        done as f64 / secs.max(1e-3)
+                    );
+                }
+            },
+        )
+        .await?;
+    eprintln!(
+        "seeded in {:.1} s; office {office} has {pending} pending deliveries",
+        started.elapsed().as_secs_f64()
+    );
+    let token = match relay::issue_token(&store, Some(&office), "seed").await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("careplan-relay: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    store.close().await;
+    println!("office {office}");
+    println!("{}", token.token.expose_secret());
+    Ok(ExitCode::SUCCESS)
+}
