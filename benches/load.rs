@@ -31,6 +31,13 @@
 //!
 //! Output: one Markdown row per run, `| db | clients | accepted sets/s | p50 ms | p99 ms | errors | downloads/s |
 //! peak RSS MB |`, then a table of details (latency maximum, download/ack/delivery latencies, CPU per set).
+//!
+//! Two other modes (bench/run uses both):
+//! - `--put-url https://HOST:PORT/upload --cacert ca.pem [--put-pid PID]` (load/put.rs): no relay; the same
+//!   senders, mix and bytes PUT each set, as the multipart body the relay would get, to a plain HTTPS upload
+//!   server such as nginx, with the same counting and latency rows;
+//! - `--near-limit --clients 100 [--prefill-seconds S]` (load/near_limit.rs): every sender at once with a set just
+//!   under the server's body limit; the server's peak RSS against `clients × limit + idle RSS`.
 
 // A bench binary: a failed setup step should stop it loudly, and nothing here is a public API.
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
@@ -44,13 +51,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use careplan_relay::client::{Client, ClientOptions};
+use careplan_relay::client::{Answer, Client, ClientOptions};
 use careplan_relay::generate::{Rng, Scenario, unit_files};
 use careplan_relay::name::Party;
 use careplan_relay::spec::{Generation, Spec};
 use careplan_relay::validate::{InputFile, validate_set};
 use clap::Parser;
 use sqlx::Connection;
+
+#[path = "load/near_limit.rs"]
+mod near_limit;
+#[path = "load/put.rs"]
+mod put;
 
 const SERVER_BIN: &str = env!("CARGO_BIN_EXE_careplan-relay");
 
@@ -62,7 +74,7 @@ enum DbChoice {
 }
 
 /// Load generator for careplan-relay (see docs/perf-load.md).
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 struct Args {
     /// Concurrent sender clients.
     #[arg(long, default_value_t = 64)]
@@ -112,6 +124,32 @@ struct Args {
     /// Text added to the db column of the tables (to tell experiments apart).
     #[arg(long)]
     label: Option<String>,
+    /// Instead of a relay, PUT each set (the same multipart body the relay gets) to `URL/<clients>-<sequence>`
+    /// on another HTTPS server (a plain file-upload baseline, e.g. nginx with `dav_methods PUT`).
+    #[arg(long, value_name = "URL")]
+    put_url: Option<String>,
+    /// CA certificate (PEM) that signs the --put-url server's certificate.
+    #[arg(long, value_name = "PEM")]
+    cacert: Option<PathBuf>,
+    /// Accept any certificate from the --put-url server.
+    #[arg(long)]
+    insecure: bool,
+    /// Process id of the --put-url server (with its child processes: nginx workers), for its CPU and peak RSS.
+    #[arg(long, value_name = "PID")]
+    put_pid: Option<u32>,
+    /// Memory under the largest sets: --clients senders (e.g. 100) all start at once, each sending --rounds
+    /// schedule sets whose body is just under the server's body limit (`CAREPLAN_RELAY__SERVER__MAX_BODY_BYTES`
+    /// from --server-env, else the relay's default); reports the server's peak RSS against
+    /// clients × limit + idle RSS.
+    #[arg(long)]
+    near_limit: bool,
+    /// --near-limit: sets per sender.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
+    /// --near-limit: then fill the database with this many seconds of the normal mix (64 senders, submissions
+    /// only), restart the server and measure again over the stored sets (0: skip).
+    #[arg(long, default_value_t = 0)]
+    prefill_seconds: u64,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -243,11 +281,16 @@ impl Server {
         })
     }
 
-    async fn stop(mut self) {
+    /// Kills the server process, keeping its data for another `start`.
+    fn halt(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    async fn stop(mut self) {
+        self.halt();
         if let Some((admin, name)) = &self.pg {
             if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
                 let drop = format!("drop database if exists {name} with (force)");
@@ -465,6 +508,18 @@ struct SenderStats {
     bytes: u64,
 }
 
+impl SenderStats {
+    fn merge(&mut self, x: SenderStats) {
+        self.accepted += x.accepted;
+        self.latencies.extend(x.latencies);
+        self.bytes += x.bytes;
+        for (k, v) in x.errors {
+            *self.errors.entry(k).or_default() += v;
+        }
+        self.samples.extend(x.samples);
+    }
+}
+
 #[derive(Default)]
 struct PollerStats {
     files: u64,
@@ -498,11 +553,26 @@ impl Window {
     }
 }
 
+/// Where a sender's sets go: the relay's `POST /v1/submissions`, or a PUT of the same body elsewhere.
+enum Target {
+    Relay(Client),
+    Put(put::PutTarget),
+}
+
+impl Target {
+    async fn send(&self, seq: &str, files: Vec<(String, Vec<u8>)>) -> anyhow::Result<Answer> {
+        match self {
+            Target::Relay(client) => client.send(files).await,
+            Target::Put(put) => put.send(seq, files).await,
+        }
+    }
+}
+
 struct SenderCtx {
     index: usize,
     clients: usize,
-    as_cm: (Client, Arc<OfficeTemplates>),
-    as_provider: (Client, Arc<OfficeTemplates>),
+    as_cm: (Target, Arc<OfficeTemplates>),
+    as_provider: (Target, Arc<OfficeTemplates>),
     seed: u64,
     window: Window,
     accepted: Accepted,
@@ -531,7 +601,7 @@ async fn sender(cx: SenderCtx) -> SenderStats {
         let seq = date_time(SEQUENCE_BASE + (n * cx.clients as u64 + cx.index as u64) as i64);
         let files = template.with_sequence(&seq);
         let t0 = Instant::now();
-        let answer = client.send(files).await;
+        let answer = client.send(&seq, files).await;
         let t1 = Instant::now();
         let counted = cx.window.counts(t0) && t1 < cx.window.end;
         match answer {
@@ -763,44 +833,74 @@ async fn run(args: &Args, bin: &Path, db: DbChoice, clients: usize) -> anyhow::R
     result
 }
 
+/// The offices of a run and the sets each sends, built before the clock starts. The same arguments give the
+/// same offices and the same bytes, whatever receives them (the relay or a --put-url server).
+struct Plan {
+    cms: Vec<Party>,
+    provs: Vec<Party>,
+    cm_templates: Vec<Arc<OfficeTemplates>>,
+    prov_templates: Vec<Arc<OfficeTemplates>>,
+}
+
+impl Plan {
+    fn new(args: &Args, clients: usize) -> anyhow::Result<Plan> {
+        let spec = Spec::get()?;
+        let offices = args.pollers.unwrap_or(clients / 8).max(2);
+        let n_cm = (offices / 4).max(1);
+        let n_prov = offices - n_cm;
+        let cms: Vec<Party> = (0..n_cm)
+            .map(|i| Party {
+                office: format!("1310{:06}", i + 1),
+                service_type: Some("43".into()),
+            })
+            .collect();
+        let provs: Vec<Party> = (0..n_prov)
+            .map(|i| Party {
+                office: format!("1320{:06}", i + 1),
+                service_type: Some("11".into()),
+            })
+            .collect();
+        let mut rng = Rng::new(args.seed);
+        let cm_templates = cms
+            .iter()
+            .map(|p| templates_for(spec, p, &provs, true, args.templates, &mut rng).map(Arc::new))
+            .collect::<anyhow::Result<_>>()?;
+        let prov_templates = provs
+            .iter()
+            .map(|p| templates_for(spec, p, &cms, false, args.templates, &mut rng).map(Arc::new))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Plan {
+            cms,
+            provs,
+            cm_templates,
+            prov_templates,
+        })
+    }
+
+    fn all_templates(&self) -> Vec<Arc<OfficeTemplates>> {
+        self.cm_templates
+            .iter()
+            .chain(&self.prov_templates)
+            .cloned()
+            .collect()
+    }
+}
+
 async fn run_on(args: &Args, server: &mut Server, db: DbChoice, clients: usize) -> anyhow::Result<RunResult> {
     let spec = Spec::get()?;
-    let offices = args.pollers.unwrap_or(clients / 8).max(2);
-    let n_cm = (offices / 4).max(1);
-    let n_prov = offices - n_cm;
-    let cms: Vec<Party> = (0..n_cm)
-        .map(|i| Party {
-            office: format!("1310{:06}", i + 1),
-            service_type: Some("43".into()),
-        })
-        .collect();
-    let provs: Vec<Party> = (0..n_prov)
-        .map(|i| Party {
-            office: format!("1320{:06}", i + 1),
-            service_type: Some("11".into()),
-        })
-        .collect();
+    let plan = Plan::new(args, clients)?;
+    let (n_cm, n_prov) = (plan.cms.len(), plan.provs.len());
     let mut cm_tokens = Vec::new();
     let mut prov_tokens = Vec::new();
-    for p in &cms {
+    for p in &plan.cms {
         cm_tokens.push(server.add_office(&p.office, "care_manager", "43")?);
     }
-    for p in &provs {
+    for p in &plan.provs {
         prov_tokens.push(server.add_office(&p.office, "provider", "11")?);
     }
+    let (cm_templates, prov_templates) = (&plan.cm_templates, &plan.prov_templates);
 
-    let mut rng = Rng::new(args.seed);
-    let cm_templates: Vec<Arc<OfficeTemplates>> = cms
-        .iter()
-        .map(|p| templates_for(spec, p, &provs, true, args.templates, &mut rng).map(Arc::new))
-        .collect::<anyhow::Result<_>>()?;
-    let prov_templates: Vec<Arc<OfficeTemplates>> = provs
-        .iter()
-        .map(|p| templates_for(spec, p, &cms, false, args.templates, &mut rng).map(Arc::new))
-        .collect::<anyhow::Result<_>>()?;
-
-    let all: Vec<Arc<OfficeTemplates>> = cm_templates.iter().chain(&prov_templates).cloned().collect();
-    let validate_us = validation_cost(spec, &all);
+    let validate_us = validation_cost(spec, &plan.all_templates());
     let fsync = fsync_probe(server.data.path())?;
     server.start(args.server_log.as_deref(), &args.server_env)?;
     let pid = server.pid();
@@ -817,11 +917,11 @@ async fn run_on(args: &Args, server: &mut Server, db: DbChoice, clients: usize) 
             index: i,
             clients,
             as_cm: (
-                server.client(&cm_tokens[i % n_cm])?,
+                Target::Relay(server.client(&cm_tokens[i % n_cm])?),
                 Arc::clone(&cm_templates[i % n_cm]),
             ),
             as_provider: (
-                server.client(&prov_tokens[i % n_prov])?,
+                Target::Relay(server.client(&prov_tokens[i % n_prov])?),
                 Arc::clone(&prov_templates[i % n_prov]),
             ),
             seed: args.seed,
@@ -878,14 +978,7 @@ async fn run_on(args: &Args, server: &mut Server, db: DbChoice, clients: usize) 
 
     let mut s = SenderStats::default();
     for t in senders {
-        let x = t.await?;
-        s.accepted += x.accepted;
-        s.latencies.extend(x.latencies);
-        s.bytes += x.bytes;
-        for (k, v) in x.errors {
-            *s.errors.entry(k).or_default() += v;
-        }
-        s.samples.extend(x.samples);
+        s.merge(t.await?);
     }
     let mut p = PollerStats::default();
     for t in pollers {
@@ -952,6 +1045,31 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn load(args: Args) -> anyhow::Result<()> {
+    let points = if args.sweep {
+        args.sweep_clients.clone()
+    } else {
+        vec![args.clients]
+    };
+    if let Some(url) = &args.put_url {
+        eprintln!(
+            "load: PUT to {url}, {} s measured after {} s warm-up, seed {}",
+            args.seconds, args.warmup, args.seed
+        );
+        println!("{ROW_HEADER}");
+        let mut results = Vec::new();
+        for &clients in &points {
+            let r = put::run(&args, url, clients).await?;
+            println!("{}", r.row());
+            report_run(&r);
+            results.push(r);
+        }
+        println!();
+        println!("{DETAIL_HEADER}");
+        for r in &results {
+            println!("{}", r.detail());
+        }
+        return Ok(());
+    }
     let bin = args.server.clone().unwrap_or_else(|| PathBuf::from(SERVER_BIN));
     if !bin.is_file() {
         bail!(
@@ -963,11 +1081,15 @@ async fn load(args: Args) -> anyhow::Result<()> {
         DbChoice::Both => vec![DbChoice::Sqlite, DbChoice::Postgres],
         d => vec![d],
     };
-    let points = if args.sweep {
-        args.sweep_clients.clone()
-    } else {
-        vec![args.clients]
-    };
+    if args.near_limit {
+        println!("{}", near_limit::HEADER);
+        for &db in &dbs {
+            for r in near_limit::run(&args, &bin, db).await? {
+                println!("{}", r.row());
+            }
+        }
+        return Ok(());
+    }
     eprintln!(
         "load: server {}, {} s measured after {} s warm-up, seed {}",
         bin.display(),
@@ -981,17 +1103,7 @@ async fn load(args: Args) -> anyhow::Result<()> {
         for &clients in &points {
             let r = run(&args, &bin, db, clients).await?;
             println!("{}", r.row());
-            if r.error_count() > 0 {
-                eprintln!("  errors: {:?}", r.errors);
-                for s in &r.samples {
-                    eprintln!("    {s}");
-                }
-            }
-            eprintln!(
-                "  sampled VmRSS max {:.0} MB, {:.1} MB/s of sets accepted",
-                r.rss_max_kb as f64 / 1024.0,
-                r.bytes as f64 / r.seconds / 1048576.0
-            );
+            report_run(&r);
             results.push(r);
         }
     }
@@ -1001,4 +1113,19 @@ async fn load(args: Args) -> anyhow::Result<()> {
         println!("{}", r.detail());
     }
     Ok(())
+}
+
+/// The errors of a run and what the table does not show, on stderr.
+fn report_run(r: &RunResult) {
+    if r.error_count() > 0 {
+        eprintln!("  errors: {:?}", r.errors);
+        for s in &r.samples {
+            eprintln!("    {s}");
+        }
+    }
+    eprintln!(
+        "  sampled VmRSS max {:.0} MB, {:.1} MB/s of sets accepted",
+        r.rss_max_kb as f64 / 1024.0,
+        r.bytes as f64 / r.seconds / 1048576.0
+    );
 }

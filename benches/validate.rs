@@ -22,7 +22,7 @@ use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use careplan_relay::generate::{GenFile, Scenario, records, unit_files, write_record};
+use careplan_relay::generate::{GenFile, Scenario, big_schedule_set};
 use careplan_relay::spec::{Generation, Kind, Spec};
 use careplan_relay::validate::{Code, InputFile, SetReport, validate_set};
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
@@ -43,35 +43,14 @@ fn spec() -> &'static Spec {
 
 /// The schedule set: a big UPPLAN with `rows` records per user, a small UPSIKYU and UPHOSOKU that match it.
 fn schedule_set(spec: &Spec, users: usize, rows: usize) -> Vec<GenFile> {
-    let Some(unit) = spec
-        .units
-        .iter()
-        .find(|u| u.name == "schedule" && u.generations.contains(&Generation::V4))
-    else {
-        panic!("no v4 schedule unit in the spec")
-    };
-    let Some(layout) = spec.layout(Kind::Upplan, Generation::V4) else {
-        panic!("no v4 UPPLAN layout")
-    };
-    let small = Scenario {
+    let base = Scenario {
         users,
-        rows_per_user: 2,
         ..Scenario::small(Generation::V4)
     };
-    let big = Scenario {
-        rows_per_user: rows,
-        ..small.clone()
-    };
-    let mut files = unit_files(spec, unit, &small);
-    let mut bytes = Vec::with_capacity(users * rows * 260);
-    for rec in records(spec, Kind::Upplan, &big, &big.month) {
-        write_record(&mut bytes, layout, &rec);
+    match big_schedule_set(spec, &base, rows) {
+        Some(files) => files,
+        None => panic!("no v4 schedule unit or UPPLAN layout in the spec"),
     }
-    let Some(plan) = files.iter_mut().find(|f| f.name.starts_with("UPPLAN_")) else {
-        panic!("no UPPLAN file")
-    };
-    plan.bytes = bytes;
-    files
 }
 
 fn report_json(r: &SetReport) -> String {

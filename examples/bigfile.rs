@@ -16,40 +16,18 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use careplan_relay::generate::{GenFile, Scenario, records, unit_files, write_record};
-use careplan_relay::spec::{Generation, Kind, Spec};
+use careplan_relay::generate::{GenFile, Scenario, big_schedule_set};
+use careplan_relay::spec::{Generation, Spec};
 use careplan_relay::validate::{InputFile, validate_set};
 
 /// The schedule set for `users` users: a big UPPLAN with `rows` records per user, small satellites.
 fn schedule_set(spec: &Spec, users: usize, rows: usize) -> Result<Vec<GenFile>, String> {
-    let unit = spec
-        .units
-        .iter()
-        .find(|u| u.name == "schedule" && u.generations.contains(&Generation::V4))
-        .ok_or("no v4 schedule unit in the spec")?;
-    let layout = spec
-        .layout(Kind::Upplan, Generation::V4)
-        .ok_or("no v4 UPPLAN layout")?;
-    let small = Scenario {
+    let base = Scenario {
         users,
-        rows_per_user: 2,
         ..Scenario::small(Generation::V4)
     };
-    let big = Scenario {
-        rows_per_user: rows,
-        ..small.clone()
-    };
-    let mut files = unit_files(spec, unit, &small);
-    let mut bytes = Vec::new();
-    for rec in records(spec, Kind::Upplan, &big, &big.month) {
-        write_record(&mut bytes, layout, &rec);
-    }
-    let plan = files
-        .iter_mut()
-        .find(|f| f.name.starts_with("UPPLAN_"))
-        .ok_or("no UPPLAN in the unit")?;
-    plan.bytes = bytes;
-    Ok(files)
+    big_schedule_set(spec, &base, rows)
+        .ok_or_else(|| "no v4 schedule unit or UPPLAN layout in the spec".into())
 }
 
 /// A `kB` field of `/proc/self/status` (`VmRSS`, `VmHWM`).

@@ -76,7 +76,10 @@ impl App {
         Ok(App {
             listener,
             tls,
-            state: AppState { relay },
+            state: AppState {
+                relay,
+                max_body_bytes: settings.server.max_body_bytes,
+            },
             settings,
         })
     }

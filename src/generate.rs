@@ -305,3 +305,30 @@ pub fn unit_files(spec: &Spec, unit: &Unit, sc: &Scenario) -> Vec<GenFile> {
     }
     files
 }
+
+/// A v4 schedule set for the users and parties of `base` whose UPPLAN (第6表) holds `rows` records per user,
+/// with small matching UPSIKYU and UPHOSOKU files (2 rows per user): the large valid input of the benchmarks.
+/// `None` if the spec lacks the unit.
+pub fn big_schedule_set(spec: &Spec, base: &Scenario, rows: usize) -> Option<Vec<GenFile>> {
+    let unit = spec
+        .units
+        .iter()
+        .find(|u| u.name == "schedule" && u.generations.contains(&Generation::V4))?;
+    let layout = spec.layout(Kind::Upplan, Generation::V4)?;
+    let small = Scenario {
+        rows_per_user: 2,
+        generation: Generation::V4,
+        ..base.clone()
+    };
+    let big = Scenario {
+        rows_per_user: rows,
+        ..small.clone()
+    };
+    let mut files = unit_files(spec, unit, &small);
+    let mut bytes = Vec::with_capacity(base.users * rows * 260);
+    for rec in records(spec, Kind::Upplan, &big, &big.month) {
+        write_record(&mut bytes, layout, &rec);
+    }
+    files.iter_mut().find(|f| f.name.starts_with("UPPLAN_"))?.bytes = bytes;
+    Some(files)
+}

@@ -30,6 +30,8 @@ use crate::relay::Relay;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub relay: Arc<Relay>,
+    /// The request body limit (`server.max_body_bytes`), also the most an upload buffer is sized for up front.
+    pub max_body_bytes: usize,
 }
 
 /// The OpenAPI document of the whole surface.

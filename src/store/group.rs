@@ -112,10 +112,10 @@ impl GroupCommit {
 /// Stores the accepted sets of a batch: the ids inserted (the others conflicted).
 async fn store_sets(
     conn: &mut SqliteConnection,
-    sets: &[(Box<NewSubmission>, oneshot::Sender<Result<()>>)],
+    sets: &mut [(Box<NewSubmission>, oneshot::Sender<Result<()>>)],
 ) -> Result<HashSet<String>> {
-    let subs: Vec<&NewSubmission> = sets.iter().map(|(s, _)| s.as_ref()).collect();
-    Ok(insert_sets!(conn, &subs))
+    let mut subs: Vec<&mut NewSubmission> = sets.iter_mut().map(|(s, _)| s.as_mut()).collect();
+    Ok(insert_sets!(conn, &mut subs))
 }
 
 async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
@@ -157,7 +157,7 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
                 None => break,
             }
         }
-        let (inserted, mut failure) = match store_sets(&mut conn, &inserts).await {
+        let (inserted, mut failure) = match store_sets(&mut conn, &mut inserts).await {
             Ok(ids) => (ids, None),
             Err(e) => {
                 tracing::error!(error = %e, "the SQLite writer failed to store a batch of sets");

@@ -29,6 +29,8 @@ pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Stor
     // handler; other processes (the admin commands) still wait on the file lock. It never checkpoints: a
     // checkpoint inside a commit would hold up the whole batch. A batch's pages stay in its cache.
     let writer = SqlitePoolOptions::new()
+        // A local file does not drop connections: no ping round trip before each use.
+        .test_before_acquire(false)
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(30))
         .connect_with(
@@ -38,6 +40,8 @@ pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Stor
         )
         .await?;
     let readers = SqlitePoolOptions::new()
+        // A local file does not drop connections: no ping round trip before each use.
+        .test_before_acquire(false)
         .max_connections(max_connections.unwrap_or(8))
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(opts.clone().read_only(true))

@@ -62,12 +62,12 @@ impl Store {
     ///
     /// On SQLite the set joins the writer's next group commit, where all the sets of a batch are written with
     /// one multi-row statement per table; on PostgreSQL it is a transaction of its own.
-    pub async fn insert_submission(&self, s: NewSubmission) -> Result<()> {
+    pub async fn insert_submission(&self, mut s: NewSubmission) -> Result<()> {
         match (&self.writer, &self.group) {
             (Pool::Sqlite(_), Some(group)) => group.insert(s).await,
             (Pool::Postgres(p), _) => {
                 let mut tx = p.begin().await?;
-                let inserted = insert_sets!(&mut *tx, &[&s]);
+                let inserted = insert_sets!(&mut *tx, &mut [&mut s]);
                 if inserted.is_empty() {
                     return Err(StoreError::Conflict);
                 }
@@ -79,12 +79,17 @@ impl Store {
     }
 }
 
-/// Inserts the sets `$subs: &[&NewSubmission]` (their submissions, files, deliveries and events) on the
+/// Inserts the sets `$subs: &mut [&mut NewSubmission]` (taking their files' bytes) (their submissions, files, deliveries and events) on the
 /// connection of an open transaction, with one multi-row statement per table, and evaluates to the ids that
 /// were inserted: a set whose sender and names exist already (a retry that lost a race) is skipped.
 macro_rules! insert_sets {
     ($conn:expr, $subs:expr) => {{
-        let subs: &[&$crate::store::NewSubmission] = $subs;
+        let subs: &mut [&mut $crate::store::NewSubmission] = $subs;
+        let bodies: Vec<Vec<Vec<u8>>> = subs
+            .iter_mut()
+            .map(|s| s.files.iter_mut().map(|f| std::mem::take(&mut f.body)).collect())
+            .collect();
+        let subs: Vec<&$crate::store::NewSubmission> = subs.iter().map(|s| &**s).collect();
         let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
         // Bound parameters per statement stay well under SQLite's limit (32,766).
         for chunk in subs.chunks(500) {
@@ -111,24 +116,37 @@ macro_rules! insert_sets {
         }
         let new: Vec<&$crate::store::NewSubmission> =
             subs.iter().copied().filter(|s| inserted.contains(&s.id)).collect();
-        let files: Vec<(&str, i32, &$crate::store::NewFile)> = new
-            .iter()
-            .flat_map(|s| s.files.iter().enumerate().map(|(i, f)| (s.id.as_str(), i as i32, f)))
-            .collect();
-        for chunk in files.chunks(1_000) {
+        // (submission id, position, file, its bytes): the bytes are moved into the statement, not copied.
+        let mut files: Vec<(&str, i32, &$crate::store::NewFile, Vec<u8>)> = Vec::new();
+        for (s, bodies) in subs.iter().zip(bodies) {
+            if inserted.contains(&s.id) {
+                for (i, (f, body)) in s.files.iter().zip(bodies).enumerate() {
+                    files.push((s.id.as_str(), i as i32, f, body));
+                }
+            }
+        }
+        // A statement carries at most ~8 MiB of bytes (or one larger file), so the bound copies that SQLite
+        // makes while it runs stay small even when a batch holds many large sets.
+        let mut files = files.into_iter().peekable();
+        while files.peek().is_some() {
+            let (mut chunk, mut size) = (Vec::new(), 0usize);
+            while let Some(file) = files.next_if(|f| chunk.is_empty() || (chunk.len() < 1_000 && size + f.3.len() <= 8 << 20)) {
+                size += file.3.len();
+                chunk.push(file);
+            }
             let mut q = sqlx::QueryBuilder::new(
                 "insert into files (submission_id, position, name, kind, csv_version, records, size, sha256, body) ",
             );
-            q.push_values(chunk, |mut row, (id, i, f)| {
-                row.push_bind(*id)
-                    .push_bind(*i)
+            q.push_values(chunk, |mut row, (id, i, f, body)| {
+                row.push_bind(id)
+                    .push_bind(i)
                     .push_bind(&f.name)
                     .push_bind(&f.kind)
                     .push_bind(&f.csv_version)
                     .push_bind(f.records)
-                    .push_bind(f.body.len() as i64)
+                    .push_bind(body.len() as i64)
                     .push_bind(&f.sha256)
-                    .push_bind(&f.body);
+                    .push_bind(body);
             });
             q.build().execute(&mut *$conn).await?;
         }
