@@ -139,6 +139,9 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = Pool::Postgres(
                 PgPoolOptions::new()
+                    // No ping before each use (a round trip per query): a connection broken by a database
+                    // restart fails one request with 500, is dropped, and the client's retry is idempotent.
+                    .test_before_acquire(false)
                     .max_connections(max_connections.unwrap_or(16))
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(opts)
