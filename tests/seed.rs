@@ -1,5 +1,6 @@
 //! `Store::seed` on both real databases: counts, statuses, the seeded inbox read through the store, a download
-//! whose bytes match their SHA-256 and are a valid file, and a token for the office it names.
+//! whose bytes match their SHA-256 and are a valid file, a token for the office it names, and a schema (indexes,
+//! constraints) after the seed identical to the migrated one, also after an interrupted seed.
 #![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests panic on failure
 
 mod support;
@@ -15,6 +16,31 @@ use sqlx::Connection;
 const OFFICES: u64 = 50;
 const DELIVERIES: u64 = 2_000;
 const BACKLOG: u64 = 300;
+
+/// The schema as the database describes it: every object of `sqlite_master` with its SQL, or on PostgreSQL every
+/// index of `pg_indexes` and every constraint with its definition.
+async fn schema(url: &str) -> Vec<(String, String, String)> {
+    if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_as(
+            "select tablename::text, indexname::text, indexdef from pg_indexes \
+             where schemaname = current_schema() \
+             union all select conrelid::regclass::text, conname::text, pg_get_constraintdef(oid) \
+             from pg_constraint where connamespace = current_schema()::regnamespace order by 1, 2, 3",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_as(
+            "select type || ' ' || tbl_name, name, coalesce(sql, '') from sqlite_master order by 1, 2, 3",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+    }
+}
 
 /// `select count(*)` of a table (with a condition) straight from the database.
 async fn count(url: &str, sql: &str) -> i64 {
@@ -46,14 +72,34 @@ async fn seeds_a_readable_inbox_on_both_databases() {
 
 async fn check(url: &str, backend: &str) {
     let store = Store::connect(url, None).await.unwrap();
+    let migrated = schema(url).await;
+    assert!(
+        migrated.iter().any(|(_, name, _)| name == "deliveries_pending"),
+        "{backend}: {migrated:?}"
+    );
     let mut reports = Vec::new();
     let (office, pending) = store
-        .seed(OFFICES, DELIVERIES, 7, BACKLOG, |done, total| {
-            reports.push((done, total))
+        .seed(OFFICES, DELIVERIES, 7, BACKLOG, |done, total, step| {
+            reports.push((done, total, step))
         })
         .await
         .unwrap();
-    assert_eq!(reports.last(), Some(&(DELIVERIES, DELIVERIES)), "{backend}");
+    // An empty database: the indexes were dropped for the load and rebuilt exactly as they were.
+    assert_eq!(
+        reports.first(),
+        Some(&(0, DELIVERIES, "indexes dropped")),
+        "{backend}"
+    );
+    assert!(
+        reports.contains(&(DELIVERIES, DELIVERIES, "deliveries")),
+        "{backend}: {reports:?}"
+    );
+    assert_eq!(
+        reports.last(),
+        Some(&(DELIVERIES, DELIVERIES, "indexes rebuilt")),
+        "{backend}"
+    );
+    assert_eq!(schema(url).await, migrated, "{backend}: the schema after seeding");
     assert_eq!(office, "1300000000", "{backend}: the backlog goes to office 0");
 
     // Counts: offices, one submission, one file and one delivery per set; no events for seeded data.
@@ -162,8 +208,60 @@ async fn check(url: &str, backend: &str) {
     assert_eq!(row.office.as_deref(), Some(office.as_str()), "{backend}");
 
     // The same seed twice collides on its ids; the data stays as it was.
-    let again = store.seed(OFFICES, 10, 7, 0, |_, _| {}).await.unwrap_err();
+    let again = store.seed(OFFICES, 10, 7, 0, |_, _, _| {}).await.unwrap_err();
     assert!(matches!(again, StoreError::Conflict), "{backend}: {again:?}");
     assert_eq!(count(url, "deliveries").await, DELIVERIES as i64, "{backend}");
+    assert_eq!(
+        schema(url).await,
+        migrated,
+        "{backend}: the schema after a refused seed"
+    );
     store.close().await;
+}
+
+#[tokio::test]
+async fn a_seed_finishes_what_an_interrupted_one_left() {
+    for db in support::db::backends().await {
+        let store = Store::connect(&db.url, None).await.unwrap();
+        let migrated = schema(&db.url).await;
+        // What an interrupted seed leaves: an index dropped, its definition waiting in seed_rebuild.
+        let (_, _, def) = migrated
+            .iter()
+            .find(|(_, name, _)| name == "deliveries_pending")
+            .unwrap()
+            .clone();
+        for sql in [
+            "create table seed_rebuild (ord integer not null, stmt text not null)".to_string(),
+            format!(
+                "insert into seed_rebuild (ord, stmt) values (0, '{}')",
+                def.replace('\'', "''")
+            ),
+            "drop index deliveries_pending".to_string(),
+        ] {
+            exec(&db.url, &sql).await;
+        }
+        assert_ne!(schema(&db.url).await, migrated, "{}", db.backend);
+        let mut steps = Vec::new();
+        store
+            .seed(8, 20, 3, 5, |_, _, step| steps.push(step))
+            .await
+            .unwrap();
+        assert_eq!(steps.first(), Some(&"indexes rebuilt"), "{}", db.backend);
+        assert_eq!(schema(&db.url).await, migrated, "{}", db.backend);
+        assert_eq!(count(&db.url, "deliveries").await, 20, "{}", db.backend);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// Runs one statement straight on the database.
+async fn exec(url: &str, sql: &str) {
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    }
 }

@@ -37,22 +37,30 @@ pub(super) async fn run(settings: &Settings, args: &Args) -> anyhow::Result<Exit
         store.backend()
     );
     let started = Instant::now();
-    let mut reported = 0;
+    // (deliveries, seconds) at the last line printed, for the rate since then.
+    let (mut reported, mut last) = (0, (0, 0.0));
     let (office, pending) = store
         .seed(
             args.offices,
             args.deliveries,
             args.seed,
             args.backlog,
-            |done, total| {
-                // About every 2 % (and at the end).
+            |done, total, step| {
+                let secs = started.elapsed().as_secs_f64();
+                if step != "deliveries" {
+                    eprintln!("  {step} at {secs:.1} s");
+                    last = (done, secs);
+                    return;
+                }
+                // About every 2 % (and at the end), with the average rate and the rate since the last line.
                 if done == total || done * 50 / total.max(1) > reported {
                     reported = done * 50 / total.max(1);
-                    let secs = started.elapsed().as_secs_f64();
+                    let recent = (done - last.0) as f64 / (secs - last.1).max(1e-3);
                     eprintln!(
-                        "  {done} / {total} deliveries, {secs:.0} s ({:.0} per second)",
+                        "  {done} / {total} deliveries, {secs:.0} s ({:.0} per second; {recent:.0} lately)",
                         done as f64 / secs.max(1e-3)
                     );
+                    last = (done, secs);
                 }
             },
         )
