@@ -24,15 +24,17 @@
 // A bench binary: a failed setup step should stop it loudly, and nothing here is a public API.
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use careplan_relay::client::{Client, ClientOptions};
+use careplan_relay::client::Client;
 use clap::Parser;
+use relay_process::{RelayProcess, create_pg_database, drop_pg_database, percentiles};
 use sqlx::Connection;
+
+#[path = "support/relay.rs"]
+mod relay_process;
 
 const SERVER_BIN: &str = env!("CARGO_BIN_EXE_careplan-relay");
 
@@ -72,27 +74,13 @@ struct Args {
 }
 
 /// A seeded relay: its data directory, its database and, once started, the serving child process.
+/// The relay under test on a seeded database: its process, a temporary data directory unless `--keep`, and the
+/// PostgreSQL database to drop when it is not kept.
 struct Relay {
-    bin: PathBuf,
-    data: PathBuf,
+    process: RelayProcess,
     _tmp: Option<tempfile::TempDir>,
-    db_url: Option<String>,
     /// (admin URL, database) to drop at the end.
     drop_pg: Option<(String, String)>,
-    child: Option<Child>,
-    addr: String,
-}
-
-async fn create_pg(admin: &str) -> anyhow::Result<(String, String)> {
-    let mut conn = sqlx::PgConnection::connect(admin)
-        .await
-        .with_context(|| format!("connecting to PostgreSQL at {admin}"))?;
-    let name = format!("relay_inbox_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
-        .execute(&mut conn)
-        .await?;
-    let (base, _) = admin.rsplit_once('/').context("the admin URL names a database")?;
-    Ok((format!("{base}/{name}"), name))
 }
 
 impl Relay {
@@ -115,7 +103,7 @@ impl Relay {
             if let (Some(_), Ok(url)) = (&args.keep, std::fs::read_to_string(&kept)) {
                 db_url = Some(url.trim().to_string());
             } else {
-                let (url, name) = create_pg(&args.pg_admin).await?;
+                let (url, name) = create_pg_database(&args.pg_admin, "relay_inbox").await?;
                 if args.keep.is_some() {
                     std::fs::write(&kept, &url)?;
                 } else {
@@ -125,33 +113,23 @@ impl Relay {
             }
         }
         Ok(Relay {
-            bin: bin.to_path_buf(),
-            data,
+            process: RelayProcess::new(bin, &data, db_url),
             _tmp: tmp,
-            db_url,
             drop_pg,
-            child: None,
-            addr: String::new(),
         })
-    }
-
-    fn command(&self) -> Command {
-        let mut c = Command::new(&self.bin);
-        c.arg("--data-dir").arg(&self.data);
-        match &self.db_url {
-            Some(u) => c.env("CAREPLAN_RELAY__DATABASE__URL", u),
-            None => c.env_remove("CAREPLAN_RELAY__DATABASE__URL"),
-        };
-        c
     }
 
     /// Runs `seed` unless kept data is there; returns (seconds the seed took, office, token).
     fn seed(&self, args: &Args) -> anyhow::Result<(f64, String, String)> {
-        let (out, log) = (self.data.join("seed.out"), self.data.join("seed.log"));
+        let (out, log) = (
+            self.process.data.join("seed.out"),
+            self.process.data.join("seed.log"),
+        );
         if !(args.keep.is_some() && out.exists()) {
             let backlog = args.requests.max(5_000).to_string();
             let t = Instant::now();
             let o = self
+                .process
                 .command()
                 .args(["seed", "--offices", &args.offices.to_string()])
                 .args(["--deliveries", &args.deliveries.to_string()])
@@ -180,79 +158,32 @@ impl Relay {
 
     /// Bytes on disk: the SQLite files, or the PostgreSQL database.
     async fn size(&self) -> anyhow::Result<u64> {
-        if let Some(url) = &self.db_url {
+        if let Some(url) = &self.process.db_url {
             let mut c = sqlx::PgConnection::connect(url).await?;
             let (n,): (i64,) = sqlx::query_as("select pg_database_size(current_database())")
                 .fetch_one(&mut c)
                 .await?;
             return Ok(n as u64);
         }
-        let file = |s: &str| std::fs::metadata(self.data.join(s)).map_or(0, |m| m.len());
+        let file = |s: &str| std::fs::metadata(self.process.data.join(s)).map_or(0, |m| m.len());
         Ok(file("relay.db") + file("relay.db-wal") + file("relay.db-shm"))
     }
 
-    /// Starts `serve` on port 0 and reads the address from its JSON log.
+    /// Starts `serve` with the retention purge off, so that only the measured requests run.
     fn start(&mut self) -> anyhow::Result<()> {
-        let mut c = self.command();
-        c.args(["serve", "--listen", "127.0.0.1:0"])
-            .env("CAREPLAN_RELAY__SERVER__JSON_LOGS", "true")
-            .env("CAREPLAN_RELAY__RETENTION__INTERVAL_SECS", "0")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null());
-        let mut child = c.spawn().context("spawning serve")?;
-        let mut lines = BufReader::new(child.stderr.take().context("stderr")?).lines();
-        let addr = loop {
-            let Some(line) = lines.next() else {
-                bail!("serve exited before listening");
-            };
-            let v: serde_json::Value = serde_json::from_str(&line?).unwrap_or_default();
-            if let Some(a) = v["fields"]["address"].as_str() {
-                break a.to_string();
-            }
-        };
-        // Keep draining the log so that the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        self.child = Some(child);
-        self.addr = addr;
-        Ok(())
-    }
-
-    fn client(&self, token: &str) -> anyhow::Result<Client> {
-        Client::new(&ClientOptions {
-            url: format!("https://{}", self.addr),
-            token: Some(token.to_string().into()),
-            cacert: Some(self.data.join("tls").join("ca.pem")),
-            ..Default::default()
-        })
+        let env = [(
+            "CAREPLAN_RELAY__RETENTION__INTERVAL_SECS".to_string(),
+            "0".to_string(),
+        )];
+        self.process.start(&env)
     }
 
     async fn stop(mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.process.halt();
         if let Some((admin, name)) = &self.drop_pg {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
-                let drop = format!("drop database if exists {name} with (force)");
-                if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await {
-                    eprintln!("note: could not drop database {name}: {e}");
-                }
-            }
+            drop_pg_database(admin, name).await;
         }
     }
-}
-
-/// (p50, p99, max) in ms.
-fn percentiles(v: &mut [Duration]) -> (f64, f64, f64) {
-    if v.is_empty() {
-        return (0.0, 0.0, 0.0);
-    }
-    v.sort_unstable();
-    let at = |p: f64| {
-        let i = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
-        v[i].as_secs_f64() * 1e3
-    };
-    (at(0.50), at(0.99), v[v.len() - 1].as_secs_f64() * 1e3)
 }
 
 /// The measured loop: poll, download the head delivery's first file, acknowledge it.
@@ -298,7 +229,7 @@ async fn run(args: &Args, bin: &Path, postgres: bool) -> anyhow::Result<String> 
         let (seed_secs, office, token) = relay.seed(args)?;
         let size = relay.size().await?;
         relay.start()?;
-        let client = relay.client(&token)?;
+        let client = relay.process.client(&token)?;
         let [mut poll, mut download, mut ack] = measure(&client, args.requests).await?;
         let (p, d, a) = (
             percentiles(&mut poll),

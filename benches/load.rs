@@ -43,26 +43,27 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use careplan_relay::client::{Answer, Client, ClientOptions};
+use careplan_relay::client::{Answer, Client};
 use careplan_relay::generate::{Rng, Scenario, unit_files};
 use careplan_relay::name::Party;
 use careplan_relay::spec::{Generation, Spec};
 use careplan_relay::validate::{InputFile, validate_set};
 use clap::Parser;
-use sqlx::Connection;
+use relay_process::{RelayProcess, create_pg_database, drop_pg_database, percentiles};
 
 #[path = "load/near_limit.rs"]
 mod near_limit;
 #[path = "load/put.rs"]
 mod put;
+#[path = "support/relay.rs"]
+mod relay_process;
 
 const SERVER_BIN: &str = env!("CARGO_BIN_EXE_careplan-relay");
 
@@ -163,51 +164,40 @@ fn parse_env(s: &str) -> Result<(String, String), String> {
 
 // ── the server ────────────────────────────────────────────────────────────────────────────────────
 
+/// The relay under test: its process, its temporary data directory and, on PostgreSQL, the database to drop.
 struct Server {
-    bin: PathBuf,
-    data: tempfile::TempDir,
-    db_url: Option<String>,
+    process: RelayProcess,
+    _data: tempfile::TempDir,
     pg: Option<(String, String)>,
-    child: Option<Child>,
-    addr: String,
+}
+
+impl std::ops::Deref for Server {
+    type Target = RelayProcess;
+    fn deref(&self) -> &RelayProcess {
+        &self.process
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut RelayProcess {
+        &mut self.process
+    }
 }
 
 impl Server {
     async fn create(bin: &Path, db: DbChoice, pg_admin: &str) -> anyhow::Result<Server> {
         let data = tempfile::Builder::new().prefix("relay-load-").tempdir()?;
         let (db_url, pg) = if db == DbChoice::Postgres {
-            let mut conn = sqlx::PgConnection::connect(pg_admin)
-                .await
-                .with_context(|| format!("connecting to PostgreSQL at {pg_admin}"))?;
-            let name = format!("relay_load_{}", uuid::Uuid::new_v4().simple());
-            sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
-                .execute(&mut conn)
-                .await?;
-            let (base, _) = pg_admin
-                .rsplit_once('/')
-                .context("the admin URL names a database")?;
-            (Some(format!("{base}/{name}")), Some((pg_admin.to_string(), name)))
+            let (url, name) = create_pg_database(pg_admin, "relay_load").await?;
+            (Some(url), Some((pg_admin.to_string(), name)))
         } else {
             (None, None)
         };
         Ok(Server {
-            bin: bin.to_path_buf(),
-            data,
-            db_url,
+            process: RelayProcess::new(bin, data.path(), db_url),
+            _data: data,
             pg,
-            child: None,
-            addr: String::new(),
         })
-    }
-
-    fn command(&self) -> Command {
-        let mut c = Command::new(&self.bin);
-        c.arg("--data-dir").arg(self.data.path());
-        match &self.db_url {
-            Some(u) => c.env("CAREPLAN_RELAY__DATABASE__URL", u),
-            None => c.env_remove("CAREPLAN_RELAY__DATABASE__URL"),
-        };
-        c
     }
 
     /// Runs a CLI command against the data directory and database; returns stdout.
@@ -238,66 +228,19 @@ impl Server {
         Ok(out.lines().last().context("a token line")?.trim().to_string())
     }
 
-    /// Starts `serve` on port 0 and reads the address from its JSON log.
+    /// Starts `serve` with `RUST_LOG=log` (if given) and the extra environment.
     fn start(&mut self, log: Option<&str>, env: &[(String, String)]) -> anyhow::Result<()> {
-        let mut c = self.command();
-        c.envs(env.iter().map(|(k, v)| (k, v)));
-        c.args(["serve", "--listen", "127.0.0.1:0"])
-            .env("CAREPLAN_RELAY__SERVER__JSON_LOGS", "true")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null());
+        let mut env = env.to_vec();
         if let Some(l) = log {
-            c.env("RUST_LOG", l);
+            env.push(("RUST_LOG".into(), l.into()));
         }
-        let mut child = c.spawn().context("spawning serve")?;
-        let mut lines = BufReader::new(child.stderr.take().context("stderr")?).lines();
-        let addr = loop {
-            let Some(line) = lines.next() else {
-                bail!("serve exited before listening");
-            };
-            let line = line?;
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-            if let Some(a) = v["fields"]["address"].as_str() {
-                break a.to_string();
-            }
-        };
-        // Keep draining the log so that the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        self.child = Some(child);
-        self.addr = addr;
-        Ok(())
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
-    }
-
-    fn client(&self, token: &str) -> anyhow::Result<Client> {
-        Client::new(&ClientOptions {
-            url: format!("https://{}", self.addr),
-            token: Some(token.to_string().into()),
-            cacert: Some(self.data.path().join("tls").join("ca.pem")),
-            ..Default::default()
-        })
-    }
-
-    /// Kills the server process, keeping its data for another `start`.
-    fn halt(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.process.start(&env)
     }
 
     async fn stop(mut self) {
         self.halt();
         if let Some((admin, name)) = &self.pg {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
-                let drop = format!("drop database if exists {name} with (force)");
-                if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await {
-                    eprintln!("note: could not drop database {name}: {e}");
-                }
-            }
+            drop_pg_database(admin, name).await;
         }
     }
 }
@@ -720,19 +663,6 @@ async fn poller(client: Client, window: Window, accepted: Accepted) -> PollerSta
     st
 }
 
-/// (p50, p99, max) in milliseconds; zeros when empty.
-fn percentiles(v: &mut [Duration]) -> (f64, f64, f64) {
-    if v.is_empty() {
-        return (0.0, 0.0, 0.0);
-    }
-    v.sort_unstable();
-    let at = |p: f64| {
-        let i = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1;
-        v[i].as_secs_f64() * 1e3
-    };
-    (at(0.50), at(0.99), v[v.len() - 1].as_secs_f64() * 1e3)
-}
-
 struct RunResult {
     db: String,
     clients: usize,
@@ -901,7 +831,7 @@ async fn run_on(args: &Args, server: &mut Server, db: DbChoice, clients: usize) 
     let (cm_templates, prov_templates) = (&plan.cm_templates, &plan.prov_templates);
 
     let validate_us = validation_cost(spec, &plan.all_templates());
-    let fsync = fsync_probe(server.data.path())?;
+    let fsync = fsync_probe(&server.data)?;
     server.start(args.server_log.as_deref(), &args.server_env)?;
     let pid = server.pid();
     let t0 = Instant::now() + Duration::from_millis(200);

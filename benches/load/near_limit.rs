@@ -22,7 +22,8 @@ use careplan_relay::name::Party;
 use careplan_relay::spec::{Generation, Spec};
 use careplan_relay::validate::{InputFile, validate_set};
 
-use crate::{Args, DbChoice, PLACEHOLDER_SEQ, SEQUENCE_BASE, Server, date_time, percentiles, status_kb};
+use crate::relay_process::percentiles;
+use crate::{Args, DbChoice, PLACEHOLDER_SEQ, SEQUENCE_BASE, Server, date_time, status_kb};
 
 const LIMIT_ENV: &str = "CAREPLAN_RELAY__SERVER__MAX_BODY_BYTES";
 
@@ -256,7 +257,7 @@ impl Burst<'_> {
         let pid = server.pid();
         tokio::time::sleep(Duration::from_secs(1)).await;
         let idle_kb = status_kb(pid, "VmRSS:").context("the server's VmRSS")?;
-        let ca = std::fs::read(server.data.path().join("tls").join("ca.pem"))?;
+        let ca = std::fs::read(server.data.join("tls").join("ca.pem"))?;
         let url = format!("https://{}/v1/submissions", server.addr);
         let t0 = Instant::now() + Duration::from_millis(300);
         let mut tasks = Vec::new();
