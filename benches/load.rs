@@ -371,17 +371,7 @@ fn templates_for(
                     .into_iter()
                     .map(|f| (f.name, f.bytes))
                     .collect();
-                let input: Vec<InputFile<'_>> = files
-                    .iter()
-                    .map(|(name, bytes)| InputFile { name, bytes })
-                    .collect();
-                let checked = validate_set(spec, &input);
-                if !checked.report.valid {
-                    bail!(
-                        "a generated {unit_name} set is invalid: {}",
-                        serde_json::to_string_pretty(&checked.report)?
-                    );
-                }
+                ensure_valid(spec, &files, &format!("a generated {unit_name} set"))?;
                 v.push(Template { files });
             }
         }
@@ -392,6 +382,23 @@ fn templates_for(
 
 /// CPU cost of `validate_set` alone for a set of the mix, in µs: the mean over the templates of each unit,
 /// weighted by the unit's share of [`MIX`] (a lower bound of the server's work per set).
+/// Fails with the report when the generated `files` (`what`) are not a valid set: a bench must only send sets
+/// that the relay has to accept.
+fn ensure_valid(spec: &Spec, files: &[(String, Vec<u8>)], what: &str) -> anyhow::Result<()> {
+    let input: Vec<InputFile<'_>> = files
+        .iter()
+        .map(|(name, bytes)| InputFile { name, bytes })
+        .collect();
+    let checked = validate_set(spec, &input);
+    if !checked.report.valid {
+        bail!(
+            "{what} is invalid: {}",
+            serde_json::to_string_pretty(&checked.report)?
+        );
+    }
+    Ok(())
+}
+
 fn validation_cost(spec: &Spec, offices: &[Arc<OfficeTemplates>]) -> f64 {
     let mut weighted = 0.0;
     for (unit, &(_, share, _)) in MIX.iter().enumerate() {
@@ -993,11 +1000,7 @@ async fn load(args: Args) -> anyhow::Result<()> {
             report_run(&r);
             results.push(r);
         }
-        println!();
-        println!("{DETAIL_HEADER}");
-        for r in &results {
-            println!("{}", r.detail());
-        }
+        print_details(&results);
         return Ok(());
     }
     let bin = args.server.clone().unwrap_or_else(|| PathBuf::from(SERVER_BIN));
@@ -1037,12 +1040,17 @@ async fn load(args: Args) -> anyhow::Result<()> {
             results.push(r);
         }
     }
+    print_details(&results);
+    Ok(())
+}
+
+/// The details table after the rows.
+fn print_details(results: &[RunResult]) {
     println!();
     println!("{DETAIL_HEADER}");
-    for r in &results {
+    for r in results {
         println!("{}", r.detail());
     }
-    Ok(())
 }
 
 /// The errors of a run and what the table does not show, on stderr.

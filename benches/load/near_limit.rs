@@ -20,10 +20,9 @@ use careplan_relay::config::ServerSettings;
 use careplan_relay::generate::{Scenario, big_schedule_set};
 use careplan_relay::name::Party;
 use careplan_relay::spec::{Generation, Spec};
-use careplan_relay::validate::{InputFile, validate_set};
 
 use crate::relay_process::percentiles;
-use crate::{Args, DbChoice, PLACEHOLDER_SEQ, SEQUENCE_BASE, Server, date_time, status_kb};
+use crate::{Args, DbChoice, PLACEHOLDER_SEQ, SEQUENCE_BASE, Server, date_time, ensure_valid, status_kb};
 
 const LIMIT_ENV: &str = "CAREPLAN_RELAY__SERVER__MAX_BODY_BYTES";
 
@@ -152,17 +151,7 @@ fn largest_set(
         users += gap / per_user - 1;
     }
     let (files, n) = best.context("could not size the near-limit set")?;
-    let input: Vec<InputFile<'_>> = files
-        .iter()
-        .map(|(name, bytes)| InputFile { name, bytes })
-        .collect();
-    let checked = validate_set(spec, &input);
-    if !checked.report.valid {
-        bail!(
-            "the near-limit set is invalid: {}",
-            serde_json::to_string_pretty(&checked.report)?
-        );
-    }
+    ensure_valid(spec, &files, "the near-limit set")?;
     Ok((files, n))
 }
 
