@@ -1,5 +1,6 @@
-//! Submitting a set: authorise each name, replay an identical retry, validate, check the recipient, then store
-//! the bytes, the submission, the delivery and the events in one durable transaction.
+//! Submitting a set: authorise each name, validate, check the recipient, then store the bytes, the submission,
+//! the delivery and the events in one durable transaction. A set whose names were accepted before (found at
+//! the insert's conflict, or before a rejection) replays the first answer (200) or, with other bytes, is a 409.
 
 use std::sync::Arc;
 
@@ -125,13 +126,14 @@ impl Relay {
             set_digest.update(digests[*i].as_bytes());
         }
         let digest: String = set_digest.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        if let Some(prior) = self.store.prior_submission(office, &names_key).await? {
-            return replay(prior.digest == digest, &prior.response);
-        }
-
+        // A retry is recognised after judging (at the insert's conflict, or here for a set judged invalid now),
+        // so a new set, the common case, costs no lookup: the answers are those of looking it up first.
         let files = Arc::new(files);
         let (report, names) = self.judge(Arc::clone(&files)).await?;
         if !report.valid {
+            if let Some(prior) = self.store.prior_submission(office, &names_key).await? {
+                return replay(prior.digest == digest, &prior.response);
+            }
             let codes: Vec<String> = codes(&report).into_iter().map(str::to_string).collect();
             let rejection = Rejection {
                 id: uuid::Uuid::new_v4().to_string(),

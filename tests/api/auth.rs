@@ -103,6 +103,13 @@ async fn tokens_certificates_and_isolation() {
             .unwrap();
         assert_status(&to_disabled, 422);
         assert_eq!(to_disabled.json["set_errors"][0]["code"], "E_UNKNOWN_RECIPIENT");
+        // A retry of a set accepted before the recipient was disabled still answers its first answer.
+        let retry = app
+            .cert_client(CARE_MANAGER)
+            .send(schedule("20250328101500"))
+            .await
+            .unwrap();
+        assert_status(&retry, 200);
         app.stop().await;
         db.cleanup().await;
     }
