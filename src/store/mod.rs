@@ -71,15 +71,23 @@ enum Pool {
     Postgres(PgPool),
 }
 
+/// Where write transactions go.
+#[derive(Debug, Clone)]
+enum Writer {
+    /// SQLite: the one writer connection, and the group commit that runs the hot writes on it.
+    Sqlite(SqlitePool, group::GroupCommit),
+    /// PostgreSQL: the shared pool; every write is a transaction of its own.
+    Postgres(PgPool),
+}
+
 /// The relay's database.
 #[derive(Debug, Clone)]
 pub struct Store {
     /// Reads (on SQLite: read-only connections).
     pool: Pool,
-    /// Write transactions (on SQLite: one connection; on PostgreSQL: the same pool as `pool`).
-    writer: Pool,
-    /// SQLite's group commit of the hot writes (`None` on PostgreSQL).
-    group: Option<group::GroupCommit>,
+    /// Write transactions (on SQLite: one connection and its group commit; on PostgreSQL: the same pool as
+    /// `pool`).
+    writer: Writer,
 }
 
 /// Runs `$body` with `$pool` bound to whichever pool the store has; the SQL is the same for both.
@@ -97,8 +105,8 @@ pub(crate) use dispatch;
 macro_rules! dispatch_write {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.writer {
-            $crate::store::Pool::Sqlite($pool) => $body,
-            $crate::store::Pool::Postgres($pool) => $body,
+            $crate::store::Writer::Sqlite($pool, _) => $body,
+            $crate::store::Writer::Postgres($pool) => $body,
         }
     };
 }
@@ -109,13 +117,13 @@ pub(crate) use dispatch_write;
 /// of its own. Ordinary failures (`NotFound`, `Gone`, `Conflict`) must happen before the body writes.
 macro_rules! write_tx {
     ($store:expr, |$conn:ident| $body:expr) => {
-        match (&$store.writer, &$store.group) {
-            ($crate::store::Pool::Sqlite(_), Some(group)) => {
+        match &$store.writer {
+            $crate::store::Writer::Sqlite(_, group) => {
                 group
                     .run(move |$conn: &mut sqlx::SqliteConnection| Box::pin(async move { $body }))
                     .await
             }
-            ($crate::store::Pool::Postgres(p), _) => {
+            $crate::store::Writer::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 let out = {
                     let $conn: &mut sqlx::PgConnection = &mut *tx;
@@ -126,7 +134,6 @@ macro_rules! write_tx {
                 }
                 out
             }
-            ($crate::store::Pool::Sqlite(_), None) => unreachable!("a SQLite store always has its writer"),
         }
     };
 }
@@ -137,20 +144,17 @@ impl Store {
     pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Store> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
-            let pool = Pool::Postgres(
-                PgPoolOptions::new()
-                    // No ping before each use (a round trip per query): a connection broken by a database
-                    // restart fails one request with 500, is dropped, and the client's retry is idempotent.
-                    .test_before_acquire(false)
-                    .max_connections(max_connections.unwrap_or(16))
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(opts)
-                    .await?,
-            );
+            let pool = PgPoolOptions::new()
+                // No ping before each use (a round trip per query): a connection broken by a database
+                // restart fails one request with 500, is dropped, and the client's retry is idempotent.
+                .test_before_acquire(false)
+                .max_connections(max_connections.unwrap_or(16))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
             Store {
-                writer: pool.clone(),
-                pool,
-                group: None,
+                writer: Writer::Postgres(pool.clone()),
+                pool: Pool::Postgres(pool),
             }
         } else {
             sqlite::open(url, max_connections).await?
@@ -161,8 +165,8 @@ impl Store {
 
     async fn migrate(&self) -> Result<()> {
         match &self.writer {
-            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
-            Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+            Writer::Sqlite(p, _) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Writer::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
-use super::{Pool, Result, Store, group};
+use super::{Pool, Result, Store, Writer, group};
 
 /// How often the checkpointer copies committed pages from the WAL into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
@@ -50,8 +50,7 @@ pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Stor
     tokio::spawn(checkpointer(checkpoints, writer.clone()));
     Ok(Store {
         pool: Pool::Sqlite(readers),
-        group: Some(group::GroupCommit::start(writer.clone())),
-        writer: Pool::Sqlite(writer),
+        writer: Writer::Sqlite(writer.clone(), group::GroupCommit::start(writer)),
     })
 }
 

@@ -1,7 +1,7 @@
 //! Accepted submissions: the set, its files' original bytes, its delivery and its events, in one transaction.
 
 use super::events::append_events;
-use super::{NewEvent, Pool, Result, Store, StoreError, dispatch};
+use super::{NewEvent, Result, Store, StoreError, Writer, dispatch};
 
 /// One file of an accepted set.
 #[derive(Debug, Clone)]
@@ -63,9 +63,9 @@ impl Store {
     /// On SQLite the set joins the writer's next group commit, where all the sets of a batch are written with
     /// one multi-row statement per table; on PostgreSQL it is a transaction of its own.
     pub async fn insert_submission(&self, mut s: NewSubmission) -> Result<()> {
-        match (&self.writer, &self.group) {
-            (Pool::Sqlite(_), Some(group)) => group.insert(s).await,
-            (Pool::Postgres(p), _) => {
+        match &self.writer {
+            Writer::Sqlite(_, group) => group.insert(s).await,
+            Writer::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 let inserted = insert_sets!(&mut *tx, &mut [&mut s]);
                 if inserted.is_empty() {
@@ -74,7 +74,6 @@ impl Store {
                 tx.commit().await?;
                 Ok(())
             }
-            (Pool::Sqlite(_), None) => unreachable!("a SQLite store always has its writer"),
         }
     }
 }

@@ -11,7 +11,7 @@ use sqlx::{Connection, PgConnection};
 use self::load::{Plan, load_postgres, load_sqlite};
 use self::schema::SeedConnection;
 use self::sql::{INSERT_OFFICES_POSTGRES, INSERT_OFFICES_SQLITE};
-use super::{Pool, Result, Store, dispatch};
+use super::{Result, Store, Writer, dispatch};
 use crate::domain::now_ms;
 
 /// The fixtures whose bytes every seeded set carries: real, valid Shift_JIS files (names and record contents do
@@ -200,7 +200,7 @@ impl Store {
             b: SeedFile::new("DLTPLAN", 2, DLTPLAN),
         };
         match &self.writer {
-            Pool::Sqlite(p) => {
+            Writer::Sqlite(p, _) => {
                 let opts = (*p.connect_options())
                     .clone()
                     .synchronous(SqliteSynchronous::Off)
@@ -212,7 +212,7 @@ impl Store {
                 seeded?;
                 closed?;
             }
-            Pool::Postgres(p) => {
+            Writer::Postgres(p) => {
                 let mut conn = PgConnection::connect_with(&p.connect_options()).await?;
                 let seeded = seed_postgres(&mut conn, &plan, &mut progress).await;
                 let closed = conn.close().await;
