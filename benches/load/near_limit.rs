@@ -21,8 +21,10 @@ use careplan_relay::generate::{Scenario, big_schedule_set};
 use careplan_relay::name::Party;
 use careplan_relay::spec::{Generation, Spec};
 
+use crate::mix::{PLACEHOLDER_SEQ, SEQUENCE_BASE, date_time, ensure_valid};
 use crate::relay_process::percentiles;
-use crate::{Args, DbChoice, PLACEHOLDER_SEQ, SEQUENCE_BASE, Server, date_time, ensure_valid, status_kb};
+use crate::server::{Server, status_kb};
+use crate::{Args, DbChoice};
 
 const LIMIT_ENV: &str = "CAREPLAN_RELAY__SERVER__MAX_BODY_BYTES";
 
@@ -215,7 +217,7 @@ async fn run_on(args: &Args, server: &mut Server, db: DbChoice) -> anyhow::Resul
             perf: None,
             ..args.clone()
         };
-        let r = crate::run_on(&prefill, server, db, prefill.clients).await?;
+        let r = crate::run::run_on(&prefill, server, db, prefill.clients).await?;
         eprintln!(
             "near limit: prefilled {} sets in {} s ({} errors)",
             r.accepted,

@@ -11,10 +11,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use careplan_relay::client::Answer;
 
-use crate::{
-    Args, Plan, RunResult, SenderCtx, SenderStats, Target, Window, cpu_seconds, machine_cpu, percentiles,
-    sender, status_kb,
-};
+use crate::Args;
+use crate::clients::{SenderCtx, SenderStats, Target, Window, sender};
+use crate::mix::Plan;
+use crate::relay_process::percentiles;
+use crate::report::RunResult;
+use crate::server::{cpu_seconds, machine_cpu, status_kb};
 
 /// One sender's connection to the upload server.
 pub(crate) struct PutTarget {
