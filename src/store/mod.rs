@@ -5,7 +5,7 @@
 //! writes); each has its own migrations under `migrations/`. Every change and the events that record it commit
 //! in one transaction.
 //!
-//! On SQLite, reads use a pool of read-only connections and every write of this process goes through one
+//! On SQLite, reads use a fixed set of read-only connections and every write of this process goes through one
 //! writer connection; the hot writes are group-committed by `group` (many requests, one fsync). On
 //! PostgreSQL every write is its own transaction on the shared pool and the server groups the commits.
 
@@ -67,7 +67,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Debug, Clone)]
 enum Pool {
-    Sqlite(SqlitePool),
+    Sqlite(std::sync::Arc<sqlite::Readers>),
     Postgres(PgPool),
 }
 
@@ -94,7 +94,11 @@ pub struct Store {
 macro_rules! dispatch {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.pool {
-            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Sqlite(readers) => {
+                let mut conn = readers.get().await;
+                let $pool: &mut sqlx::SqliteConnection = &mut conn;
+                $body
+            }
             $crate::store::Pool::Postgres($pool) => $body,
         }
     };
@@ -188,9 +192,12 @@ impl Store {
         }
     }
 
-    /// (connections open, idle) in the pool.
+    /// (connections open, idle) for reads.
     pub fn pool_stats(&self) -> (i64, i64) {
-        dispatch!(self, |p| (i64::from(p.size()), p.num_idle() as i64))
+        match &self.pool {
+            Pool::Sqlite(readers) => readers.stats(),
+            Pool::Postgres(p) => (i64::from(p.size()), p.num_idle() as i64),
+        }
     }
 
     /// Deliveries not yet acknowledged.
@@ -209,9 +216,12 @@ impl Store {
         Ok(())
     }
 
-    /// Closes the pools (waits for connections in use).
+    /// Closes the pools (waits for connections in use); SQLite's readers close when the store is dropped.
     pub async fn close(&self) {
         dispatch_write!(self, |p| p.close().await);
-        dispatch!(self, |p| p.close().await)
+        // SQLite's read-only connections close when the store is dropped.
+        if let Pool::Postgres(p) = &self.pool {
+            p.close().await;
+        }
     }
 }

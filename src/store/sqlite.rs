@@ -1,8 +1,12 @@
 //! Opening the SQLite store: WAL with synchronous=FULL (a commit that returned survives a crash), one writer
-//! connection with its group commit, a pool of read-only connections, and checkpoints taken off the write path.
+//! connection with its group commit, a fixed set of read-only connections, and checkpoints taken off the write path.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use tokio::sync::{Mutex, MutexGuard};
 
 use sqlx::ConnectOptions;
 use sqlx::Connection;
@@ -39,19 +43,55 @@ pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Stor
                 .pragma("cache_size", "-65536"),
         )
         .await?;
-    let readers = SqlitePoolOptions::new()
-        // A local file does not drop connections: no ping round trip before each use.
-        .test_before_acquire(false)
-        .max_connections(max_connections.unwrap_or(8))
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(opts.clone().read_only(true))
-        .await?;
+    let readers = Readers::open(&opts.clone().read_only(true), max_connections.unwrap_or(8)).await?;
     let checkpoints = opts.connect().await?;
     tokio::spawn(checkpointer(checkpoints, writer.clone()));
     Ok(Store {
-        pool: Pool::Sqlite(readers),
+        pool: Pool::Sqlite(Arc::new(readers)),
         writer: Writer::Sqlite(writer.clone(), group::GroupCommit::start(writer)),
     })
+}
+
+/// The read-only connections, each open for the life of the store and used by one read at a time.
+///
+/// Not a sqlx pool: a pool pings a SQLite connection on every release, one more round trip to the
+/// connection's worker thread (and a spawned task) per read; a local file needs no such check.
+#[derive(Debug)]
+pub(super) struct Readers {
+    conns: Vec<Mutex<SqliteConnection>>,
+    /// Where the next read starts looking for a free connection.
+    next: AtomicUsize,
+}
+
+impl Readers {
+    async fn open(opts: &SqliteConnectOptions, n: u32) -> Result<Readers> {
+        let mut conns = Vec::new();
+        for _ in 0..n.max(1) {
+            conns.push(Mutex::new(opts.connect().await?));
+        }
+        Ok(Readers {
+            conns,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// A free connection, or, if all are in use, a turn on the next one.
+    pub(super) async fn get(&self) -> MutexGuard<'_, SqliteConnection> {
+        let n = self.conns.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for i in 0..n {
+            if let Ok(conn) = self.conns[(start + i) % n].try_lock() {
+                return conn;
+            }
+        }
+        self.conns[start % n].lock().await
+    }
+
+    /// (connections open, connections free).
+    pub(super) fn stats(&self) -> (i64, i64) {
+        let free = self.conns.iter().filter(|c| c.try_lock().is_ok()).count();
+        (self.conns.len() as i64, free as i64)
+    }
 }
 
 /// WAL frames (4 KiB pages) past which the checkpointer resets the WAL to empty (TRUNCATE), briefly holding
