@@ -121,7 +121,8 @@ pub struct AuditSettings {
 pub struct DatabaseSettings {
     /// `sqlite://…` or `postgres://…`. May hold a password, so it never appears in Debug output or logs.
     pub url: Option<String>,
-    /// SQLite: read-only connections (writes use one more); PostgreSQL: connections in the pool.
+    /// SQLite: read-only connections (writes and checkpoints use one more each); PostgreSQL: connections in the
+    /// pool.
     pub max_connections: Option<u32>,
 }
 

@@ -127,7 +127,8 @@ impl Relay {
         }
         let digest: String = set_digest.finalize().iter().map(|b| format!("{b:02x}")).collect();
         // A retry is recognised after judging (at the insert's conflict, or here for a set judged invalid now),
-        // so a new set, the common case, costs no lookup: the answers are those of looking it up first.
+        // so a new set, the common case, costs no lookup. The answers are those of looking it up first (200 or
+        // 409), except that a retry is judged again, so a store failure while judging answers it with a 500.
         let files = Arc::new(files);
         let (report, names) = self.judge(Arc::clone(&files)).await?;
         if !report.valid {

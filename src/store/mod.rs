@@ -15,6 +15,7 @@ mod deliveries;
 mod events;
 mod group;
 mod offices;
+mod readers;
 mod seed;
 mod sqlite;
 mod submissions;
@@ -67,7 +68,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Debug, Clone)]
 enum Pool {
-    Sqlite(std::sync::Arc<sqlite::Readers>),
+    Sqlite(std::sync::Arc<readers::Readers>),
     Postgres(PgPool),
 }
 
@@ -90,12 +91,14 @@ pub struct Store {
     writer: Writer,
 }
 
-/// Runs `$body` with `$pool` bound to whichever pool the store has; the SQL is the same for both.
+/// Runs `$body` with `$pool` bound to the store's reads: the PostgreSQL pool, or one SQLite read-only connection
+/// held for the whole body. The SQL is the same for both. A body runs one query and must not await another
+/// read of the store: with every SQLite connection held by such bodies, it would wait forever.
 macro_rules! dispatch {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.pool {
             $crate::store::Pool::Sqlite(readers) => {
-                let mut conn = readers.get().await;
+                let mut conn = readers.get().await?;
                 let $pool: &mut sqlx::SqliteConnection = &mut conn;
                 $body
             }
@@ -216,12 +219,13 @@ impl Store {
         Ok(())
     }
 
-    /// Closes the pools (waits for connections in use); SQLite's readers close when the store is dropped.
+    /// Closes the pools: waits for the connections in use and refuses later reads and writes (SQLite's read-only
+    /// connections themselves close when the store is dropped).
     pub async fn close(&self) {
         dispatch_write!(self, |p| p.close().await);
-        // SQLite's read-only connections close when the store is dropped.
-        if let Pool::Postgres(p) = &self.pool {
-            p.close().await;
+        match &self.pool {
+            Pool::Sqlite(readers) => readers.close().await,
+            Pool::Postgres(p) => p.close().await,
         }
     }
 }

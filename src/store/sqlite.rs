@@ -3,10 +3,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-
-use tokio::sync::{Mutex, MutexGuard};
 
 use sqlx::ConnectOptions;
 use sqlx::Connection;
@@ -15,6 +12,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use super::readers::Readers;
 use super::{Pool, Result, Store, Writer, group};
 
 /// How often the checkpointer copies committed pages from the WAL into the database file.
@@ -50,48 +48,6 @@ pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Stor
         pool: Pool::Sqlite(Arc::new(readers)),
         writer: Writer::Sqlite(writer.clone(), group::GroupCommit::start(writer)),
     })
-}
-
-/// The read-only connections, each open for the life of the store and used by one read at a time.
-///
-/// Not a sqlx pool: a pool pings a SQLite connection on every release, one more round trip to the
-/// connection's worker thread (and a spawned task) per read; a local file needs no such check.
-#[derive(Debug)]
-pub(super) struct Readers {
-    conns: Vec<Mutex<SqliteConnection>>,
-    /// Where the next read starts looking for a free connection.
-    next: AtomicUsize,
-}
-
-impl Readers {
-    async fn open(opts: &SqliteConnectOptions, n: u32) -> Result<Readers> {
-        let mut conns = Vec::new();
-        for _ in 0..n.max(1) {
-            conns.push(Mutex::new(opts.connect().await?));
-        }
-        Ok(Readers {
-            conns,
-            next: AtomicUsize::new(0),
-        })
-    }
-
-    /// A free connection, or, if all are in use, a turn on the next one.
-    pub(super) async fn get(&self) -> MutexGuard<'_, SqliteConnection> {
-        let n = self.conns.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        for i in 0..n {
-            if let Ok(conn) = self.conns[(start + i) % n].try_lock() {
-                return conn;
-            }
-        }
-        self.conns[start % n].lock().await
-    }
-
-    /// (connections open, connections free).
-    pub(super) fn stats(&self) -> (i64, i64) {
-        let free = self.conns.iter().filter(|c| c.try_lock().is_ok()).count();
-        (self.conns.len() as i64, free as i64)
-    }
 }
 
 /// WAL frames (4 KiB pages) past which the checkpointer resets the WAL to empty (TRUNCATE), briefly holding
