@@ -12,19 +12,20 @@
 //! depend on how many sets are stored.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use burst::Burst;
 use careplan_relay::config::ServerSettings;
 use careplan_relay::generate::{Scenario, big_schedule_set};
 use careplan_relay::name::Party;
 use careplan_relay::spec::{Generation, Spec};
 
-use crate::mix::{PLACEHOLDER_SEQ, SEQUENCE_BASE, date_time, ensure_valid};
-use crate::relay_process::percentiles;
-use crate::server::{Server, status_kb};
+use crate::mix::{PLACEHOLDER_SEQ, ensure_valid};
+use crate::server::Server;
 use crate::{Args, DbChoice};
+
+#[path = "near_limit_burst.rs"]
+mod burst;
 
 const LIMIT_ENV: &str = "CAREPLAN_RELAY__SERVER__MAX_BODY_BYTES";
 
@@ -32,14 +33,8 @@ const LIMIT_ENV: &str = "CAREPLAN_RELAY__SERVER__MAX_BODY_BYTES";
 /// uneven size of the last user.
 const MARGIN: usize = 4096;
 
-/// Sequence offset of the burst after the prefill, so that its sets are new too.
-const SECOND_BURST: i64 = 10_000_000;
-
 /// The files of a set: (name, bytes).
 type Files = Vec<(String, Vec<u8>)>;
-
-/// What one send got: its latency, when it ended, and an error text unless the answer was 201.
-type Sent = (Duration, Instant, Result<(), String>);
 
 pub(crate) const HEADER: &str = "| near limit | db | stored sets before | clients × rounds | limit MiB | body MiB/set \
                                  | accepted | errors | burst s | latency p50 / max s | idle RSS MB | peak RSS MB \
@@ -230,136 +225,4 @@ async fn run_on(args: &Args, server: &mut Server, db: DbChoice) -> anyhow::Resul
         out.push(burst.run(server, 1, stored).await?);
     }
     Ok(out)
-}
-
-struct Burst<'a> {
-    args: &'a Args,
-    token: &'a str,
-    files: Arc<Vec<(String, &'static [u8])>>,
-    limit: usize,
-    body: usize,
-    db: &'static str,
-}
-
-impl Burst<'_> {
-    /// All senders at once against the running server; `phase` keeps the sequences of each burst apart.
-    async fn run(&self, server: &Server, phase: i64, stored_before: u64) -> anyhow::Result<NearLimitResult> {
-        let (clients, rounds) = (self.args.clients, self.args.rounds);
-        let pid = server.pid();
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let idle_kb = status_kb(pid, "VmRSS:").context("the server's VmRSS")?;
-        let ca = std::fs::read(server.data.join("tls").join("ca.pem"))?;
-        let url = format!("https://{}/v1/submissions", server.addr);
-        let t0 = Instant::now() + Duration::from_millis(300);
-        let mut tasks = Vec::new();
-        for i in 0..clients {
-            let http = reqwest::Client::builder()
-                .use_rustls_tls()
-                .timeout(Duration::from_secs(900))
-                .add_root_certificate(reqwest::Certificate::from_pem(&ca)?)
-                .build()?;
-            let (files, url, token) = (Arc::clone(&self.files), url.clone(), self.token.to_string());
-            let seqs: Vec<String> = (0..rounds)
-                .map(|round| date_time(SEQUENCE_BASE + phase * SECOND_BURST + (round * clients + i) as i64))
-                .collect();
-            tasks.push(tokio::spawn(async move {
-                tokio::time::sleep_until(t0.into()).await;
-                send_sets(&http, &url, &token, &files, &seqs).await
-            }));
-        }
-        let stop = Arc::new(AtomicBool::new(false));
-        let sampler = {
-            let stop = Arc::clone(&stop);
-            let max = Arc::new(AtomicU64::new(0));
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    if let Some(kb) = status_kb(pid, "VmRSS:") {
-                        max.fetch_max(kb, Ordering::Relaxed);
-                    }
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                max.load(Ordering::Relaxed)
-            })
-        };
-        let (mut latencies, mut accepted, mut errors, mut end) = (Vec::new(), 0, 0, t0);
-        for t in tasks {
-            for (latency, done, status) in t.await? {
-                end = end.max(done);
-                match status {
-                    Ok(()) => {
-                        accepted += 1;
-                        latencies.push(latency);
-                    }
-                    Err(e) => {
-                        if errors < 3 {
-                            eprintln!("  near limit: {e}");
-                        }
-                        errors += 1;
-                    }
-                }
-            }
-        }
-        let hwm_kb = status_kb(pid, "VmHWM:").unwrap_or(0);
-        stop.store(true, Ordering::Relaxed);
-        let sampled = sampler.join().unwrap_or(0);
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let after_kb = status_kb(pid, "VmRSS:").unwrap_or(0);
-        eprintln!(
-            "near limit: {} burst: sampled VmRSS max {:.0} MB",
-            if phase == 0 { "first" } else { "second" },
-            sampled as f64 / 1024.0
-        );
-        let (p50, _, max) = percentiles(&mut latencies);
-        Ok(NearLimitResult {
-            db: self.db,
-            stored_before,
-            clients,
-            rounds,
-            limit: self.limit,
-            body: self.body,
-            accepted,
-            errors,
-            seconds: (end - t0).as_secs_f64(),
-            latency: (p50, max),
-            idle_kb,
-            hwm_kb,
-            after_kb,
-        })
-    }
-}
-
-/// Sends the set under each sequence in turn, as the relay's client does (multipart parts named `file`).
-async fn send_sets(
-    http: &reqwest::Client,
-    url: &str,
-    token: &str,
-    files: &[(String, &'static [u8])],
-    seqs: &[String],
-) -> Vec<Sent> {
-    let mut out = Vec::new();
-    for seq in seqs {
-        let mut form = reqwest::multipart::Form::new();
-        for (name, bytes) in files {
-            let part = reqwest::multipart::Part::bytes(*bytes).file_name(name.replace(PLACEHOLDER_SEQ, seq));
-            form = form.part("file", part);
-        }
-        let start = Instant::now();
-        let status = match http.post(url).bearer_auth(token).multipart(form).send().await {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                let text = r.text().await.unwrap_or_default();
-                if status == 201 {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "HTTP {status}: {}",
-                        text.chars().take(300).collect::<String>()
-                    ))
-                }
-            }
-            Err(e) => Err(format!("transport: {e:#}")),
-        };
-        out.push((start.elapsed(), Instant::now(), status));
-    }
-    out
 }

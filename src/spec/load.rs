@@ -2,10 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::{
-    Bind, BindTarget, Generation, Item, ItemType, Kind, KindInfo, Layout, Link, Required, Rule, ServiceType,
-    Spec, Unit, Version,
-};
+use super::layouts::load_layouts;
+use super::{Generation, Kind, KindInfo, Link, ServiceType, Spec, Unit, Version};
 
 /// A malformed spec data file: the process must not start with it.
 #[derive(Debug, thiserror::Error)]
@@ -16,29 +14,6 @@ pub struct SpecError {
     pub message: String,
 }
 
-macro_rules! layout_files {
-    ($($name:literal),*) => { &[$(($name, include_str!(concat!("../../spec/layouts/", $name, ".csv")))),*] };
-}
-
-const LAYOUTS: &[(&str, &str)] = layout_files!(
-    "UPHOSOKU",
-    "UP1KYO",
-    "DLT1KYO",
-    "UP2KYO",
-    "UP3KYO",
-    "UPPLAN",
-    "UPJSK",
-    "DLTPLAN",
-    "DLTJSK",
-    "UPSIKYU",
-    "UPKIHON",
-    "UPKIHON_SUB1",
-    "UPKIHON_SUB2",
-    "DLTKIHON",
-    "UPYOBO",
-    "UPYOBO_SUB",
-    "DLTYOBO"
-);
 const KINDS: &str = include_str!("../../spec/kinds.csv");
 const CODES: &str = include_str!("../../spec/codes.csv");
 const SERVICE_TYPES: &str = include_str!("../../spec/service_types.csv");
@@ -47,17 +22,17 @@ const LINKS: &str = include_str!("../../spec/links.csv");
 const UNITS: &str = include_str!("../../spec/units.csv");
 
 /// One data row: its line number and its cells by column name.
-struct Row {
-    line: u64,
+pub(super) struct Row {
+    pub(super) line: u64,
     cells: HashMap<String, String>,
 }
 
-struct Table<'a> {
-    file: &'a str,
+pub(super) struct Table<'a> {
+    pub(super) file: &'a str,
 }
 
 impl Table<'_> {
-    fn err(&self, line: u64, message: impl Into<String>) -> SpecError {
+    pub(super) fn err(&self, line: u64, message: impl Into<String>) -> SpecError {
         SpecError {
             file: self.file.to_string(),
             line,
@@ -65,7 +40,7 @@ impl Table<'_> {
         }
     }
 
-    fn rows(&self, text: &str, columns: &[&str]) -> Result<Vec<Row>, SpecError> {
+    pub(super) fn rows(&self, text: &str, columns: &[&str]) -> Result<Vec<Row>, SpecError> {
         let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
         let headers = rdr.headers().map_err(|e| self.err(1, e.to_string()))?.clone();
         for c in columns {
@@ -89,7 +64,7 @@ impl Table<'_> {
 }
 
 impl Row {
-    fn get(&self, col: &str) -> &str {
+    pub(super) fn get(&self, col: &str) -> &str {
         self.cells.get(col).map_or("", String::as_str)
     }
 }
@@ -102,7 +77,7 @@ fn generation(t: &Table<'_>, line: u64, s: &str) -> Result<Generation, SpecError
     }
 }
 
-fn kind(t: &Table<'_>, line: u64, s: &str) -> Result<Kind, SpecError> {
+pub(super) fn kind(t: &Table<'_>, line: u64, s: &str) -> Result<Kind, SpecError> {
     Kind::from_prefix(s).ok_or_else(|| t.err(line, format!("unknown kind `{s}`")))
 }
 
@@ -113,109 +88,6 @@ fn numbers(t: &Table<'_>, line: u64, s: &str) -> Result<Vec<u32>, SpecError> {
                 .map_err(|_| t.err(line, format!("bad item number list `{s}`")))
         })
         .collect()
-}
-
-fn item(t: &Table<'_>, row: &Row) -> Result<Item, SpecError> {
-    let line = row.line;
-    let ty = match row.get("type") {
-        "yyyymm" => ItemType::YearMonth,
-        "yyyymmdd" => ItemType::Date,
-        "hhmm" => ItemType::Time,
-        "digits" => ItemType::Digits,
-        "id" => ItemType::InsuredId,
-        "code" => ItemType::Code,
-        "int" => ItemType::Int,
-        "decimal" => ItemType::Decimal,
-        "string" => ItemType::Str,
-        "text" => ItemType::Text,
-        "bitmap31" => ItemType::Bitmap31,
-        "unused" => ItemType::Unused,
-        other => return Err(t.err(line, format!("unknown type `{other}`"))),
-    };
-    let required = match row.get("required") {
-        "error" => Required::Error,
-        "warn" => Required::Warn,
-        "conditional" => Required::Conditional,
-        "" => Required::Optional,
-        other => return Err(t.err(line, format!("unknown required value `{other}`"))),
-    };
-    let rule = match row.get("rule") {
-        "" => None,
-        "time_or_9999" => Some(Rule::TimeOr9999),
-        "date_or_zeros" => Some(Rule::DateOrZeros),
-        "month_or_zeros" => Some(Rule::MonthOrZeros),
-        "equipment_code" => Some(Rule::EquipmentCode),
-        "detail_no" => Some(Rule::DetailNo),
-        "service_code_or_summary" => Some(Rule::ServiceCodeOrSummary),
-        other => return Err(t.err(line, format!("unknown rule `{other}`"))),
-    };
-    let bind = match row.get("binds") {
-        "" => None,
-        s => {
-            let (target, severity) = s.split_once(':').unwrap_or((s, ""));
-            let target = match target {
-                "month" => BindTarget::Month,
-                "sender" => BindTarget::Sender,
-                "recipient" => BindTarget::Recipient,
-                _ => return Err(t.err(line, format!("unknown bind `{s}`"))),
-            };
-            let is_error = match severity {
-                "error" => true,
-                "warn" => false,
-                _ => return Err(t.err(line, format!("bind `{s}` needs :error or :warn"))),
-            };
-            Some(Bind { target, is_error })
-        }
-    };
-    let max_len = match row.get("max_len") {
-        "" => None,
-        s => Some(s.parse().map_err(|_| t.err(line, format!("bad max_len `{s}`")))?),
-    };
-    let no: u32 = row
-        .get("no")
-        .parse()
-        .map_err(|_| t.err(line, "bad item number"))?;
-    let code_table = Some(row.get("code_table").to_string()).filter(|s| !s.is_empty());
-    if (ty == ItemType::Code) != code_table.is_some() {
-        return Err(t.err(
-            line,
-            "a `code` item needs a code_table, and only a code item may have one",
-        ));
-    }
-    Ok(Item {
-        no,
-        v4_no: no,
-        name_ja: row.get("name_ja").to_string(),
-        name_en: row.get("name_en").to_string(),
-        ty,
-        max_len,
-        required,
-        code_table,
-        rule,
-        bind,
-    })
-}
-
-/// The v3 layout of a kind: the v4 layout without the v4-only items, renumbered; 第7表 回数／日数 has length 2.
-fn v3_layout(v4: &Layout, v4_only: &[bool]) -> Layout {
-    let mut items: Vec<Item> = v4
-        .items
-        .iter()
-        .zip(v4_only)
-        .filter(|(_, only)| !**only)
-        .map(|(i, _)| i.clone())
-        .collect();
-    for (n, item) in items.iter_mut().enumerate() {
-        item.no = n as u32 + 1;
-        if v4.kind == Kind::Upsikyu && item.name_en == "count_or_days" {
-            item.max_len = Some(2);
-        }
-    }
-    Layout {
-        kind: v4.kind,
-        generation: Generation::V3,
-        items,
-    }
 }
 
 pub(super) fn load_embedded() -> Result<Spec, SpecError> {
@@ -250,46 +122,7 @@ pub(super) fn load_embedded() -> Result<Spec, SpecError> {
         return Err(Table { file: "kinds.csv" }.err(0, format!("no row for kind {k}")));
     }
 
-    let mut layouts = HashMap::new();
-    for (name, text) in LAYOUTS {
-        let file = format!("layouts/{name}.csv");
-        let t = Table { file: &file };
-        let k = kind(&t, 0, name)?;
-        let rows = t.rows(
-            text,
-            &[
-                "no", "name_ja", "name_en", "type", "max_len", "required", "v4_only",
-            ],
-        )?;
-        let mut items = Vec::new();
-        let mut v4_only = Vec::new();
-        for (n, row) in rows.iter().enumerate() {
-            let it = item(&t, row)?;
-            if it.no as usize != n + 1 {
-                return Err(t.err(
-                    row.line,
-                    format!("item numbers must run 1, 2, 3…; found {}", it.no),
-                ));
-            }
-            items.push(it);
-            v4_only.push(row.get("v4_only") == "Y");
-        }
-        let v4 = Layout {
-            kind: k,
-            generation: Generation::V4,
-            items,
-        };
-        if kinds[&k].since == Generation::V3 {
-            layouts.insert((k, Generation::V3), v3_layout(&v4, &v4_only));
-        }
-        layouts.insert((k, Generation::V4), v4);
-    }
-    if let Some(k) = Kind::ALL
-        .iter()
-        .find(|k| !k.is_image() && !layouts.contains_key(&(**k, Generation::V4)))
-    {
-        return Err(Table { file: "layouts" }.err(0, format!("no layout for kind {k}")));
-    }
+    let layouts = load_layouts(&kinds)?;
 
     let mut codes: HashMap<String, HashMap<String, String>> = HashMap::new();
     let t = Table { file: "codes.csv" };

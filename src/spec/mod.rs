@@ -4,6 +4,7 @@
 //! `Spec::get`, once. A malformed spec file is a start-up error, never a request error.
 
 mod kind;
+mod layouts;
 mod load;
 
 use std::collections::HashMap;
