@@ -14,9 +14,8 @@ use careplan_relay::client::Answer;
 use crate::Args;
 use crate::clients::{SenderCtx, SenderStats, Target, Window, sender};
 use crate::mix::Plan;
-use crate::relay_process::percentiles;
 use crate::report::RunResult;
-use crate::server::{cpu_seconds, machine_cpu, status_kb};
+use crate::server::{CpuClock, status_kb};
 
 /// One sender's connection to the upload server.
 pub(crate) struct PutTarget {
@@ -73,10 +72,6 @@ fn process_tree(pid: u32) -> Vec<u32> {
     out
 }
 
-fn tree_cpu(pids: &[u32]) -> f64 {
-    pids.iter().map(|p| cpu_seconds(&p.to_string())).sum()
-}
-
 /// One run of `clients` senders against the upload server at `url`.
 pub(crate) async fn run(args: &Args, url: &str, clients: usize) -> anyhow::Result<RunResult> {
     let plan = Plan::new(args, clients)?;
@@ -110,37 +105,17 @@ pub(crate) async fn run(args: &Args, url: &str, clients: usize) -> anyhow::Resul
         }));
     }
     tokio::time::sleep_until(window.start.into()).await;
-    let (server0, self0, machine0) = (tree_cpu(&server_pids), cpu_seconds("self"), machine_cpu());
+    let start = CpuClock::read(&server_pids);
     tokio::time::sleep_until(window.end.into()).await;
-    let (server1, self1, machine1) = (tree_cpu(&server_pids), cpu_seconds("self"), machine_cpu());
+    let cpu = CpuClock::read(&server_pids).since(start);
     let mut s = SenderStats::default();
     for t in senders {
         s.merge(t.await?);
     }
     let hwm_kb = server_pids.iter().filter_map(|&p| status_kb(p, "VmHWM:")).sum();
+    let db = args.label.clone().unwrap_or_else(|| "nginx PUT".into());
     Ok(RunResult {
-        db: args.label.clone().unwrap_or_else(|| "nginx PUT".into()),
-        clients,
-        offices: (n_cm, n_prov),
-        seconds: args.seconds as f64,
-        accepted: s.accepted,
-        latency: percentiles(&mut s.latencies),
-        errors: s.errors,
-        samples: s.samples,
-        bytes: s.bytes,
-        files: 0,
-        acks: 0,
-        download: (0.0, 0.0, 0.0),
-        ack: (0.0, 0.0, 0.0),
-        delivery: None,
-        backlog: 0,
         hwm_kb,
-        rss_max_kb: 0,
-        server_cpu: server1 - server0,
-        self_cpu: self1 - self0,
-        other_cpu: (machine1.0 - machine0.0) - (server1 - server0) - (self1 - self0),
-        steal: machine1.1 - machine0.1,
-        fsync: (0.0, 0.0),
-        validate_us: 0.0,
+        ..RunResult::new(db, clients, (n_cm, n_prov), args.seconds as f64, s, cpu)
     })
 }

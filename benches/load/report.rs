@@ -2,6 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::clients::SenderStats;
+use crate::relay_process::percentiles;
+use crate::server::CpuUse;
+
 pub(crate) struct RunResult {
     pub(crate) db: String,
     pub(crate) clients: usize,
@@ -21,11 +25,8 @@ pub(crate) struct RunResult {
     pub(crate) backlog: usize,
     pub(crate) hwm_kb: u64,
     pub(crate) rss_max_kb: u64,
-    pub(crate) server_cpu: f64,
-    pub(crate) self_cpu: f64,
-    /// CPU seconds used by every other process on the machine during the window, and stolen by the host.
-    pub(crate) other_cpu: f64,
-    pub(crate) steal: f64,
+    /// CPU seconds used during the window.
+    pub(crate) cpu: CpuUse,
     /// fdatasync latency in the data directory just before the run (p50, p99 ms).
     pub(crate) fsync: (f64, f64),
     /// `validate_set` alone, µs per set of the mix.
@@ -33,6 +34,40 @@ pub(crate) struct RunResult {
 }
 
 impl RunResult {
+    /// A run's result from what its senders counted and the CPU it used; the recipients' and the server's other
+    /// figures start empty, for a relay run to fill in.
+    pub(crate) fn new(
+        db: String,
+        clients: usize,
+        offices: (usize, usize),
+        seconds: f64,
+        mut s: SenderStats,
+        cpu: CpuUse,
+    ) -> RunResult {
+        RunResult {
+            db,
+            clients,
+            offices,
+            seconds,
+            accepted: s.accepted,
+            latency: percentiles(&mut s.latencies),
+            errors: s.errors,
+            samples: s.samples,
+            bytes: s.bytes,
+            files: 0,
+            acks: 0,
+            download: (0.0, 0.0, 0.0),
+            ack: (0.0, 0.0, 0.0),
+            delivery: None,
+            backlog: 0,
+            hwm_kb: 0,
+            rss_max_kb: 0,
+            cpu,
+            fsync: (0.0, 0.0),
+            validate_us: 0.0,
+        }
+    }
+
     pub(crate) fn error_count(&self) -> u64 {
         self.errors.values().sum()
     }
@@ -77,11 +112,11 @@ impl RunResult {
                 .map_or_else(|| "–".to_string(), |d| format!("{:.0} / {:.0}", d.0, d.1)),
             self.acks,
             self.backlog,
-            self.server_cpu / self.seconds * 100.0,
-            per_set(self.server_cpu),
+            self.cpu.server / self.seconds * 100.0,
+            per_set(self.cpu.server),
             self.validate_us / 1e3,
-            self.self_cpu / self.seconds * 100.0,
-            (self.other_cpu + self.steal) / self.seconds * 100.0,
+            self.cpu.load / self.seconds * 100.0,
+            (self.cpu.other + self.cpu.steal) / self.seconds * 100.0,
             self.fsync.0,
             self.fsync.1,
         )

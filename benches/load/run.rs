@@ -14,7 +14,7 @@ use crate::clients::{Accepted, PollerStats, SenderCtx, SenderStats, Target, Wind
 use crate::mix::{Plan, validation_cost};
 use crate::relay_process::percentiles;
 use crate::report::RunResult;
-use crate::server::{Server, cpu_seconds, fsync_probe, machine_cpu, status_kb};
+use crate::server::{CpuClock, Server, fsync_probe, status_kb};
 use crate::{Args, DbChoice};
 
 pub(crate) async fn run(args: &Args, bin: &Path, db: DbChoice, clients: usize) -> anyhow::Result<RunResult> {
@@ -100,8 +100,7 @@ pub(crate) async fn run_on(
         })
     };
     tokio::time::sleep_until(window.start.into()).await;
-    let (server_cpu0, self_cpu0, machine0) =
-        (cpu_seconds(&pid.to_string()), cpu_seconds("self"), machine_cpu());
+    let start = CpuClock::read(&[pid]);
     let perf = match &args.perf {
         Some(file) => Some(
             Command::new("perf")
@@ -116,8 +115,7 @@ pub(crate) async fn run_on(
         None => None,
     };
     tokio::time::sleep_until(window.end.into()).await;
-    let (server_cpu1, self_cpu1, machine1) =
-        (cpu_seconds(&pid.to_string()), cpu_seconds("self"), machine_cpu());
+    let cpu = CpuClock::read(&[pid]).since(start);
 
     let mut s = SenderStats::default();
     for t in senders {
@@ -144,21 +142,13 @@ pub(crate) async fn run_on(
     let _ = sampler.join();
 
     let backlog = accepted.lock().unwrap().len();
+    let label = match (&args.label, db) {
+        (None, DbChoice::Postgres) => "postgres".to_string(),
+        (None, _) => "sqlite".to_string(),
+        (Some(l), DbChoice::Postgres) => format!("postgres {l}"),
+        (Some(l), _) => format!("sqlite {l}"),
+    };
     Ok(RunResult {
-        db: match (&args.label, db) {
-            (None, DbChoice::Postgres) => "postgres".to_string(),
-            (None, _) => "sqlite".to_string(),
-            (Some(l), DbChoice::Postgres) => format!("postgres {l}"),
-            (Some(l), _) => format!("sqlite {l}"),
-        },
-        clients,
-        offices: (n_cm, n_prov),
-        seconds: args.seconds as f64,
-        accepted: s.accepted,
-        latency: percentiles(&mut s.latencies),
-        errors: s.errors,
-        samples: s.samples,
-        bytes: s.bytes,
         files: p.files,
         acks: p.acks,
         download: percentiles(&mut p.download),
@@ -167,11 +157,8 @@ pub(crate) async fn run_on(
         backlog,
         hwm_kb,
         rss_max_kb: rss_max.load(Ordering::Relaxed),
-        server_cpu: server_cpu1 - server_cpu0,
-        self_cpu: self_cpu1 - self_cpu0,
-        other_cpu: (machine1.0 - machine0.0) - (server_cpu1 - server_cpu0) - (self_cpu1 - self_cpu0),
-        steal: machine1.1 - machine0.1,
         fsync,
         validate_us,
+        ..RunResult::new(label, clients, (n_cm, n_prov), args.seconds as f64, s, cpu)
     })
 }

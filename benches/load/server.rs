@@ -121,8 +121,48 @@ pub(crate) fn status_kb(pid: u32, field: &str) -> Option<u64> {
         .ok()
 }
 
+/// CPU seconds used so far by the server's processes, by this load generator, and by the whole machine (busy,
+/// stolen by the host). Two readings bound a measured window.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CpuClock {
+    server: f64,
+    load: f64,
+    machine: (f64, f64),
+}
+
+/// CPU seconds used between two readings of a [`CpuClock`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CpuUse {
+    pub(crate) server: f64,
+    pub(crate) load: f64,
+    /// Every other process on the machine.
+    pub(crate) other: f64,
+    pub(crate) steal: f64,
+}
+
+impl CpuClock {
+    pub(crate) fn read(server_pids: &[u32]) -> CpuClock {
+        CpuClock {
+            server: server_pids.iter().map(|p| cpu_seconds(&p.to_string())).sum(),
+            load: cpu_seconds("self"),
+            machine: machine_cpu(),
+        }
+    }
+
+    /// What was used from `start` to this reading.
+    pub(crate) fn since(self, start: CpuClock) -> CpuUse {
+        let (server, load) = (self.server - start.server, self.load - start.load);
+        CpuUse {
+            server,
+            load,
+            other: (self.machine.0 - start.machine.0) - server - load,
+            steal: self.machine.1 - start.machine.1,
+        }
+    }
+}
+
 /// User + system CPU seconds of a process (`self` or a pid), from /proc/<pid>/stat (USER_HZ = 100).
-pub(crate) fn cpu_seconds(pid: &str) -> f64 {
+fn cpu_seconds(pid: &str) -> f64 {
     let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return 0.0;
     };
@@ -136,7 +176,7 @@ pub(crate) fn cpu_seconds(pid: &str) -> f64 {
 }
 
 /// Busy and steal CPU seconds of the whole machine (all cores), from the first line of /proc/stat.
-pub(crate) fn machine_cpu() -> (f64, f64) {
+fn machine_cpu() -> (f64, f64) {
     let s = std::fs::read_to_string("/proc/stat").unwrap_or_default();
     let f: Vec<f64> = s
         .lines()
