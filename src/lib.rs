@@ -20,6 +20,8 @@ pub mod validate;
 
 /// Vocabulary shared by the layers: offices, principals, statuses, times.
 pub mod domain;
+/// Messages to clients in Japanese and English; client text clipped before it is quoted.
+pub mod message;
 
 // ── edges ─────────────────────────────────────────────────────────────────────────────────────────
 /// The composition root: settings → store → relay → router → listener.

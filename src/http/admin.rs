@@ -13,13 +13,14 @@ use super::AppState;
 use super::auth::AdminCaller;
 use super::error::ApiError;
 use crate::domain::{Office, OfficeKind, parse_time, rfc3339};
+use crate::message::{Message, clip};
 use crate::relay::{self, RelayError, audit};
 use crate::store::{LogEntry, LogQuery, NewEvent};
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn bad(m: impl Into<String>) -> ApiError {
-    ApiError(RelayError::BadRequest(m.into()))
+fn bad(ja: impl Into<String>, en: impl Into<String>) -> ApiError {
+    ApiError(RelayError::BadRequest(Message::new(ja, en)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,9 +138,12 @@ pub(super) struct LogParams {
 fn time(s: Option<&str>, what: &str) -> ApiResult<Option<i64>> {
     match s.filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => parse_time(s)
-            .map(Some)
-            .ok_or_else(|| bad(format!("{what}: not a date or RFC 3339 time: {s}"))),
+        Some(s) => parse_time(s).map(Some).ok_or_else(|| {
+            bad(
+                format!("{what}: 日付または RFC 3339 の日時ではありません: {}", clip(s)),
+                format!("{what}: not a date or RFC 3339 time: {}", clip(s)),
+            )
+        }),
     }
 }
 
@@ -148,13 +152,22 @@ pub(super) async fn log(s: &AppState, p: &LogParams) -> ApiResult<(Vec<LogEntry>
     let some = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
     if let Some(st) = some(&p.status) {
         if !matches!(st.as_str(), "queued" | "downloaded" | "acknowledged" | "rejected") {
-            return Err(bad("status is queued, downloaded, acknowledged or rejected"));
+            return Err(bad(
+                "status は queued, downloaded, acknowledged, rejected のいずれかです。",
+                "status is queued, downloaded, acknowledged or rejected",
+            ));
         }
     }
     let before = match some(&p.after) {
         Some(c) => {
-            let (at, id) = c.split_once('_').ok_or_else(|| bad("malformed cursor"))?;
-            Some((at.parse().map_err(|_| bad("malformed cursor"))?, id.to_string()))
+            let (at, id) = c
+                .split_once('_')
+                .ok_or_else(|| bad("カーソルの形式が正しくありません。", "malformed cursor"))?;
+            Some((
+                at.parse()
+                    .map_err(|_| bad("カーソルの形式が正しくありません。", "malformed cursor"))?,
+                id.to_string(),
+            ))
         }
         None => None,
     };

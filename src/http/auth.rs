@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::error::ApiError;
 use crate::domain::Principal;
+use crate::message::Message;
 use crate::relay::RelayError;
 
 /// The office number from a verified client certificate of this connection, if any.
@@ -56,9 +57,11 @@ impl FromRequestParts<AppState> for OfficeCaller {
                 office,
                 request_id: request_id(parts),
             }),
-            Principal::Admin { .. } => {
-                Err(RelayError::Forbidden("admin tokens cannot send or read office files".into()).into())
-            }
+            Principal::Admin { .. } => Err(RelayError::Forbidden(Message::new(
+                "管理者トークンでは事業所のファイルを送受信できません。",
+                "admin tokens cannot send or read office files",
+            ))
+            .into()),
         }
     }
 }
@@ -98,7 +101,11 @@ impl FromRequestParts<AppState> for AdminCaller {
                 token_id,
                 request_id: request_id(parts),
             }),
-            Principal::Office(_) => Err(RelayError::Forbidden("an admin token is required".into()).into()),
+            Principal::Office(_) => Err(RelayError::Forbidden(Message::new(
+                "管理者トークンが必要です。",
+                "an admin token is required",
+            ))
+            .into()),
         }
     }
 }

@@ -1,10 +1,15 @@
 //! The one place where errors become HTTP status codes. 5xx details are logged, never sent.
+//!
+//! Every error body carries `code` (stable, snake_case), `message_ja` and `message_en`; `error` and `message`
+//! repeat the code and the English text for clients written before the Japanese text was added. A 422 keeps the
+//! report's shape and adds the same three fields.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::message::Message;
 use crate::relay::RelayError;
 
 /// An error on its way to the client.
@@ -17,44 +22,89 @@ impl From<RelayError> for ApiError {
     }
 }
 
-fn body(status: StatusCode, error: &str, message: &str) -> Response {
-    (status, Json(json!({ "error": error, "message": message }))).into_response()
+/// An error body: `{error, code, message, message_ja, message_en}`.
+pub(super) fn body(status: StatusCode, code: &str, m: &Message) -> Response {
+    (
+        status,
+        Json(json!({ "error": code, "code": code, "message": m.en, "message_ja": m.ja, "message_en": m.en })),
+    )
+        .into_response()
+}
+
+fn fixed(status: StatusCode, code: &str, ja: &str, en: &str) -> Response {
+    body(status, code, &Message::new(ja, en))
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self.0 {
             RelayError::Unauthenticated => {
-                let mut r = body(
+                let mut r = fixed(
                     StatusCode::UNAUTHORIZED,
                     "unauthenticated",
+                    "有効なトークン（Bearer）またはクライアント証明書が必要です。",
                     "a valid bearer token or client certificate is required",
                 );
                 r.headers_mut()
-                    .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+                    .insert("www-authenticate", HeaderValue::from_static("Bearer"));
                 r
             }
             RelayError::Forbidden(m) => body(StatusCode::FORBIDDEN, "forbidden", &m),
-            RelayError::NotFound => body(StatusCode::NOT_FOUND, "not_found", "no such object"),
-            RelayError::Gone => body(
+            RelayError::NotFound => fixed(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "該当するものはありません。",
+                "no such object",
+            ),
+            RelayError::Gone => fixed(
                 StatusCode::GONE,
                 "purged",
+                "このセットのファイルは削除済みです（受領確認後の保存期間経過、または管理者による削除）。記録と受領証は残っています。",
                 "the bytes of this set were purged (retention after acknowledgement, or by an admin); its metadata and receipt remain",
             ),
-            RelayError::Invalid(report) => (StatusCode::UNPROCESSABLE_ENTITY, Json(report)).into_response(),
+            RelayError::Invalid(report) => {
+                let mut v = serde_json::to_value(&report).unwrap_or_else(|_| json!({}));
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("code".into(), json!("invalid_set"));
+                    o.insert(
+                        "message_ja".into(),
+                        json!("セットが標準仕様に適合していません。詳細は各ファイルの指摘を参照してください。何も保存されていません。"),
+                    );
+                    o.insert(
+                        "message_en".into(),
+                        json!("the set does not conform to the standard; see the findings of each file. Nothing was stored."),
+                    );
+                }
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(v)).into_response()
+            }
             RelayError::Conflict(m) => body(StatusCode::CONFLICT, "conflict", &m),
             RelayError::BadRequest(m) => body(StatusCode::BAD_REQUEST, "bad_request", &m),
+            RelayError::TooLarge(m) => body(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &m),
+            RelayError::Throttled { retry_after, message } => {
+                let mut r = body(StatusCode::TOO_MANY_REQUESTS, "throttled", &message);
+                let secs = retry_after.as_secs().max(1);
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    r.headers_mut().insert("retry-after", v);
+                }
+                r
+            }
             RelayError::Store(e) => {
                 tracing::error!(error = %e, "store error");
-                body(
+                fixed(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
+                    "データベースに接続できません。しばらくしてから再送してください。",
                     "the database is unavailable; retry later",
                 )
             }
             RelayError::Internal(e) => {
                 tracing::error!(error = %e, "internal error");
-                body(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+                fixed(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "内部エラーが発生しました。",
+                    "internal error",
+                )
             }
         }
     }
@@ -62,9 +112,9 @@ impl IntoResponse for ApiError {
 
 /// A request whose body is larger than the configured limit.
 pub(super) fn too_large() -> Response {
-    body(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too_large",
+    ApiError(RelayError::TooLarge(Message::new(
+        "リクエストの大きさが中継サーバーの上限を超えています。",
         "the request body is larger than the relay accepts",
-    )
+    )))
+    .into_response()
 }

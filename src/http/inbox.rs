@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::auth::OfficeCaller;
 use super::error::ApiError;
+use crate::message::{Message, clip};
 use crate::relay::{InboxRequest, RelayError};
 
 #[derive(Debug, Deserialize)]
@@ -32,9 +33,14 @@ pub(super) async fn list(
         None | Some("pending") => true,
         Some("all") => false,
         Some(other) => {
-            return Err(
-                RelayError::BadRequest(format!("status must be pending or all, not `{other}`")).into(),
-            );
+            return Err(RelayError::BadRequest(Message::new(
+                format!(
+                    "status は pending か all です（「{}」は使えません）。",
+                    clip(other)
+                ),
+                format!("status must be pending or all, not `{}`", clip(other)),
+            ))
+            .into());
         }
     };
     let req = InboxRequest {

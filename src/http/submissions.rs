@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::OfficeCaller;
 use super::error::{ApiError, too_large};
+use crate::message::{Message, clip};
 use crate::relay::{RelayError, UploadedFile};
 
 #[derive(Debug, Deserialize)]
@@ -18,8 +19,8 @@ pub(super) struct NameQuery {
     name: Option<String>,
 }
 
-fn bad(m: &str) -> Response {
-    ApiError(RelayError::BadRequest(m.into())).into_response()
+fn bad(ja: &str, en: &str) -> Response {
+    ApiError(RelayError::BadRequest(Message::new(ja, en))).into_response()
 }
 
 /// Reads the files of a set from the request; the body limit answers 413.
@@ -36,6 +37,7 @@ async fn read_files(
     if !multipart {
         let Some(name) = name else {
             return Err(bad(
+                "multipart/form-data の `file` という名前のパートで送るか、1ファイルを ?name=<ファイル名> 付きで送ってください。",
                 "send multipart/form-data parts named `file`, or one raw file with ?name=<file name>",
             ));
         };
@@ -43,7 +45,7 @@ async fn read_files(
             .await
             .map_err(|e| match e.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => too_large(),
-                _ => bad(&e.body_text()),
+                _ => bad("リクエスト本文を読めません。", &clip(&e.body_text())),
             })?;
         // Takes over the collected buffer when it can, rather than copying it.
         return Ok(vec![UploadedFile {
@@ -61,20 +63,26 @@ async fn read_files(
         .min(state.max_body_bytes);
     let mut form = Multipart::from_request(req, state)
         .await
-        .map_err(|e| bad(&e.body_text()))?;
+        .map_err(|e| bad("multipart の形式が正しくありません。", &clip(&e.body_text())))?;
     let mut files = Vec::new();
     loop {
         let mut field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => return Err(bad(&e.body_text())),
+            Err(e) => return Err(bad("multipart の形式が正しくありません。", &clip(&e.body_text()))),
         };
         if field.name() != Some("file") {
-            return Err(bad("every part must be named `file`"));
+            return Err(bad(
+                "パートの名前はすべて `file` にしてください。",
+                "every part must be named `file`",
+            ));
         }
         let Some(name) = field.file_name().map(str::to_string) else {
-            return Err(bad("every part needs a filename: the spec file name"));
+            return Err(bad(
+                "各パートに filename（標準仕様のファイル名）が必要です。",
+                "every part needs a filename: the spec file name",
+            ));
         };
         let mut bytes: Vec<u8> = Vec::with_capacity(left);
         loop {
@@ -82,7 +90,7 @@ async fn read_files(
                 Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
                 Ok(None) => break,
                 Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-                Err(e) => return Err(bad(&e.body_text())),
+                Err(e) => return Err(bad("multipart の形式が正しくありません。", &clip(&e.body_text()))),
             }
         }
         left = left.saturating_sub(bytes.len());

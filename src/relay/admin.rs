@@ -7,6 +7,7 @@ use serde_json::json;
 use super::submit::sha256_hex;
 use super::{Relay, RelayError, Result};
 use crate::domain::{Office, Principal};
+use crate::message::Message;
 use crate::store::{NewEvent, Store, StoreError};
 
 /// A freshly issued token: shown once, only its hash is stored.
@@ -24,12 +25,16 @@ pub fn token_hash(token: &str) -> String {
 /// Registers an office.
 pub async fn add_office(store: &Store, office: &Office, actor: &str) -> Result<()> {
     if !Office::valid_number(&office.number) {
-        return Err(RelayError::BadRequest("an office number is 10 digits".into()));
+        return Err(RelayError::BadRequest(Message::new(
+            "事業所番号は10桁の数字です。",
+            "an office number is 10 digits",
+        )));
     }
     if office.service_types.is_empty() {
-        return Err(RelayError::BadRequest(
-            "an office offers at least one service type".into(),
-        ));
+        return Err(RelayError::BadRequest(Message::new(
+            "サービス種類を1つ以上指定してください。",
+            "an office offers at least one service type",
+        )));
     }
     let event = NewEvent::new(
         "office.added",
@@ -37,9 +42,10 @@ pub async fn add_office(store: &Store, office: &Office, actor: &str) -> Result<(
         json!({ "kind": office.kind, "service_types": office.service_types, "actor": actor }),
     );
     store.add_office(office, event).await.map_err(|e| match e {
-        StoreError::Conflict => {
-            RelayError::Conflict(format!("office {} is already registered", office.number))
-        }
+        StoreError::Conflict => RelayError::Conflict(Message::new(
+            format!("事業所 {} は既に登録されています。", office.number),
+            format!("office {} is already registered", office.number),
+        )),
         e => e.into(),
     })
 }
@@ -90,7 +96,7 @@ impl Relay {
             }
             return match (row.office, row.office_enabled) {
                 (Some(_), None) => Err(RelayError::Unauthenticated),
-                (Some(o), Some(false)) => Err(RelayError::Forbidden(format!("office {o} is disabled"))),
+                (Some(o), Some(false)) => Err(disabled(&o)),
                 (Some(o), Some(true)) => Ok(Principal::Office(o)),
                 (None, _) => Ok(Principal::Admin { token_id: row.id }),
             };
@@ -104,9 +110,16 @@ impl Relay {
     async fn enabled_office(&self, number: &str) -> Result<Principal> {
         match self.store.office(number).await {
             Ok(o) if o.enabled => Ok(Principal::Office(o.number)),
-            Ok(_) => Err(RelayError::Forbidden(format!("office {number} is disabled"))),
+            Ok(_) => Err(disabled(number)),
             Err(StoreError::NotFound) => Err(RelayError::Unauthenticated),
             Err(e) => Err(e.into()),
         }
     }
+}
+
+fn disabled(office: &str) -> RelayError {
+    RelayError::Forbidden(Message::new(
+        format!("事業所 {office} は利用停止中です。"),
+        format!("office {office} is disabled"),
+    ))
 }

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::{Receipt, Relay, RelayError, Result};
 use crate::domain::{Status, rfc3339};
+use crate::message::{Message, clip};
 use crate::store::{DeliveryRow, InboxQuery, NewEvent};
 
 /// An inbox request from `recipient`.
@@ -64,8 +65,15 @@ fn inbox_cursor(d: &DeliveryRow) -> String {
     format!("{}-{}", d.sequence, d.seq)
 }
 
+fn malformed_cursor(s: &str) -> RelayError {
+    RelayError::BadRequest(Message::new(
+        format!("カーソル「{}」の形式が正しくありません。", clip(s)),
+        format!("malformed cursor `{}`", clip(s)),
+    ))
+}
+
 fn parse_inbox_cursor(s: &str) -> Result<(String, i64)> {
-    let bad = || RelayError::BadRequest(format!("malformed cursor `{s}`"));
+    let bad = || malformed_cursor(s);
     let (seq, n) = s.split_once('-').ok_or_else(bad)?;
     Ok((seq.to_string(), n.parse().map_err(|_| bad())?))
 }
@@ -154,9 +162,7 @@ impl Relay {
         limit: i64,
     ) -> Result<(Vec<DeliveryView>, Option<String>)> {
         let after = match after {
-            Some(s) => s
-                .parse()
-                .map_err(|_| RelayError::BadRequest(format!("malformed cursor `{s}`")))?,
+            Some(s) => s.parse().map_err(|_| malformed_cursor(s))?,
             None => 0,
         };
         let limit = limit.clamp(1, 500);

@@ -23,6 +23,7 @@ pub use receipt::{Receipt, ReceiptKeys, verify_receipt, write_private};
 pub use submit::sha256_hex;
 pub use submit::{Submitted, UploadedFile};
 
+use crate::message::Message;
 use crate::spec::Spec;
 use crate::store::{Store, StoreError};
 use crate::validate::SetReport;
@@ -35,7 +36,7 @@ pub enum RelayError {
     Unauthenticated,
     /// A valid credential acting outside its office.
     #[error("forbidden: {0}")]
-    Forbidden(String),
+    Forbidden(Message),
     /// Unknown, or belonging to another office (never say which).
     #[error("not found")]
     NotFound,
@@ -47,9 +48,16 @@ pub enum RelayError {
     Invalid(Box<SetReport>),
     /// The same names were accepted before with other bytes.
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(Message),
+    /// A request the API does not take (malformed parameters, an empty upload…).
     #[error("bad request: {0}")]
-    BadRequest(String),
+    BadRequest(Message),
+    /// More than the relay accepts in one request (bytes, files).
+    #[error("too large: {0}")]
+    TooLarge(Message),
+    /// Too many failures from this source or for this credential: refused until `retry_after` has passed.
+    #[error("throttled: {message}")]
+    Throttled { retry_after: Duration, message: Message },
     #[error(transparent)]
     Store(StoreError),
     #[error("internal: {0}")]

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Relay, RelayError, Result};
 use crate::domain::{now_ms, rfc3339};
+use crate::message::{Message, clip};
 use crate::name::FileName;
 use crate::store::{NewEvent, NewFile, NewSubmission, Rejection, StoreError};
 use crate::validate::{Code, InputFile, SetReport, validate_set};
@@ -51,19 +52,33 @@ impl Relay {
     /// Refuses an empty upload, a name given twice, and a file whose name names another sender (403).
     fn authorise(&self, office: &str, files: &[UploadedFile]) -> Result<Vec<String>> {
         if files.is_empty() {
-            return Err(RelayError::BadRequest("the request holds no files".into()));
+            return Err(RelayError::BadRequest(Message::new(
+                "リクエストにファイルがありません。",
+                "the request holds no files",
+            )));
         }
         let mut names_sorted: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
         names_sorted.sort_unstable();
         if names_sorted.windows(2).any(|w| w[0] == w[1]) {
-            return Err(RelayError::BadRequest("the same file name appears twice".into()));
+            return Err(RelayError::BadRequest(Message::new(
+                "同じファイル名が2回含まれています。",
+                "the same file name appears twice",
+            )));
         }
         for f in files {
             if let Ok(n) = FileName::parse(self.spec, &f.name) {
                 if n.sender.office != office {
-                    return Err(RelayError::Forbidden(format!(
-                        "{}: the sender in the file name is {}, not the authenticated office {office}",
-                        f.name, n.sender.office
+                    return Err(RelayError::Forbidden(Message::new(
+                        format!(
+                            "{}: ファイル名の送信元 {} は、認証された事業所 {office} ではありません。",
+                            clip(&f.name),
+                            n.sender.office
+                        ),
+                        format!(
+                            "{}: the sender in the file name is {}, not the authenticated office {office}",
+                            clip(&f.name),
+                            n.sender.office
+                        ),
                     )));
                 }
             }
@@ -284,10 +299,10 @@ fn kinds_of(names: &[FileName]) -> Vec<String> {
 
 fn replay(same_bytes: bool, response: &str) -> Result<Submitted> {
     if !same_bytes {
-        return Err(RelayError::Conflict(
-            "a set with these file names was accepted before with other bytes; send a new sequence number"
-                .into(),
-        ));
+        return Err(RelayError::Conflict(Message::new(
+            "同じファイル名のセットが、異なる内容で既に受け付けられています。新しい連番で送ってください。",
+            "a set with these file names was accepted before with other bytes; send a new sequence number",
+        )));
     }
     let body = serde_json::from_str(response).map_err(|e| anyhow::anyhow!("stored response: {e}"))?;
     Ok(Submitted { replayed: true, body })

@@ -18,6 +18,7 @@ use super::admin::{LogParams, log as run_log};
 use super::auth::{ADMIN_COOKIE, AdminCaller};
 use super::error::ApiError;
 use crate::domain::Principal;
+use crate::message::Message;
 use crate::relay::{RelayError, audit};
 use crate::store::{DeliveryRow, LogQuery, StoreError};
 
@@ -171,8 +172,12 @@ pub(super) async fn login(State(s): State<AppState>, form: Result<Form<LoginForm
     match s.relay.authenticate(Some(token), None).await {
         Ok(Principal::Admin { token_id }) => {
             let cookie = format!("{ADMIN_COOKIE}={token}; HttpOnly; Secure; SameSite=Strict; Path=/admin");
-            let cookie = HeaderValue::from_str(&cookie)
-                .map_err(|_| RelayError::BadRequest("the token cannot be kept in a cookie".into()))?;
+            let cookie = HeaderValue::from_str(&cookie).map_err(|_| {
+                RelayError::BadRequest(Message::new(
+                    "このトークンはクッキーに保存できません。",
+                    "the token cannot be kept in a cookie",
+                ))
+            })?;
             tracing::info!(token_id, "admin page login");
             Ok(redirect("/admin/", Some(cookie)))
         }
@@ -221,7 +226,7 @@ pub(super) async fn deliveries(
             StatusCode::BAD_REQUEST,
             title,
             true,
-            &log::deliveries(&p, &[], None, Some(&m)),
+            &log::deliveries(&p, &[], None, Some(&format!("{} {}", m.ja, m.en))),
         )),
         Err(e) => Err(Refused::Error(e)),
     }
