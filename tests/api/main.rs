@@ -6,7 +6,9 @@ mod support;
 
 mod admin;
 mod auth;
+mod connections;
 mod errors;
 mod helpers;
 mod journey;
 mod nodes;
+mod raw;
