@@ -50,8 +50,8 @@ impl App {
     /// Connects the database (applying migrations), loads TLS and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
         let spec = Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+        crate::files::private_dir(&settings.data_dir)
+            .with_context(|| format!("creating {} (mode 0700)", settings.data_dir.display()))?;
         let url = settings.database_url();
         let store = Store::connect(&url, settings.database.max_connections)
             .await

@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod connections;
 mod errors;
+mod hardening;
 mod helpers;
 mod journey;
 mod nodes;
