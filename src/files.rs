@@ -67,6 +67,7 @@ fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
 
 #[cfg(all(test, unix))]
 mod tests {
+    #![allow(clippy::expect_used)]
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
