@@ -25,11 +25,7 @@ fn cli(data: &Path, db_url: &str, args: &[&str]) -> String {
         .env("CAREPLAN_RELAY__DATABASE__URL", db_url)
         .output()
         .expect("run careplan-relay");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{args:?}: {}", out.stderr.escape_ascii());
     String::from_utf8(out.stdout).unwrap()
 }
 
