@@ -19,6 +19,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::http::ClientCertOffice;
+use crate::http::PeerAddr;
 use crate::tls::office_from_cert;
 
 /// Timeouts of a connection.
@@ -110,6 +111,7 @@ async fn connection(
     let cert = ClientCertOffice(office);
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(cert.clone());
+        req.extensions_mut().insert(PeerAddr(peer));
         router.clone().oneshot(req)
     });
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);

@@ -9,4 +9,6 @@ mod auth;
 mod errors;
 mod helpers;
 mod journey;
+mod lockout;
 mod nodes;
+mod sessions;
