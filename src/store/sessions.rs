@@ -19,10 +19,14 @@ pub struct SessionRow {
     pub token_revoked: bool,
 }
 
+/// How long an ended session's row is kept (its start and end stay in the audit trail), in ms.
+const ENDED_KEPT_MS: i64 = 86_400_000;
+
 type SessionSql = (String, i64, i64, Option<i64>, Option<i64>);
 
 impl Store {
-    /// Stores a new session (`id_hash`: SHA-256 hex of the session id) with its event.
+    /// Stores a new session (`id_hash`: SHA-256 hex of the session id) with its event, and deletes the sessions
+    /// that ended (expired or logged out) more than a day ago, so that the table does not grow with logins.
     pub async fn insert_admin_session(
         &self,
         id_hash: &str,
@@ -42,6 +46,10 @@ impl Store {
             .bind(expires_at)
             .execute(&mut *tx)
             .await?;
+            sqlx::query("delete from admin_sessions where coalesce(revoked_at, expires_at) < $1")
+                .bind(now - ENDED_KEPT_MS)
+                .execute(&mut *tx)
+                .await?;
             append_events!(tx, [(now, &event)]);
             tx.commit().await?;
         });
