@@ -83,6 +83,25 @@ async fn failed_authentication_is_slowed_then_locked_out_until_an_admin_clears_i
         assert_eq!(locked[0].1["key"], "address:127.0.0.2");
         assert!(!format!("{events:?}").contains("cpr_wrong") && !format!("{events:?}").contains(&cm));
 
+        // The admin page's dashboard lists it too.
+        let page = app.http_from("127.0.0.1");
+        let session = crate::sessions::log_in(&page, &app, &app.admin_token().await).await;
+        let dashboard = page
+            .get(format!("{}/admin/", app.url()))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let table = dashboard
+            .split("id=\"lockouts\"")
+            .nth(1)
+            .expect("a lockout table");
+        assert!(table.contains("address:127.0.0.2"), "{table}");
+        let csrf = crate::sessions::csrf_of(&dashboard);
+
         // A malformed key is a 400, an unlocked one a 404; the admin clears the lockout and the token works.
         assert_status(
             &admin.delete("/v1/admin/lockouts/address:nope").await.unwrap(),
@@ -149,14 +168,23 @@ async fn failed_authentication_is_slowed_then_locked_out_until_an_admin_clears_i
         assert!(
             header(&r, "set-cookie").is_empty() || !header(&r, "set-cookie").starts_with("careplan_admin=")
         );
-        assert_status(
-            &admin
-                .delete("/v1/admin/lockouts/address:127.0.0.3")
-                .await
-                .unwrap(),
-            204,
-        );
+        // Cleared from the dashboard's form this time.
+        let r = page
+            .post(format!("{}/admin/lockouts/clear", app.url()))
+            .header("cookie", &session)
+            .form(&[("csrf", csrf.as_str()), ("key", "address:127.0.0.3")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
         assert_eq!(login(admin_token).await.status(), 303);
+        let cleared = app
+            .events()
+            .await
+            .into_iter()
+            .filter(|(k, _)| k == "auth.lockout_cleared")
+            .count();
+        assert_eq!(cleared, 2);
 
         app.stop().await;
         db.cleanup().await;

@@ -17,7 +17,7 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 /// Logs in through the form; the session cookie (`careplan_admin=…`).
-async fn log_in(http: &reqwest::Client, app: &TestApp, token: &str) -> String {
+pub async fn log_in(http: &reqwest::Client, app: &TestApp, token: &str) -> String {
     let (cookie, csrf) = login_form(http, app).await;
     let r = http
         .post(format!("{}/admin/login", app.url()))
@@ -41,7 +41,7 @@ async fn get(http: &reqwest::Client, app: &TestApp, path: &str, cookie: &str) ->
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-fn csrf_of(page: &str) -> String {
+pub fn csrf_of(page: &str) -> String {
     page.split("name=\"csrf\" value=\"")
         .nth(1)
         .expect("a CSRF field")
