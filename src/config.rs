@@ -18,6 +18,10 @@ pub struct Settings {
     pub retention: RetentionSettings,
     #[serde(default)]
     pub audit: AuditSettings,
+    #[serde(default)]
+    pub auth_throttle: AuthThrottleSettings,
+    #[serde(default)]
+    pub admin_page: AdminPageSettings,
     /// The data directory (`--data-dir`); not read from the file.
     #[serde(skip)]
     pub data_dir: PathBuf,
@@ -122,6 +126,66 @@ pub struct AuditSettings {
     pub export_dir: Option<PathBuf>,
 }
 
+/// Throttling and lockout of failed authentication (see `relay::throttle`). Counted per process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthThrottleSettings {
+    /// Count, slow down and lock out failed authentication.
+    pub enabled: bool,
+    /// Failures within the window that lock a source address or a credential out.
+    pub max_failures: u32,
+    /// The window failures are counted in, in seconds.
+    pub window_secs: u64,
+    /// How long a lockout lasts, in seconds (an admin may clear it sooner).
+    pub lockout_secs: u64,
+    /// Failures answered at once; later ones wait 0.25 s, doubling, at most 2 s.
+    pub slowdown_after: u32,
+    /// Most source addresses and credentials counted at once; the least recently seen is forgotten beyond it.
+    pub max_entries: usize,
+}
+
+impl Default for AuthThrottleSettings {
+    fn default() -> Self {
+        AuthThrottleSettings {
+            enabled: true,
+            max_failures: 10,
+            window_secs: 600,
+            lockout_secs: 900,
+            slowdown_after: 3,
+            max_entries: 100_000,
+        }
+    }
+}
+
+impl AuthThrottleSettings {
+    pub fn limits(&self) -> crate::relay::throttle::Limits {
+        crate::relay::throttle::Limits {
+            enabled: self.enabled,
+            max_failures: self.max_failures.max(1),
+            window: Duration::from_secs(self.window_secs),
+            lockout: Duration::from_secs(self.lockout_secs),
+            slowdown_after: self.slowdown_after,
+            max_entries: self.max_entries.max(1),
+        }
+    }
+}
+
+/// The admin web page (`/admin/`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AdminPageSettings {
+    /// How long an admin page session lasts after login, in seconds (logout ends it sooner).
+    pub session_secs: u64,
+}
+
+impl Default for AdminPageSettings {
+    fn default() -> Self {
+        AdminPageSettings {
+            session_secs: 8 * 3600,
+        }
+    }
+}
+
 /// Where the data lives. Without a URL, SQLite at `<data-dir>/relay.db`.
 #[derive(Clone, Default, Deserialize)]
 #[serde(default)]
@@ -150,6 +214,8 @@ impl std::fmt::Debug for Settings {
             .field("database", &self.database)
             .field("retention", &self.retention)
             .field("audit", &self.audit)
+            .field("auth_throttle", &self.auth_throttle)
+            .field("admin_page", &self.admin_page)
             .field("data_dir", &self.data_dir)
             .finish()
     }

@@ -208,7 +208,15 @@ fn settings_keys(source: &str) -> BTreeSet<(String, String)> {
             .and_then(|s| s.strip_suffix(" {"))
             .and_then(|s| s.strip_suffix("Settings"))
         {
-            section = (!name.is_empty()).then(|| name.to_lowercase());
+            // `AuthThrottle` → `auth_throttle`, as serde names the field of `Settings`.
+            let snake = name.chars().enumerate().fold(String::new(), |mut s, (i, c)| {
+                if c.is_ascii_uppercase() && i > 0 {
+                    s.push('_');
+                }
+                s.push(c.to_ascii_lowercase());
+                s
+            });
+            section = (!name.is_empty()).then_some(snake);
         } else if line == "}" {
             section = None;
         } else if let (Some(section), Some(field)) = (&section, line.strip_prefix("pub ")) {

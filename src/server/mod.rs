@@ -22,7 +22,7 @@ mod connections;
 
 use connections::{Registry, Slot};
 
-use crate::http::ClientCertOffice;
+use crate::http::{ClientCertOffice, PeerAddr};
 use crate::tls::office_from_cert;
 
 /// Timeouts and bounds of the connections a client opens (`[server]` settings).
@@ -144,6 +144,7 @@ async fn connection(
     let tracker = Arc::clone(&slot);
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(cert.clone());
+        req.extensions_mut().insert(PeerAddr(peer));
         let in_flight = tracker.request();
         let answer = router.clone().oneshot(req);
         async move {

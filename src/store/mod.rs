@@ -17,6 +17,7 @@ mod group;
 mod offices;
 mod readers;
 mod seed;
+mod sessions;
 mod sqlite;
 mod submissions;
 mod tokens;
@@ -31,6 +32,7 @@ pub use admin::{LogEntry, LogQuery, Rejection};
 pub use audit::{ChainRow, EventRow, ExportRow, GENESIS, chain_hash};
 pub use deliveries::{DeliveryRow, FileMeta, InboxQuery};
 pub use events::NewEvent;
+pub use sessions::SessionRow;
 pub use submissions::{NewFile, NewSubmission, Prior};
 pub use tokens::TokenRow;
 

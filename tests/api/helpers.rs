@@ -76,6 +76,30 @@ impl TestApp {
         self.data_dir.join("tls").join("ca.pem")
     }
 
+    /// A plain HTTPS client trusting the relay's CA that does not follow redirects, connecting from `source`
+    /// (any 127.0.0.0/8 address: the relay sees each as another peer).
+    pub fn http_from(&self, source: &str) -> reqwest::Client {
+        let pem = std::fs::read(self.ca()).expect("ca");
+        reqwest::Client::builder()
+            .use_rustls_tls()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("pem"))
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(Some(source.parse().expect("address")))
+            .build()
+            .expect("client")
+    }
+
+    /// The kinds and details of the recorded events, in order.
+    pub async fn events(&self) -> Vec<(String, serde_json::Value)> {
+        self.store
+            .events(0, 100_000)
+            .await
+            .expect("events")
+            .into_iter()
+            .map(|(_, _, kind, _, _, detail)| (kind, serde_json::from_str(&detail).expect("json")))
+            .collect()
+    }
+
     /// A client with a bearer token (or none).
     pub fn client(&self, token: Option<&str>) -> Client {
         Client::new(&ClientOptions {

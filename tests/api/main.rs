@@ -11,5 +11,7 @@ mod errors;
 mod hardening;
 mod helpers;
 mod journey;
+mod lockout;
 mod nodes;
 mod raw;
+mod sessions;
