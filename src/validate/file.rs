@@ -11,6 +11,7 @@ use crate::spec::{Kind, Layout, Rule, Spec};
 use super::field::{self, Issue};
 use super::report::{Code, FileReport, Finding};
 use super::rules::{Equipment, bind_issue, first_version, hosoku_plan_date};
+use super::shapes;
 
 /// What the set check needs from a file, gathered while its records stream past.
 #[derive(Debug, Default)]
@@ -136,6 +137,7 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
         facts.incomplete = true;
         return facts;
     }
+    let bytes = shapes::eof_marker(bytes, report);
     let mut reader = Reader::new(bytes);
     let mut rec = Record::default();
     let mut issues: Vec<Issue> = Vec::new();
@@ -155,6 +157,11 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
             message_ja: ja,
             message_en: en,
         };
+        if n == 1 && res.is_ok() && shapes::is_header(spec, name.kind, &rec) {
+            shapes::report_header(report);
+            facts.incomplete = true;
+            continue;
+        }
         if let Err(e) = res {
             let (item, ja, en) = syntax(e);
             let named = layout

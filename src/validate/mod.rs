@@ -9,6 +9,7 @@ mod image;
 pub mod report;
 mod rules;
 mod set;
+mod shapes;
 
 use std::collections::BTreeMap;
 
