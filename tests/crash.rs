@@ -23,6 +23,7 @@ fn cli(data: &Path, db_url: &str, args: &[&str]) -> String {
         .arg(data)
         .args(args)
         .env("CAREPLAN_RELAY__DATABASE__URL", db_url)
+        .env("CAREPLAN_RELAY__SERVER__METRICS_LISTEN", "")
         .output()
         .expect("run careplan-relay");
     assert!(out.status.success(), "{args:?}: {}", out.stderr.escape_ascii());

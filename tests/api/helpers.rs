@@ -38,6 +38,7 @@ pub fn init_logs() {
 pub fn settings(data_dir: &Path, db: &TestDb) -> Settings {
     let mut s = Settings::load(data_dir, None).expect("settings");
     s.server.listen = "127.0.0.1:0".into();
+    s.server.metrics_listen = "127.0.0.1:0".into();
     s.database.url = Some(db.url.clone());
     s.server.max_body_bytes = 2 * 1024 * 1024;
     s
