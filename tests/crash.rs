@@ -23,7 +23,6 @@ fn cli(data: &Path, db_url: &str, args: &[&str]) -> String {
         .arg(data)
         .args(args)
         .env("CAREPLAN_RELAY__DATABASE__URL", db_url)
-        .env("CAREPLAN_RELAY__SERVER__METRICS_LISTEN", "")
         .output()
         .expect("run careplan-relay");
     assert!(out.status.success(), "{args:?}: {}", out.stderr.escape_ascii());
@@ -37,6 +36,7 @@ fn start(data: &Path, db_url: &str) -> (Child, String) {
         .arg(data)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("CAREPLAN_RELAY__DATABASE__URL", db_url)
+        .env("CAREPLAN_RELAY__SERVER__METRICS_LISTEN", "")
         .env("CAREPLAN_RELAY__SERVER__JSON_LOGS", "true")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
