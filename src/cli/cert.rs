@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::config::Settings;
-use crate::domain::{now_ms, rfc3339};
+use crate::domain::{Office, now_ms, rfc3339};
 use crate::message::Message;
 use crate::relay::{Relay, RelayError};
 use crate::store::{CertificateRow, Store};
@@ -143,6 +143,12 @@ async fn run(settings: &Settings, relay: &Relay, c: CertCommand) -> anyhow::Resu
             }
         }
         CertCommand::List { office } => {
+            if let Some(o) = office.as_deref().filter(|o| !Office::valid_number(o)) {
+                return Ok(refuse(&Message::new(
+                    format!("事業所番号は10桁の数字です: {}", crate::message::clip(o)),
+                    format!("an office number is 10 digits: {}", crate::message::clip(o)),
+                )));
+            }
             let now = now_ms();
             println!("serial\toffice\tnot_before\tnot_after\tstate");
             for c in relay.certificates(office.as_deref(), LIST_LIMIT).await? {
