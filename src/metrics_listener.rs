@@ -1,8 +1,9 @@
 //! The metrics listener: plain HTTP on its own address (`server.metrics_listen`, loopback by default) that
 //! answers `GET /metrics` with the same text as the admin-token route, and nothing else, so that a Prometheus
 //! scraper needs no admin token. Everything a client controls is bounded: one request per connection, 8 KiB of
-//! request head and at most 32 header lines, a header timeout, a deadline per connection and at most
-//! [`MAX_CONNECTIONS`] connections at once (more are closed at once).
+//! request head and at most 32 header lines, a header timeout, a deadline per connection (the header timeout and
+//! five seconds, counted from the accept) and at most [`MAX_CONNECTIONS`] connections at once (more are closed
+//! at once).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -25,8 +26,9 @@ const MAX_HEAD_BYTES: usize = 8 * 1024;
 /// Most header lines in a request.
 const MAX_HEADERS: usize = 32;
 
-/// Longest a connection may stay open, whatever it does, in seconds.
-const CONNECTION_DEADLINE: Duration = Duration::from_secs(30);
+/// Time allowed for answering once the request head has arrived (the gauges are read from the database); a
+/// connection stays open at most the header timeout plus this, whatever the client does (also sending nothing).
+const ANSWER_TIME: Duration = Duration::from_secs(5);
 
 /// Serves `GET /metrics` on `listener` until `shutdown` completes. `header_timeout` bounds the time a client
 /// may take to send its request head (`server.header_timeout_secs`).
@@ -64,7 +66,7 @@ pub async fn serve_metrics(
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| answer(Arc::clone(&relay), req));
             let conn = http.serve_connection(TokioIo::new(tcp), service);
-            match tokio::time::timeout(CONNECTION_DEADLINE, conn).await {
+            match tokio::time::timeout(header_timeout + ANSWER_TIME, conn).await {
                 Ok(Err(e)) => {
                     tracing::debug!(error = %e, "metrics listener: connection closed with an error")
                 }

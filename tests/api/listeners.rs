@@ -128,6 +128,12 @@ async fn the_metrics_listener_serves_metrics_without_a_token_and_nothing_else() 
             "{:?}",
             started.elapsed()
         );
+        // A client that sends nothing at all is cut off too (header timeout and five seconds).
+        let started = Instant::now();
+        let silent = raw_http(metrics, b"").await;
+        assert!(silent.is_empty(), "{silent}");
+        let waited = started.elapsed();
+        assert!(waited < Duration::from_secs(9), "{waited:?}");
 
         // The HTTPS /metrics still needs the admin token.
         assert_status(&app.client(None).get("/metrics").await.unwrap(), 401);
