@@ -75,7 +75,7 @@ async fn raw_http(addr: SocketAddr, request: &[u8]) -> String {
     tcp.write_all(request).await.unwrap();
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut answer)).await;
-    String::from_utf8_lossy(&answer).into_owned()
+    String::from_utf8(answer).expect("UTF-8 answer")
 }
 
 #[tokio::test]

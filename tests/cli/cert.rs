@@ -17,8 +17,8 @@ fn relay(data: &Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, Stri
         .expect("run careplan-relay");
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+        String::from_utf8(out.stdout).expect("UTF-8 output"),
+        String::from_utf8(out.stderr).expect("UTF-8 messages"),
     )
 }
 
