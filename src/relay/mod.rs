@@ -6,6 +6,7 @@
 mod admin;
 mod arrivals;
 pub mod audit;
+mod bounds;
 mod inbox;
 mod metrics;
 mod receipt;
