@@ -10,6 +10,7 @@ mod connections;
 mod errors;
 mod hardening;
 mod helpers;
+mod hostile;
 mod journey;
 mod nodes;
 mod raw;
