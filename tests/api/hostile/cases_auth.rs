@@ -42,6 +42,18 @@ pub fn cases() -> Vec<Case> {
             Status(401),
             || get("/v1/inbox", &["Authorization: Bearer"]),
         ),
+        case(
+            "lowercase_scheme",
+            "a valid token under `bearer` (schemes are case-insensitive): served",
+            Status(200),
+            || get("/v1/inbox", &["Authorization: bearer {PROV}"]),
+        ),
+        case(
+            "scheme_only_spaces",
+            "Bearer followed by spaces and no token",
+            Status(401),
+            || get("/v1/inbox", &["Authorization: Bearer      x"]),
+        ),
         case("huge_token", "a 16 KB bearer token", Status(401), || {
             get("/v1/inbox", &[&bearer(&"A".repeat(16 * 1024))])
         }),

@@ -164,6 +164,7 @@ pub async fn run(category: &str, cases: Vec<Case>) {
         let backend = first.backend;
         let started = Instant::now();
         let baseline = vm_rss_kb();
+        let mut peak = baseline;
         let mut current: Option<Env> = None;
         let mut pending_db = Some(first);
         for c in &cases {
@@ -183,7 +184,9 @@ pub async fn run(category: &str, cases: Vec<Case>) {
                 current = Some(env(db).await);
             }
             let e = current.as_mut().unwrap();
-            if let Err(why) = run_case(e, c, baseline).await {
+            let result = run_case(e, c, baseline).await;
+            peak = peak.max(vm_rss_kb());
+            if let Err(why) = result {
                 failures.push(format!(
                     "{category}/{} on {backend} ({}): {why}",
                     c.name, c.attack
@@ -196,9 +199,11 @@ pub async fn run(category: &str, cases: Vec<Case>) {
             e.db.cleanup().await;
         }
         eprintln!(
-            "hostile/{category} on {backend}: {} cases in {:.1} s",
+            "hostile/{category} on {backend}: {} cases in {:.1} s, VmRSS {} → peak {} MiB",
             cases.len(),
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            baseline / 1024,
+            peak / 1024
         );
     }
     assert!(
