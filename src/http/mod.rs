@@ -105,12 +105,12 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         .route("/admin/deliveries", get(web::deliveries))
         .route("/admin/deliveries/{id}", get(web::delivery))
         .route("/admin/audit/verify", get(web::verify))
-        .layer(axum::middleware::map_response(error::json_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             record_latency,
         ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
