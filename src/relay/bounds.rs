@@ -64,3 +64,53 @@ fn clip_messages(report: &mut SetReport, max: usize) -> usize {
     }
     total
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::validate::{Code, FileReport, Finding};
+
+    fn finding(text: &str) -> Finding {
+        Finding {
+            line: Some(1),
+            physical_line: Some(1),
+            item: Some(2),
+            item_name: Some("項目".into()),
+            code: Code::Length,
+            message_ja: format!("値「{text}」は長すぎます"),
+            message_en: format!("value `{text}` is too long"),
+        }
+    }
+
+    #[test]
+    fn a_report_of_long_findings_stays_under_a_megabyte() {
+        let mut report = SetReport::new(1);
+        let mut file = FileReport::new("UPPLAN.CSV", 2 << 20);
+        file.csv_version = Some("9".repeat(1 << 20));
+        file.errors = (0..1000).map(|_| finding(&"値".repeat(2000))).collect();
+        report.files.push(file);
+        report.set_finding(Code::SetComposition, "あ".repeat(5000), "a".repeat(5000));
+        bound_report(&mut report);
+        let json = serde_json::to_vec(&report).unwrap();
+        assert!(json.len() < 1 << 20, "{} bytes", json.len());
+        let f = &report.files[0];
+        assert_eq!(
+            f.csv_version.as_ref().unwrap().chars().count(),
+            MAX_CSV_VERSION_CHARS + 1
+        );
+        assert!(f.errors[0].message_en.starts_with("value `値値"));
+    }
+
+    #[test]
+    fn ordinary_messages_are_left_whole() {
+        let mut report = SetReport::new(1);
+        let mut file = FileReport::new("UPPLAN.CSV", 10);
+        file.csv_version = Some("202407".into());
+        file.errors.push(finding("12345"));
+        report.files.push(file);
+        let before = serde_json::to_string(&report).unwrap();
+        bound_report(&mut report);
+        assert_eq!(serde_json::to_string(&report).unwrap(), before);
+    }
+}

@@ -61,6 +61,15 @@ pub fn cases() -> Vec<Case> {
             || upplan(vec![b','; 1536 * 1024]),
         ),
         case(
+            "long_values_everywhere",
+            "1,200 records of 25 items, each a 60-byte value that fits no layout",
+            Status(422),
+            || {
+                let record = format!("{}\r\n", vec!["Ｘ".repeat(20); 25].join(","));
+                upplan(record.repeat(1200).into_bytes())
+            },
+        ),
+        case(
             "binary_garbage",
             "1.5 MB of random bytes as a CSV file",
             Status(422),
