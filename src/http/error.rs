@@ -109,12 +109,3 @@ impl IntoResponse for ApiError {
         }
     }
 }
-
-/// A request whose body is larger than the configured limit.
-pub(super) fn too_large() -> Response {
-    ApiError(RelayError::TooLarge(Message::new(
-        "リクエストの大きさが中継サーバーの上限を超えています。",
-        "the request body is larger than the relay accepts",
-    )))
-    .into_response()
-}

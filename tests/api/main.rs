@@ -15,3 +15,4 @@ mod lockout;
 mod nodes;
 mod raw;
 mod sessions;
+mod upload;
