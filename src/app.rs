@@ -93,6 +93,7 @@ impl App {
             state: AppState {
                 relay,
                 max_body_bytes: settings.server.max_body_bytes,
+                max_files_per_upload: settings.server.max_files_per_upload,
             },
             settings,
         })

@@ -34,6 +34,8 @@ pub struct ServerSettings {
     pub listen: String,
     /// Largest request body (one set), in bytes; larger requests get 413.
     pub max_body_bytes: usize,
+    /// Most files (multipart parts of any kind) in one upload; one more gets 413.
+    pub max_files_per_upload: usize,
     /// Time allowed for a whole request, in seconds (a slow client gets 408).
     pub request_timeout_secs: u64,
     /// Time allowed to send the request headers, in seconds.
@@ -59,6 +61,7 @@ impl Default for ServerSettings {
         ServerSettings {
             listen: "127.0.0.1:8443".into(),
             max_body_bytes: 32 * 1024 * 1024,
+            max_files_per_upload: 64,
             request_timeout_secs: 120,
             header_timeout_secs: 10,
             handshake_timeout_secs: 10,
@@ -312,6 +315,9 @@ impl Settings {
         }
         if self.server.max_body_bytes == 0 {
             anyhow::bail!("server.max_body_bytes must be positive");
+        }
+        if self.server.max_files_per_upload == 0 {
+            anyhow::bail!("server.max_files_per_upload must be positive");
         }
         Ok(())
     }

@@ -11,6 +11,9 @@ use careplan_relay::spec::Generation;
 use careplan_relay::validate::{InputFile, validate_set};
 use careplan_relay_fuzz::{NameForm, encode, names, spec};
 
+#[path = "upload_seeds.rs"]
+mod upload_seeds;
+
 /// Hand-made CSV edge cases (bodies).
 const EDGE_BODIES: &[(&str, &[u8])] = &[
     ("unterminated_quote", b"202407,\"abc\r\ndef,ghi\r\n"),
@@ -136,5 +139,6 @@ fn main() {
             &encode(&[(name, b"")], NameForm::Raw),
         );
     }
+    upload_seeds::write_all(&root);
     eprintln!("seeds for {n} send units written to {}", root.display());
 }

@@ -9,6 +9,8 @@
 //!
 //! An empty chunk is a file with the first name and no bytes.
 
+pub mod upload;
+
 use std::sync::OnceLock;
 
 use careplan_relay::generate::{Scenario, file_name};

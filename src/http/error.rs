@@ -110,15 +110,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A request whose body is larger than the configured limit.
-pub(super) fn too_large() -> Response {
-    ApiError(RelayError::TooLarge(Message::new(
-        "リクエストの大きさが中継サーバーの上限を超えています。",
-        "the request body is larger than the relay accepts",
-    )))
-    .into_response()
-}
-
 /// Gives an error answer whose body is plain text (the framework's own refusals: an unparsable query, path or
 /// JSON body, a JSON body of the wrong shape or media type) the JSON error body of every other error, its text
 /// clipped and quoted in English. A JSON body of the wrong shape is a 400 here: 422 means an invalid set.
@@ -134,7 +125,7 @@ pub(super) async fn json_errors(response: Response) -> Response {
     }
     let (parts, text) = response.into_parts();
     let text = axum::body::to_bytes(text, 4096).await.unwrap_or_default();
-    let detail = crate::message::clip(String::from_utf8_lossy(&text).trim());
+    let detail = crate::message::clip(String::from_utf8(text.to_vec()).unwrap_or_default().trim());
     let status = match status {
         StatusCode::UNPROCESSABLE_ENTITY => StatusCode::BAD_REQUEST,
         s => s,

@@ -7,6 +7,7 @@ mod error;
 mod inbox;
 mod lockouts;
 mod submissions;
+mod upload;
 mod web;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use tower_http::trace::TraceLayer;
 pub use auth::ClientCertOffice;
 pub use auth::PeerAddr;
 pub use error::ApiError;
+pub use upload::{MAX_FILE_NAME_BYTES, MAX_PART_HEADER_BYTES, UploadLimits, read_upload};
 
 use crate::relay::Relay;
 
@@ -35,6 +37,8 @@ pub struct AppState {
     pub relay: Arc<Relay>,
     /// The request body limit (`server.max_body_bytes`), also the most an upload buffer is sized for up front.
     pub max_body_bytes: usize,
+    /// Most parts of one upload (`server.max_files_per_upload`).
+    pub max_files_per_upload: usize,
 }
 
 /// The OpenAPI document of the whole surface.
@@ -122,6 +126,10 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(axum::middleware::map_response(error::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            max_body_bytes,
+            upload::refuse_oversized,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,

@@ -1,5 +1,6 @@
 //! The relay over HTTPS, on SQLite and on PostgreSQL: one test binary, a module per concern.
 #![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests panic on failure
+#![allow(clippy::disallowed_methods)] // hostile requests are built and answers read as text; no report is made here
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -18,3 +19,4 @@ mod lockout;
 mod nodes;
 mod raw;
 mod sessions;
+mod upload;
