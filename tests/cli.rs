@@ -99,3 +99,22 @@ fn unreadable_file_exits_2() {
     let (code, _) = validate(&[], &[PathBuf::from("/nonexistent/UPPLAN.CSV")]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn receipt_verify_outside_a_data_directory_creates_no_key_and_says_how() {
+    let dir = tempfile::tempdir().unwrap();
+    let receipt = dir.path().join("receipt.json");
+    std::fs::write(&receipt, br#"{"payload":"e30","signature":"AA","key_id":"k"}"#).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_careplan-relay"))
+        .current_dir(dir.path())
+        .args(["receipt", "verify", "receipt.json"])
+        .output()
+        .expect("run careplan-relay");
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("--keys") && err.contains("/v1/keys"), "{err}");
+    assert!(
+        !dir.path().join("data").exists(),
+        "a data directory (and a private key) was created"
+    );
+}

@@ -180,7 +180,23 @@ pub(super) fn receipt(settings: &Settings, c: ReceiptCommand) -> anyhow::Result<
                 })
                 .collect()
         }
-        None => ReceiptKeys::load_or_create(&settings.data_dir.join("keys"))?.public_keys(),
+        None => {
+            // Verifying never creates a key: outside a relay's data directory there is nothing to verify with.
+            let dir = settings.data_dir.join("keys");
+            let has_keys = std::fs::read_dir(&dir)
+                .map(|mut d| d.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "ed25519"))))
+                .unwrap_or(false);
+            if !has_keys {
+                anyhow::bail!(
+                    "{} に受領証の鍵がありません。--keys に中継サーバーの GET /v1/keys の応答を保存したファイルを指定してください。\n\
+                     no receipt keys in {}: pass --keys FILE, a saved answer of the relay's GET /v1/keys \
+                     (for example `curl --cacert ca.pem https://relay.example:8443/v1/keys > keys.json`)",
+                    dir.display(),
+                    dir.display()
+                );
+            }
+            ReceiptKeys::load_or_create(&dir)?.public_keys()
+        }
     };
     match relay::verify_receipt(&receipt, &keys) {
         Ok(payload) => {
