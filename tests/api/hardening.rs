@@ -220,3 +220,23 @@ async fn the_data_directory_and_the_database_are_private_whatever_the_umask() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_second_relay_on_the_same_sqlite_data_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::support::db::sqlite();
+    let app = spawn_app(dir.path(), &db).await;
+    let second = careplan_relay::app::App::build(settings(dir.path(), &db)).await;
+    let err = format!(
+        "{:#}",
+        second.expect_err("a second relay on the same data directory")
+    );
+    assert!(
+        err.contains(&format!("process {}", std::process::id())) && err.contains("--data-dir"),
+        "{err}"
+    );
+    app.stop().await;
+    // Once the first has stopped, the directory is free again.
+    let again = spawn_app(dir.path(), &db).await;
+    again.stop().await;
+}
