@@ -118,3 +118,29 @@ fn receipt_verify_outside_a_data_directory_creates_no_key_and_says_how() {
         "a data directory (and a private key) was created"
     );
 }
+
+#[tokio::test]
+async fn a_missing_postgresql_database_is_one_line_that_says_to_create_it() {
+    // Only where PostgreSQL answers (required by .ci/run).
+    let Some(db) = support::db::postgres().await else {
+        return;
+    };
+    let (base, _) = db.url.rsplit_once('/').unwrap();
+    let missing = format!("{base}/relay_missing_{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_careplan-relay"))
+        .current_dir(dir.path())
+        .env("CAREPLAN_RELAY__DATABASE__URL", &missing)
+        .args(["office", "list"])
+        .output()
+        .expect("run careplan-relay");
+    db.cleanup().await;
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("does not exist") && err.contains("createdb"),
+        "{err}"
+    );
+    assert_eq!(err.matches("does not exist").count(), 1, "{err}");
+}

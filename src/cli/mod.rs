@@ -108,7 +108,7 @@ pub fn main() -> ExitCode {
         }
     });
     result.unwrap_or_else(|e| {
-        eprintln!("careplan-relay: {e:#}");
+        eprintln!("careplan-relay: {}", one_line(&e));
         ExitCode::from(2)
     })
 }
@@ -120,4 +120,20 @@ async fn serve(mut settings: Settings, listen: Option<String>) -> anyhow::Result
     }
     let app = crate::app::App::build(settings).await?;
     app.run_until(crate::server::shutdown_signal()).await
+}
+
+/// An error and its causes on one line, each cause only when it adds to what was already said (database errors
+/// repeat their cause in their own text).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
 }

@@ -38,6 +38,26 @@ pub use sessions::SessionRow;
 pub use submissions::{NewFile, NewSubmission, Prior};
 pub use tokens::TokenRow;
 
+/// PostgreSQL's "database does not exist" (3D000) as one line that says what to do.
+fn missing_database(e: sqlx::Error, opts: &PgConnectOptions) -> StoreError {
+    let missing = e
+        .as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "3D000");
+    if !missing {
+        return e.into();
+    }
+    let name = opts.get_database().unwrap_or("?");
+    StoreError::Setup(format!(
+        "the PostgreSQL database `{name}` does not exist on {}:{}; create it first (for example `createdb -h {} -p {} {name}`), \
+         then start again: the relay creates its tables itself",
+        opts.get_host(),
+        opts.get_port(),
+        opts.get_host(),
+        opts.get_port()
+    ))
+}
+
 /// Row counts of the tables a request can add to (see [`Store::row_counts`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowCounts {
@@ -67,6 +87,9 @@ pub enum StoreError {
     Batch(String),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database cannot be used as configured (what to do is in the message).
+    #[error("{0}")]
+    Setup(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -172,8 +195,9 @@ impl Store {
                 .test_before_acquire(false)
                 .max_connections(max_connections.unwrap_or(16))
                 .acquire_timeout(Duration::from_secs(10))
-                .connect_with(opts)
-                .await?;
+                .connect_with(opts.clone())
+                .await
+                .map_err(|e| missing_database(e, &opts))?;
             Store {
                 writer: Writer::Postgres(pool.clone()),
                 pool: Pool::Postgres(pool),
