@@ -224,10 +224,10 @@ fn settings_keys(source: &str) -> BTreeSet<(String, String)> {
             section = (!name.is_empty()).then_some(snake);
         } else if line == "}" {
             section = None;
-        } else if let (Some(section), Some(field)) = (&section, line.strip_prefix("pub ")) {
-            if let Some((name, _)) = field.split_once(':') {
-                keys.insert((section.clone(), name.trim().to_string()));
-            }
+        } else if let (Some(section), Some(field)) = (&section, line.strip_prefix("pub "))
+            && let Some((name, _)) = field.split_once(':')
+        {
+            keys.insert((section.clone(), name.trim().to_string()));
         }
     }
     keys

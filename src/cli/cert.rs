@@ -101,10 +101,10 @@ fn state(c: &CertificateRow, now: i64) -> String {
 }
 
 pub(super) async fn cert(settings: &Settings, c: CertCommand) -> anyhow::Result<ExitCode> {
-    if let CertCommand::Issue { .. } = &c {
-        if let Err(m) = signing_ca(settings) {
-            return Ok(refuse(&m));
-        }
+    if let CertCommand::Issue { .. } = &c
+        && let Err(m) = signing_ca(settings)
+    {
+        return Ok(refuse(&m));
     }
     let relay = open(settings).await?;
     let code = run(settings, &relay, c).await;

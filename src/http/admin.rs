@@ -150,13 +150,13 @@ fn time(s: Option<&str>, what: &str) -> ApiResult<Option<i64>> {
 /// Runs the log query of `p`: (entries, next cursor).
 pub(super) async fn log(s: &AppState, p: &LogParams) -> ApiResult<(Vec<LogEntry>, Option<String>)> {
     let some = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
-    if let Some(st) = some(&p.status) {
-        if !matches!(st.as_str(), "queued" | "downloaded" | "acknowledged" | "rejected") {
-            return Err(bad(
-                "status は queued, downloaded, acknowledged, rejected のいずれかです。",
-                "status is queued, downloaded, acknowledged or rejected",
-            ));
-        }
+    if let Some(st) = some(&p.status)
+        && !matches!(st.as_str(), "queued" | "downloaded" | "acknowledged" | "rejected")
+    {
+        return Err(bad(
+            "status は queued, downloaded, acknowledged, rejected のいずれかです。",
+            "status is queued, downloaded, acknowledged or rejected",
+        ));
     }
     let before = match some(&p.after) {
         Some(c) => {

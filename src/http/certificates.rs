@@ -44,14 +44,14 @@ pub(super) async fn list(
     Query(p): Query<CertificateParams>,
 ) -> Result<Json<Value>, ApiError> {
     let office = p.office.filter(|o| !o.is_empty());
-    if let Some(o) = &office {
-        if !Office::valid_number(o) {
-            return Err(RelayError::BadRequest(Message::new(
-                format!("事業所番号は10桁の数字です: {}", clip(o)),
-                format!("an office number is 10 digits: {}", clip(o)),
-            ))
-            .into());
-        }
+    if let Some(o) = &office
+        && !Office::valid_number(o)
+    {
+        return Err(RelayError::BadRequest(Message::new(
+            format!("事業所番号は10桁の数字です: {}", clip(o)),
+            format!("an office number is 10 digits: {}", clip(o)),
+        ))
+        .into());
     }
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     let now = now_ms();

@@ -31,10 +31,10 @@ const TIGHT_MESSAGE_CHARS: usize = 96;
 /// Clips the client-controlled strings of `report` in place (see the constants for the limits).
 pub(super) fn bound_report(report: &mut SetReport) {
     for f in &mut report.files {
-        if let Some(v) = &mut f.csv_version {
-            if v.chars().count() > MAX_CSV_VERSION_CHARS {
-                *v = clip_to(v, MAX_CSV_VERSION_CHARS);
-            }
+        if let Some(v) = &mut f.csv_version
+            && v.chars().count() > MAX_CSV_VERSION_CHARS
+        {
+            *v = clip_to(v, MAX_CSV_VERSION_CHARS);
         }
     }
     let total = clip_messages(report, MAX_MESSAGE_CHARS);

@@ -134,13 +134,14 @@ pub(super) fn load_embedded() -> Result<Spec, SpecError> {
     }
     for layout in layouts.values() {
         for it in &layout.items {
-            if let Some(table) = &it.code_table {
-                if !matches!(table.as_str(), "service_type" | "service_code") && !codes.contains_key(table) {
-                    return Err(Table { file: "layouts" }.err(
-                        0,
-                        format!("{} No.{}: unknown code table `{table}`", layout.kind, it.no),
-                    ));
-                }
+            if let Some(table) = &it.code_table
+                && !matches!(table.as_str(), "service_type" | "service_code")
+                && !codes.contains_key(table)
+            {
+                return Err(Table { file: "layouts" }.err(
+                    0,
+                    format!("{} No.{}: unknown code table `{table}`", layout.kind, it.no),
+                ));
             }
         }
     }

@@ -238,10 +238,10 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
         for (i, item) in layout.items.iter().enumerate() {
             let value = rec.get(i);
             field::check(spec, item, value, &mut issues);
-            if let (Some(bind), false) = (item.bind, value.is_empty()) {
-                if let Some(issue) = bind_issue(name, bind.target, bind.is_error, value) {
-                    issues.push(issue);
-                }
+            if let (Some(bind), false) = (item.bind, value.is_empty())
+                && let Some(issue) = bind_issue(name, bind.target, bind.is_error, value)
+            {
+                issues.push(issue);
             }
             if item.rule == Some(Rule::DateOrZeros) && issues.is_empty() {
                 issues.extend(hosoku_plan_date(name, value));
@@ -255,12 +255,12 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
         if let Some((item, issue)) = equipment.as_ref().and_then(|e| e.issue(layout, &rec)) {
             report.push(at(Some(item), issue));
         }
-        if name.kind == Kind::Upkihon {
-            if let Some(item) = layout.by_v4_no(62) {
-                let v = rec.get(item.no as usize - 1);
-                if !v.is_empty() {
-                    facts.image_refs.push((n, rec.line, sjis::shown(v, 300)));
-                }
+        if name.kind == Kind::Upkihon
+            && let Some(item) = layout.by_v4_no(62)
+        {
+            let v = rec.get(item.no as usize - 1);
+            if !v.is_empty() {
+                facts.image_refs.push((n, rec.line, sjis::shown(v, 300)));
             }
         }
         for l in &mut links {

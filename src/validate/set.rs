@@ -130,14 +130,14 @@ pub(super) fn check_names(spec: &Spec, names: &[&FileName], report: &mut SetRepo
             );
         }
     }
-    if let (Some(plan), Some(annex)) = (month_of(Kind::Upplan), month_of(Kind::Upsikyu)) {
-        if plan != annex {
-            report.set_finding(
-                Code::SetComposition,
-                format!("第6表（{plan}）と第7表（{annex}）の年月が違います。"),
-                format!("table 6 ({plan}) and table 7 ({annex}) carry different months"),
-            );
-        }
+    if let (Some(plan), Some(annex)) = (month_of(Kind::Upplan), month_of(Kind::Upsikyu))
+        && plan != annex
+    {
+        report.set_finding(
+            Code::SetComposition,
+            format!("第6表（{plan}）と第7表（{annex}）の年月が違います。"),
+            format!("table 6 ({plan}) and table 7 ({annex}) carry different months"),
+        );
     }
 }
 

@@ -52,17 +52,17 @@ impl Chromedriver {
 impl Drop for Chromedriver {
     fn drop(&mut self) {
         // A blocking `DELETE /session/{id}` (Drop cannot await): chromedriver closes the browser it started.
-        if let Some(id) = self.session.take() {
-            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
-                let request = format!(
-                    "DELETE /session/{id} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\n\
+        if let Some(id) = self.session.take()
+            && let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port))
+        {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+            let request = format!(
+                "DELETE /session/{id} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\n\
                      Connection: close\r\n\r\n",
-                    self.port
-                );
-                let _ = stream.write_all(request.as_bytes());
-                let _ = stream.read_to_end(&mut Vec::new());
-            }
+                self.port
+            );
+            let _ = stream.write_all(request.as_bytes());
+            let _ = stream.read_to_end(&mut Vec::new());
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -84,10 +84,10 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let ready = http.get(format!("{root}/status")).send().await;
-            if let Ok(r) = ready {
-                if r.json::<Value>().await.is_ok_and(|v| v["value"]["ready"] == true) {
-                    break;
-                }
+            if let Ok(r) = ready
+                && r.json::<Value>().await.is_ok_and(|v| v["value"]["ready"] == true)
+            {
+                break;
             }
             assert!(Instant::now() < deadline, "chromedriver did not become ready");
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -78,14 +78,14 @@ pub async fn backends() -> Vec<TestDb> {
 impl TestDb {
     /// Drops the PostgreSQL database (SQLite goes with its temporary directory).
     pub async fn cleanup(self) {
-        if let Some((admin, name)) = &self.pg {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "drop database if exists {name} with (force)"
-                )))
-                .execute(&mut conn)
-                .await;
-            }
+        if let Some((admin, name)) = &self.pg
+            && let Ok(mut conn) = sqlx::PgConnection::connect(admin).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "drop database if exists {name} with (force)"
+            )))
+            .execute(&mut conn)
+            .await;
         }
     }
 }

@@ -239,19 +239,19 @@ pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], out: &mut Vec<Issue>
     if free {
         return;
     }
-    if let (ItemType::Digits, Some(max)) = (item.ty, item.max_len) {
-        if chars < max {
-            out.push(with_value(
-                item,
-                value,
-                (
-                    Code::Length,
-                    format!("長さ {chars} 文字です。この項目は {max} 桁固定です。"),
-                    format!("length {chars}; this item is exactly {max} digits"),
-                ),
-            ));
-            return;
-        }
+    if let (ItemType::Digits, Some(max)) = (item.ty, item.max_len)
+        && chars < max
+    {
+        out.push(with_value(
+            item,
+            value,
+            (
+                Code::Length,
+                format!("長さ {chars} 文字です。この項目は {max} 桁固定です。"),
+                format!("length {chars}; this item is exactly {max} digits"),
+            ),
+        ));
+        return;
     }
     // Non-free items are ASCII here.
     let s = std::str::from_utf8(value).unwrap_or_default();
