@@ -144,3 +144,70 @@ async fn a_missing_postgresql_database_is_one_line_that_says_to_create_it() {
     );
     assert_eq!(err.matches("does not exist").count(), 1, "{err}");
 }
+
+#[test]
+fn offices_are_disabled_and_enabled_and_tokens_listed_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_careplan-relay"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .expect("run careplan-relay");
+        (out.status.success(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (ok, _) = run(&[
+        "office",
+        "add",
+        "1310000002",
+        "--name",
+        "訪問介護B",
+        "--kind",
+        "provider",
+        "--service-type",
+        "11",
+    ]);
+    assert!(ok);
+    let (ok, issued) = run(&["token", "issue", "--office", "1310000002"]);
+    assert!(ok);
+    let id = issued
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("token id: ")
+        .to_string();
+    let secret = issued.lines().last().unwrap().to_string();
+    let (ok, listed) = run(&["token", "list", "--office", "1310000002"]);
+    assert!(
+        ok && listed.contains(&id) && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&secret), "a token list never shows the token");
+    let (ok, _) = run(&["office", "disable", "1310000002"]);
+    assert!(ok);
+    let (_, offices) = run(&["office", "list"]);
+    assert!(offices.contains("disabled"), "{offices}");
+    let (ok, _) = run(&["office", "enable", "1310000002"]);
+    assert!(ok);
+    let (_, offices) = run(&["office", "list"]);
+    assert!(
+        offices.contains("enabled") && !offices.contains("disabled"),
+        "{offices}"
+    );
+    let (ok, _) = run(&["office", "disable", "1310000099"]);
+    assert!(!ok, "an unregistered office cannot be disabled");
+    // An office with a service type outside the code table is refused.
+    let (ok, _) = run(&[
+        "office",
+        "add",
+        "1310000003",
+        "--name",
+        "X",
+        "--kind",
+        "provider",
+        "--service-type",
+        "2P",
+    ]);
+    assert!(!ok);
+}

@@ -8,7 +8,7 @@ use clap::Subcommand;
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
-use crate::domain::{Office, OfficeKind};
+use crate::domain::{Office, OfficeKind, rfc3339};
 use crate::relay::{self, Receipt, ReceiptKeys, RelayError};
 use crate::store::Store;
 
@@ -26,8 +26,12 @@ pub enum OfficeCommand {
         #[arg(long = "service-type", required = true)]
         service_types: Vec<String>,
     },
-    /// List the registered offices.
+    /// List the registered offices: number, kind, service types, state, name (tab-separated).
     List,
+    /// Disable an office: its tokens and certificates are refused and nothing is routed to it.
+    Disable { number: String },
+    /// Enable a disabled office again.
+    Enable { number: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +45,11 @@ pub enum TokenCommand {
     },
     /// Revoke a token by its id.
     Revoke { id: String },
+    /// List an office's tokens (id, created, revoked), never the tokens themselves.
+    List {
+        #[arg(long)]
+        office: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +112,18 @@ pub(super) async fn office(settings: &Settings, c: OfficeCommand) -> anyhow::Res
                 o.service_types.join(",")
             );
         }
+        OfficeCommand::Disable { number } => {
+            match relay::set_office_enabled(&store, &number, false, "cli", None).await {
+                Ok(_) => println!("disabled office {number}"),
+                Err(e) => return fail(&e),
+            }
+        }
+        OfficeCommand::Enable { number } => {
+            match relay::set_office_enabled(&store, &number, true, "cli", None).await {
+                Ok(_) => println!("enabled office {number}"),
+                Err(e) => return fail(&e),
+            }
+        }
         OfficeCommand::List => {
             for o in store.offices().await? {
                 let state = if o.enabled { "enabled" } else { "disabled" };
@@ -142,6 +163,17 @@ pub(super) async fn token(settings: &Settings, c: TokenCommand) -> anyhow::Resul
                 Err(e) => return fail(&e),
             }
         }
+        TokenCommand::List { office } => match relay::office_tokens(&store, &office).await {
+            Ok(rows) => {
+                for (id, created, revoked) in rows {
+                    let state =
+                        revoked.map_or_else(|| "active".to_string(), |r| format!("revoked {}", rfc3339(r)));
+                    println!("{id}\t{}\t{state}", rfc3339(created));
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => return fail(&e),
+        },
         TokenCommand::Revoke { id } => match relay::revoke_token(&store, &id, "cli").await {
             Ok(()) => {
                 println!("revoked token {id}");

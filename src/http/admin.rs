@@ -15,7 +15,7 @@ use super::error::ApiError;
 use crate::domain::{Office, OfficeKind, parse_time, rfc3339};
 use crate::message::{Message, clip};
 use crate::relay::{self, RelayError, audit};
-use crate::store::{LogEntry, LogQuery, NewEvent};
+use crate::store::{LogEntry, LogQuery};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -64,25 +64,16 @@ pub(super) async fn patch_office(
     Path(number): Path<String>,
     Json(p): Json<OfficePatch>,
 ) -> ApiResult<Json<Value>> {
-    let kind = if p.enabled {
-        "office.enabled"
-    } else {
-        "office.disabled"
-    };
-    let event = NewEvent::new(
-        kind,
-        Some(&number),
-        json!({ "actor": format!("admin:{}", a.token_id) }),
+    let actor = format!("admin:{}", a.token_id);
+    let office = relay::set_office_enabled(
+        &s.relay.store,
+        &number,
+        p.enabled,
+        &actor,
+        a.request_id.as_deref(),
     )
-    .request(a.request_id.as_deref());
-    s.relay
-        .store
-        .set_office_enabled(&number, p.enabled, event)
-        .await
-        .map_err(RelayError::from)?;
-    Ok(Json(json!(
-        s.relay.store.office(&number).await.map_err(RelayError::from)?
-    )))
+    .await?;
+    Ok(Json(json!(office)))
 }
 
 pub(super) async fn issue_token(
@@ -100,13 +91,7 @@ pub(super) async fn tokens(
     _a: AdminCaller,
     Path(number): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    s.relay.store.office(&number).await.map_err(RelayError::from)?;
-    let rows = s
-        .relay
-        .store
-        .tokens(Some(&number))
-        .await
-        .map_err(RelayError::from)?;
+    let rows = relay::office_tokens(&s.relay.store, &number).await?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|(id, created, revoked)| json!({ "id": id, "created_at": rfc3339(created), "revoked_at": revoked.map(rfc3339) }))

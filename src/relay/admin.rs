@@ -117,6 +117,35 @@ pub async fn issue_token(store: &Store, office: Option<&str>, actor: &str) -> Re
     })
 }
 
+/// Enables or disables an office (`office.enabled` / `office.disabled` event, with the actor and request id);
+/// answers the office as it now stands. A disabled office cannot authenticate and receives nothing.
+///
+/// Errors: [`RelayError::NotFound`] for an unregistered office.
+pub async fn set_office_enabled(
+    store: &Store,
+    number: &str,
+    enabled: bool,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<Office> {
+    let kind = if enabled {
+        "office.enabled"
+    } else {
+        "office.disabled"
+    };
+    let event = NewEvent::new(kind, Some(number), json!({ "actor": actor })).request(request_id);
+    store.set_office_enabled(number, enabled, event).await?;
+    Ok(store.office(number).await?)
+}
+
+/// An office's tokens (never the tokens themselves): `(id, created_at ms, revoked_at ms)`, oldest first.
+///
+/// Errors: [`RelayError::NotFound`] for an unregistered office.
+pub async fn office_tokens(store: &Store, number: &str) -> Result<Vec<(String, i64, Option<i64>)>> {
+    store.office(number).await?;
+    Ok(store.tokens(Some(number)).await?)
+}
+
 /// Revokes a token by id.
 pub async fn revoke_token(store: &Store, id: &str, actor: &str) -> Result<()> {
     store
