@@ -7,6 +7,7 @@ mod access;
 mod admin;
 mod arrivals;
 pub mod audit;
+mod authorise;
 mod bounds;
 mod certificates;
 mod inbox;
