@@ -206,7 +206,7 @@ fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
 const RESERVED_FILES: u64 = 128;
 
 /// The connection cap: raises the soft open-file limit to the hard limit, then takes `configured` (0: derived)
-/// bounded by what the limit leaves after [`RESERVED_FILES`], so that accepting never runs out of descriptors.
+/// bounded by what the limit leaves after `RESERVED_FILES` (128), so that accepting never runs out of descriptors.
 pub fn connection_cap(configured: usize) -> usize {
     let files = match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(n) => n,

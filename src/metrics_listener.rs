@@ -2,7 +2,7 @@
 //! answers `GET /metrics` with the same text as the admin-token route, and nothing else, so that a Prometheus
 //! scraper needs no admin token. Everything a client controls is bounded: one request per connection, 8 KiB of
 //! request head and at most 32 header lines, a header timeout, a deadline per connection (the header timeout and
-//! five seconds, counted from the accept) and at most [`MAX_CONNECTIONS`] connections at once (more are closed
+//! five seconds, counted from the accept) and at most `MAX_CONNECTIONS` (32) connections at once (more are closed
 //! at once).
 
 use std::future::Future;
