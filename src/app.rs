@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use crate::config::{Settings, redact_url};
 use crate::http::{AppState, router};
 use crate::relay::Relay;
-use crate::server::{Timeouts, serve};
+use crate::server::{Limits, serve};
 use crate::spec::Spec;
 use crate::store::Store;
 use crate::tls::{Pki, server_config};
@@ -50,8 +50,8 @@ impl App {
     /// Connects the database (applying migrations), loads TLS and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
         let spec = Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+        crate::files::private_dir(&settings.data_dir)
+            .with_context(|| format!("creating {} (mode 0700)", settings.data_dir.display()))?;
         let url = settings.database_url();
         let store = Store::connect(&url, settings.database.max_connections)
             .await
@@ -97,23 +97,54 @@ impl App {
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let s = &self.settings.server;
         let router = router(self.state.clone(), s.max_body_bytes, s.request_timeout());
-        let timeouts = Timeouts {
+        let limits = Limits {
             handshake: Duration::from_secs(s.handshake_timeout_secs),
             header: Duration::from_secs(s.header_timeout_secs),
+            idle: Duration::from_secs(s.idle_timeout_secs),
             drain: Duration::from_secs(30),
+            max_connections: connection_cap(s.max_connections),
         };
-        tracing::info!(address = %self.local_addr()?, "careplan-relay listening (HTTPS)");
+        tracing::info!(address = %self.local_addr()?, max_connections = limits.max_connections, "careplan-relay listening (HTTPS)");
         let sealer = tokio::spawn(seal_forever(self.state.relay.store.clone()));
         let purger = tokio::spawn(purge_forever(
             Arc::clone(&self.state.relay),
             self.settings.retention.interval_secs,
         ));
-        serve(self.listener, self.tls, router, timeouts, shutdown).await?;
+        serve(self.listener, self.tls, router, limits, shutdown).await?;
         sealer.abort();
         purger.abort();
         let _ = crate::relay::audit::seal_all(&self.state.relay.store).await;
         self.state.relay.store.close().await;
         Ok(())
+    }
+}
+
+/// Open files kept out of the connection cap: the database, its WAL, readers, logs, certificates.
+const RESERVED_FILES: u64 = 128;
+
+/// The connection cap: raises the soft open-file limit to the hard limit, then takes `configured` (0: derived)
+/// bounded by what the limit leaves after [`RESERVED_FILES`], so that accepting never runs out of descriptors.
+pub fn connection_cap(configured: usize) -> usize {
+    let files = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read or raise the open-file limit; assuming 1024");
+            1024
+        }
+    };
+    let room = usize::try_from(files.saturating_sub(RESERVED_FILES).max(16)).unwrap_or(usize::MAX);
+    match configured {
+        0 => room.min(100_000),
+        n if n > room => {
+            tracing::warn!(
+                configured = n,
+                open_file_limit = files,
+                cap = room,
+                "server.max_connections is above what the open-file limit allows; capped"
+            );
+            room
+        }
+        n => n,
     }
 }
 

@@ -36,6 +36,11 @@ pub struct ServerSettings {
     pub header_timeout_secs: u64,
     /// Time allowed for the TLS handshake, in seconds.
     pub handshake_timeout_secs: u64,
+    /// A connection with no request in flight for this long is closed, in seconds (HTTP/1.1 keep-alive, HTTP/2).
+    pub idle_timeout_secs: u64,
+    /// Most connections open at once (0: derived from the open-file limit, which is raised to its hard limit at
+    /// start). At the cap the oldest idle connection is closed to make room.
+    pub max_connections: usize,
     /// Longest `wait` a client may ask of the inbox, in seconds.
     pub max_wait_secs: u64,
     /// Log as JSON lines instead of text.
@@ -50,6 +55,8 @@ impl Default for ServerSettings {
             request_timeout_secs: 120,
             header_timeout_secs: 10,
             handshake_timeout_secs: 10,
+            idle_timeout_secs: 75,
+            max_connections: 0,
             max_wait_secs: 60,
             json_logs: false,
         }
@@ -199,6 +206,19 @@ impl Settings {
         {
             if !p.exists() {
                 anyhow::bail!("TLS file {} does not exist", p.display());
+            }
+        }
+        for (key, secs) in [
+            ("server.header_timeout_secs", self.server.header_timeout_secs),
+            (
+                "server.handshake_timeout_secs",
+                self.server.handshake_timeout_secs,
+            ),
+            ("server.idle_timeout_secs", self.server.idle_timeout_secs),
+            ("server.request_timeout_secs", self.server.request_timeout_secs),
+        ] {
+            if secs == 0 {
+                anyhow::bail!("{key} must be positive");
             }
         }
         if self.server.max_body_bytes == 0 {

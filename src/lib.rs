@@ -32,6 +32,8 @@ pub mod cli;
 pub mod client;
 /// Settings from defaults, a TOML file and the environment; secrets redacted in Debug.
 pub mod config;
+/// Files private to the service: the data directory 0700, the database and keys 0600.
+pub mod files;
 /// The HTTP API: router, authentication, the one error-to-status mapping, handlers per resource.
 pub mod http;
 /// The use cases: submit, inbox, outbox, receipts, offices and credentials.

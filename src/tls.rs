@@ -15,7 +15,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 
 use crate::domain::Office;
-use crate::relay::write_private;
+use crate::files::write_private;
 
 /// The files of a PKI: a CA (which also signs office client certificates) and a server certificate.
 #[derive(Debug, Clone)]

@@ -79,7 +79,7 @@ pub enum ReceiptCommand {
 }
 
 async fn store(settings: &Settings) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(&settings.data_dir)?;
+    crate::files::private_dir(&settings.data_dir)?;
     Ok(Store::connect(&settings.database_url(), Some(2)).await?)
 }
 

@@ -28,7 +28,7 @@ pub struct Args {
 }
 
 pub(super) async fn run(settings: &Settings, args: &Args) -> anyhow::Result<ExitCode> {
-    std::fs::create_dir_all(&settings.data_dir)?;
+    crate::files::private_dir(&settings.data_dir)?;
     let store = Store::connect(&settings.database_url(), Some(2)).await?;
     eprintln!(
         "seeding {} offices and {} deliveries on {}",

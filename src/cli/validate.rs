@@ -144,5 +144,21 @@ fn print_set(out: &mut impl Write, r: &SetReport) -> std::io::Result<()> {
             f.message_en
         )?;
     }
+    if let Some(o) = &r.omitted {
+        let counts: Vec<String> = o
+            .by_code
+            .iter()
+            .map(|(c, n)| format!("{} {n}", c.as_str()))
+            .collect();
+        writeln!(
+            out,
+            "  {}
+  {}
+      {}",
+            o.message_ja,
+            o.message_en,
+            counts.join(", ")
+        )?;
+    }
     writeln!(out)
 }

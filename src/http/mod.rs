@@ -130,5 +130,33 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
             }),
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_unusable_request_id))
         .with_state(state)
+}
+
+/// Longest client-chosen `x-request-id` kept, in bytes.
+const MAX_REQUEST_ID: usize = 64;
+
+/// Removes a client's `x-request-id` that is longer than [`MAX_REQUEST_ID`] or has characters other than
+/// ASCII letters, digits, `-`, `_`, `.` and `:`, so that a generated one replaces it: the id reaches logs,
+/// events and the response, and a client cannot choose what it writes there.
+async fn drop_unusable_request_id(mut req: axum::extract::Request) -> axum::extract::Request {
+    let usable = |v: &axum::http::HeaderValue| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= MAX_REQUEST_ID
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || b"-_.:".contains(c))
+    };
+    let all_usable = {
+        let mut values = req.headers().get_all("x-request-id").iter();
+        match (values.next(), values.next()) {
+            (Some(v), None) => usable(v),
+            (None, _) => true,
+            _ => false,
+        }
+    };
+    if !all_usable {
+        req.headers_mut().remove("x-request-id");
+    }
+    req
 }

@@ -76,6 +76,17 @@ fn digits(s: &str, n: usize) -> bool {
     s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The spelling of a file name that identifies it: a name the standard accepts gets its extension in one
+/// spelling (`.CSV`, or `.jpg` for images, whatever case or `.jpeg` was sent), so that one set sent twice with
+/// other spellings is the same set; any other name is kept as sent.
+pub fn canonical_name(spec: &Spec, name: &str) -> String {
+    match (FileName::parse(spec, name), name.rsplit_once('.')) {
+        (Ok(n), Some((stem, _))) if n.kind.is_image() => format!("{stem}.jpg"),
+        (Ok(_), Some((stem, _))) => format!("{stem}.CSV"),
+        _ => name.to_string(),
+    }
+}
+
 impl FileName {
     /// Parse a file name (without any directory part).
     pub fn parse(spec: &Spec, name: &str) -> Result<FileName, NameError> {

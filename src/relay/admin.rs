@@ -7,7 +7,8 @@ use serde_json::json;
 use super::submit::sha256_hex;
 use super::{Relay, RelayError, Result};
 use crate::domain::{Office, Principal};
-use crate::message::Message;
+use crate::message::{Message, clip};
+use crate::spec::Spec;
 use crate::store::{NewEvent, Store, StoreError};
 
 /// A freshly issued token: shown once, only its hash is stored.
@@ -30,12 +31,7 @@ pub async fn add_office(store: &Store, office: &Office, actor: &str) -> Result<(
             "an office number is 10 digits",
         )));
     }
-    if office.service_types.is_empty() {
-        return Err(RelayError::BadRequest(Message::new(
-            "サービス種類を1つ以上指定してください。",
-            "an office offers at least one service type",
-        )));
-    }
+    check_office_fields(office)?;
     let event = NewEvent::new(
         "office.added",
         Some(&office.number),
@@ -48,6 +44,56 @@ pub async fn add_office(store: &Store, office: &Office, actor: &str) -> Result<(
         )),
         e => e.into(),
     })
+}
+
+/// Longest office name taken, in characters.
+pub const MAX_OFFICE_NAME_CHARS: usize = 100;
+/// Most service types one office may register.
+pub const MAX_SERVICE_TYPES: usize = 32;
+
+/// An office's name is 1 to [`MAX_OFFICE_NAME_CHARS`] characters with no control characters; its service types
+/// are 1 to [`MAX_SERVICE_TYPES`] distinct codes of the service-type table (`spec/service_types.csv`).
+fn check_office_fields(office: &Office) -> Result<()> {
+    let bad = |ja: String, en: String| Err(RelayError::BadRequest(Message::new(ja, en)));
+    let name = office.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_OFFICE_NAME_CHARS || name.chars().any(char::is_control) {
+        return bad(
+            format!(
+                "事業所名は1〜{MAX_OFFICE_NAME_CHARS}文字で、制御文字を含めません: 「{}」",
+                clip(name)
+            ),
+            format!(
+                "an office name is 1 to {MAX_OFFICE_NAME_CHARS} characters without control characters: `{}`",
+                clip(name)
+            ),
+        );
+    }
+    let types = &office.service_types;
+    if types.is_empty() || types.len() > MAX_SERVICE_TYPES {
+        return bad(
+            format!("サービス種類は1〜{MAX_SERVICE_TYPES}個指定してください。"),
+            format!("an office offers 1 to {MAX_SERVICE_TYPES} service types"),
+        );
+    }
+    let spec = Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    for (i, t) in types.iter().enumerate() {
+        if spec.service_type(t).is_none() {
+            return bad(
+                format!(
+                    "サービス種類コード「{}」はサービス種類コード表にありません。",
+                    clip(t)
+                ),
+                format!("service type `{}` is not in the service-type code table", clip(t)),
+            );
+        }
+        if types[..i].contains(t) {
+            return bad(
+                format!("サービス種類コード「{t}」が2回指定されています。"),
+                format!("service type `{t}` is given twice"),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Issues a token for an office (or an admin token with `None`).

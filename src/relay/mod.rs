@@ -16,12 +16,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use admin::{IssuedToken, add_office, issue_token, revoke_token, token_hash};
+pub use crate::files::write_private;
+pub use admin::{
+    IssuedToken, MAX_OFFICE_NAME_CHARS, MAX_SERVICE_TYPES, add_office, issue_token, revoke_token, token_hash,
+};
 pub use inbox::{DeliveryView, InboxRequest};
 pub use metrics::Metrics;
-pub use receipt::{Receipt, ReceiptKeys, verify_receipt, write_private};
+pub use receipt::{Receipt, ReceiptKeys, verify_receipt};
 pub use submit::sha256_hex;
-pub use submit::{Submitted, UploadedFile};
+pub use submit::{MAX_FILE_NAME_BYTES, Submitted, UploadedFile};
 
 use crate::message::Message;
 use crate::spec::Spec;

@@ -3,6 +3,7 @@
 //! Keys are Ed25519, one file per key under `<data-dir>/keys/<key_id>.ed25519` (the 32-byte seed, hex). The
 //! newest signs; older ones stay so that every receipt ever issued can still be verified (`GET /v1/keys`).
 
+use crate::files::write_private;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -114,20 +115,6 @@ impl ReceiptKeys {
             .map(|(id, k)| (id.clone(), B64.encode(k.as_bytes())))
             .collect()
     }
-}
-
-/// Writes a secret file readable by its owner only.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    opts.mode(0o600);
-    let mut f = opts.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 /// Verifies a receipt against published keys (key_id → base64 public key). Returns the payload on success.

@@ -10,12 +10,16 @@ use sha2::{Digest, Sha256};
 use super::{Relay, RelayError, Result};
 use crate::domain::{now_ms, rfc3339};
 use crate::message::{Message, clip};
-use crate::name::FileName;
+use crate::name::{FileName, canonical_name};
 use crate::store::{NewEvent, NewFile, NewSubmission, Rejection, StoreError};
 use crate::validate::{Code, InputFile, SetReport, validate_set};
 
 /// Sets up to this size are validated on the request's own task (about 0.2 ms for a typical 40 KB set).
 const INLINE_VALIDATION_BYTES: usize = 256 * 1024;
+
+/// Longest file name taken, in bytes: a spec name is under 80; this bounds what a refused name can make the
+/// relay store (in the `submission.rejected` event) and echo.
+pub const MAX_FILE_NAME_BYTES: usize = 255;
 
 /// One uploaded file: its spec name and its bytes.
 #[derive(Debug, Clone)]
@@ -49,41 +53,76 @@ fn codes(report: &SetReport) -> Vec<&'static str> {
 }
 
 impl Relay {
-    /// Refuses an empty upload, a name given twice, and a file whose name names another sender (403).
-    fn authorise(&self, office: &str, files: &[UploadedFile]) -> Result<Vec<String>> {
+    /// Refuses an empty upload, a name given twice (in any spelling of its extension), a file whose name names
+    /// another sender, or a sender service type the office is not registered for (403). Returns the names in
+    /// their canonical spelling ([`canonical_name`]), in upload order.
+    async fn authorise(&self, office: &str, files: &[UploadedFile]) -> Result<Vec<String>> {
         if files.is_empty() {
             return Err(RelayError::BadRequest(Message::new(
                 "リクエストにファイルがありません。",
                 "the request holds no files",
             )));
         }
-        let mut names_sorted: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
-        names_sorted.sort_unstable();
-        if names_sorted.windows(2).any(|w| w[0] == w[1]) {
+        if let Some(f) = files.iter().find(|f| f.name.len() > MAX_FILE_NAME_BYTES) {
+            return Err(RelayError::BadRequest(Message::new(
+                format!(
+                    "ファイル名が長すぎます（{} バイト、上限 {MAX_FILE_NAME_BYTES}）: {}",
+                    f.name.len(),
+                    clip(&f.name)
+                ),
+                format!(
+                    "a file name is too long ({} bytes, at most {MAX_FILE_NAME_BYTES}): {}",
+                    f.name.len(),
+                    clip(&f.name)
+                ),
+            )));
+        }
+        let canonical: Vec<String> = files.iter().map(|f| canonical_name(self.spec, &f.name)).collect();
+        let mut sorted: Vec<&String> = canonical.iter().collect();
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|w| w[0] == w[1]) {
             return Err(RelayError::BadRequest(Message::new(
                 "同じファイル名が2回含まれています。",
                 "the same file name appears twice",
             )));
         }
+        let mut registered: Option<Vec<String>> = None;
         for f in files {
-            if let Ok(n) = FileName::parse(self.spec, &f.name) {
-                if n.sender.office != office {
-                    return Err(RelayError::Forbidden(Message::new(
-                        format!(
-                            "{}: ファイル名の送信元 {} は、認証された事業所 {office} ではありません。",
-                            clip(&f.name),
-                            n.sender.office
-                        ),
-                        format!(
-                            "{}: the sender in the file name is {}, not the authenticated office {office}",
-                            clip(&f.name),
-                            n.sender.office
-                        ),
-                    )));
-                }
+            let Ok(n) = FileName::parse(self.spec, &f.name) else {
+                continue;
+            };
+            if n.sender.office != office {
+                return Err(RelayError::Forbidden(Message::new(
+                    format!(
+                        "{}: ファイル名の送信元 {} は、認証された事業所 {office} ではありません。",
+                        clip(&f.name),
+                        n.sender.office
+                    ),
+                    format!(
+                        "{}: the sender in the file name is {}, not the authenticated office {office}",
+                        clip(&f.name),
+                        n.sender.office
+                    ),
+                )));
+            }
+            let Some(t) = &n.sender.service_type else { continue };
+            if registered.is_none() {
+                registered = Some(self.store.office(office).await?.service_types);
+            }
+            if !registered.iter().flatten().any(|r| r == t) {
+                return Err(RelayError::Forbidden(Message::new(
+                    format!(
+                        "{}: ファイル名の送信元サービス種類 {t} は、事業所 {office} に登録されていません。",
+                        clip(&f.name)
+                    ),
+                    format!(
+                        "{}: the sender service type {t} is not registered for the office {office}",
+                        clip(&f.name)
+                    ),
+                )));
             }
         }
-        Ok(names_sorted)
+        Ok(canonical)
     }
 
     /// Validates the set and checks the recipient. A large set is validated on a blocking thread; a typical
@@ -118,7 +157,7 @@ impl Relay {
 
     /// `POST /v1/validate`: the checks of a submission, storing nothing.
     pub async fn check(&self, office: &str, files: Vec<UploadedFile>) -> Result<SetReport> {
-        self.authorise(office, &files)?;
+        self.authorise(office, &files).await?;
         Ok(self.judge(Arc::new(files)).await?.0)
     }
 
@@ -129,14 +168,17 @@ impl Relay {
         files: Vec<UploadedFile>,
         request_id: Option<&str>,
     ) -> Result<Submitted> {
-        let names_sorted = self.authorise(office, &files)?;
+        // A set is identified by its names in their canonical spelling: the same set sent as `.csv` after
+        // `.CSV` is a retry (200), other bytes under any spelling a 409, and the recipient gets one delivery.
+        let canonical = self.authorise(office, &files).await?;
+        let mut order: Vec<usize> = (0..files.len()).collect();
+        order.sort_by(|a, b| canonical[*a].cmp(&canonical[*b]));
+        let names_sorted: Vec<String> = order.iter().map(|i| canonical[*i].clone()).collect();
         let names_key = names_sorted.join("/");
         let digests: Vec<String> = files.iter().map(|f| sha256_hex(&f.bytes)).collect();
         let mut set_digest = Sha256::new();
-        let mut order: Vec<usize> = (0..files.len()).collect();
-        order.sort_by(|a, b| files[*a].name.cmp(&files[*b].name));
         for i in &order {
-            set_digest.update(files[*i].name.as_bytes());
+            set_digest.update(canonical[*i].as_bytes());
             set_digest.update([0]);
             set_digest.update(digests[*i].as_bytes());
         }

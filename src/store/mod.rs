@@ -34,6 +34,17 @@ pub use events::NewEvent;
 pub use submissions::{NewFile, NewSubmission, Prior};
 pub use tokens::TokenRow;
 
+/// Row counts of the tables a request can add to (see [`Store::row_counts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowCounts {
+    pub offices: i64,
+    pub submissions: i64,
+    pub files: i64,
+    pub deliveries: i64,
+    pub rejections: i64,
+    pub events: i64,
+}
+
 /// Errors of the store layer.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -211,6 +222,26 @@ impl Store {
         .fetch_one(p)
         .await?);
         Ok(n)
+    }
+
+    /// Rows in the tables a request can add to: `(offices, submissions, files, deliveries, rejections,
+    /// events)`. For the admin's overview and for checking that a refused request stored nothing.
+    pub async fn row_counts(&self) -> Result<RowCounts> {
+        let row: (i64, i64, i64, i64, i64, i64) = dispatch!(self, |p| sqlx::query_as(
+            "select (select count(*) from offices), (select count(*) from submissions), \
+             (select count(*) from files), (select count(*) from deliveries), \
+             (select count(*) from rejections), (select count(*) from events)"
+        )
+        .fetch_one(p)
+        .await?);
+        Ok(RowCounts {
+            offices: row.0,
+            submissions: row.1,
+            files: row.2,
+            deliveries: row.3,
+            rejections: row.4,
+            events: row.5,
+        })
     }
 
     /// Checks that the database answers.

@@ -19,7 +19,19 @@ use super::{Pool, Result, Store, Writer, group};
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Store> {
-    let opts = SqliteConnectOptions::from_str(url)?
+    let opts = SqliteConnectOptions::from_str(url)?;
+    // Created 0600 before SQLite opens it (its WAL and shared memory follow the file's mode); existing files
+    // with a wider mode are tightened.
+    let file = opts.get_filename();
+    if file != std::path::Path::new(":memory:") {
+        crate::files::private_database(file).map_err(|e| {
+            sqlx::Error::Io(std::io::Error::new(
+                e.kind(),
+                format!("making {} private: {e}", file.display()),
+            ))
+        })?;
+    }
+    let opts = opts
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)

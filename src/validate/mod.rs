@@ -11,7 +11,7 @@ mod set;
 
 use std::collections::BTreeMap;
 
-pub use report::{Code, FileReport, Finding, SetFinding, SetReport};
+pub use report::{Code, FileReport, Finding, Omitted, SetFinding, SetReport};
 
 use crate::name::FileName;
 use crate::spec::{Kind, Spec};
@@ -49,17 +49,7 @@ fn jpeg_ok(bytes: &[u8]) -> bool {
 
 /// Validates one set: every file, then the set as a whole. All findings are reported, not only the first.
 pub fn validate_set(spec: &Spec, files: &[InputFile<'_>]) -> Validated {
-    let mut report = SetReport {
-        error: None,
-        valid: false,
-        sequence: None,
-        sender: None,
-        recipient: None,
-        month: None,
-        files: Vec::with_capacity(files.len()),
-        set_errors: Vec::new(),
-        set_warnings: Vec::new(),
-    };
+    let mut report = SetReport::new(files.len());
     let mut names = Vec::with_capacity(files.len());
     for f in files {
         let mut fr = FileReport::new(f.name, f.bytes.len() as u64);

@@ -1,5 +1,7 @@
 //! The validation report: the JSON body of API.md (422, `/v1/validate`, `validate --json`).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::spec::Kind;
@@ -85,6 +87,10 @@ pub struct SetFinding {
 /// Findings are capped per file so that a file with an error on every line cannot exhaust memory.
 pub const MAX_FINDINGS_PER_FILE: usize = 1000;
 
+/// Findings listed in one set's report, over all its files and the set itself: a report's size is bounded by
+/// this, whatever the number of files or records sent. The rest are counted by code in [`Omitted`].
+pub const MAX_FINDINGS_PER_SET: usize = 1000;
+
 /// The report on one file.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
@@ -95,9 +101,12 @@ pub struct FileReport {
     pub bytes: u64,
     pub errors: Vec<Finding>,
     pub warnings: Vec<Finding>,
-    /// Findings beyond the cap, counted but not listed.
+    /// Findings beyond the caps, counted but not listed.
     #[serde(skip_serializing_if = "is_zero")]
     pub omitted: u64,
+    /// The omitted findings by code.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub omitted_codes: BTreeMap<Code, u64>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -115,6 +124,7 @@ impl FileReport {
             errors: Vec::new(),
             warnings: Vec::new(),
             omitted: 0,
+            omitted_codes: BTreeMap::new(),
         }
     }
 
@@ -127,8 +137,28 @@ impl FileReport {
         if list.len() < MAX_FINDINGS_PER_FILE {
             list.push(f);
         } else {
-            self.omitted += 1;
+            self.omit(f.code, 1);
         }
+    }
+
+    fn omit(&mut self, code: Code, n: u64) {
+        self.omitted += n;
+        *self.omitted_codes.entry(code).or_default() += n;
+    }
+
+    /// Keeps the first `keep` findings (errors first), counting the rest as omitted; returns how many it kept.
+    fn keep_first(&mut self, keep: usize) -> usize {
+        let errors = self.errors.len().min(keep);
+        let warnings = self.warnings.len().min(keep - errors);
+        for f in self
+            .errors
+            .split_off(errors)
+            .into_iter()
+            .chain(self.warnings.split_off(warnings))
+        {
+            self.omit(f.code, 1);
+        }
+        errors + warnings
     }
 
     /// A finding about the whole file (no record).
@@ -144,8 +174,9 @@ impl FileReport {
         });
     }
 
+    /// No error, listed or omitted.
     pub fn is_valid(&self) -> bool {
-        self.errors.is_empty() && !(self.omitted > 0 && self.errors.len() >= MAX_FINDINGS_PER_FILE)
+        self.errors.is_empty() && self.omitted_codes.keys().all(|c| c.is_warning())
     }
 }
 
@@ -163,6 +194,22 @@ pub struct SetReport {
     pub files: Vec<FileReport>,
     pub set_errors: Vec<SetFinding>,
     pub set_warnings: Vec<SetFinding>,
+    /// Present when findings were left out (beyond [`MAX_FINDINGS_PER_FILE`] or [`MAX_FINDINGS_PER_SET`]):
+    /// how many, by code, and a closing line saying so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub omitted: Option<Omitted>,
+    /// Set-level findings left out, by code (part of `omitted`).
+    #[serde(skip)]
+    set_omitted: BTreeMap<Code, u64>,
+}
+
+/// The findings a report leaves out: `{count, by_code: {"E_LENGTH": 12, …}, message_ja, message_en}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Omitted {
+    pub count: u64,
+    pub by_code: BTreeMap<Code, u64>,
+    pub message_ja: String,
+    pub message_en: String,
 }
 
 impl SetReport {
@@ -179,9 +226,60 @@ impl SetReport {
         }
     }
 
-    /// Sets `valid` and `error` from the findings.
+    /// An empty report, to be filled by validation.
+    pub fn new(files: usize) -> SetReport {
+        SetReport {
+            error: None,
+            valid: false,
+            sequence: None,
+            sender: None,
+            recipient: None,
+            month: None,
+            files: Vec::with_capacity(files),
+            set_errors: Vec::new(),
+            set_warnings: Vec::new(),
+            omitted: None,
+            set_omitted: BTreeMap::new(),
+        }
+    }
+
+    /// Sets `valid` and `error` from the findings (listed or omitted), then bounds the listed findings to
+    /// [`MAX_FINDINGS_PER_SET`] and summarises what was left out.
     pub fn finish(&mut self) {
-        self.valid = self.set_errors.is_empty() && self.files.iter().all(FileReport::is_valid);
+        self.valid = self.set_errors.is_empty()
+            && self.set_omitted.keys().all(|c| c.is_warning())
+            && self.files.iter().all(FileReport::is_valid);
         self.error = (!self.valid).then_some("invalid");
+        self.cap(MAX_FINDINGS_PER_SET);
+    }
+
+    /// Keeps at most `max` findings: set errors first, then each file's in order, then set warnings.
+    fn cap(&mut self, max: usize) {
+        let mut left = max;
+        let keep = self.set_errors.len().min(left);
+        for f in self.set_errors.split_off(keep) {
+            *self.set_omitted.entry(f.code).or_default() += 1;
+        }
+        left -= keep;
+        for f in &mut self.files {
+            left -= f.keep_first(left);
+        }
+        let keep = self.set_warnings.len().min(left);
+        for f in self.set_warnings.split_off(keep) {
+            *self.set_omitted.entry(f.code).or_default() += 1;
+        }
+        let mut by_code = self.set_omitted.clone();
+        for f in &self.files {
+            for (code, n) in &f.omitted_codes {
+                *by_code.entry(*code).or_default() += n;
+            }
+        }
+        let count: u64 = by_code.values().sum();
+        self.omitted = (count > 0).then(|| Omitted {
+            count,
+            message_ja: format!("… ほか {count} 件の指摘は一覧に含めていません（内訳は by_code）。"),
+            message_en: format!("… and {count} more findings not listed (counts per code in by_code)"),
+            by_code,
+        });
     }
 }

@@ -124,3 +124,36 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_report_lists_at_most_the_set_cap_and_counts_the_rest_by_code() {
+    // 40 files of 3,000 broken lines each: 120,000 findings, of which each file keeps 1,000 and the set 1,000.
+    let mut body = Vec::new();
+    for _ in 0..3000 {
+        body.extend_from_slice(b"x,y\r\n");
+    }
+    let files: Vec<crate::generate::GenFile> = (0..40)
+        .map(|i| crate::generate::GenFile {
+            name: format!("UPPLAN_202504_1310000001_43_1310000002_11_202503281{i:05}.CSV"),
+            bytes: body.clone(),
+        })
+        .collect();
+    let r = run(&files);
+    assert!(!r.valid);
+    let listed: usize = r
+        .files
+        .iter()
+        .map(|f| f.errors.len() + f.warnings.len())
+        .sum::<usize>()
+        + r.set_errors.len()
+        + r.set_warnings.len();
+    assert!(listed <= report::MAX_FINDINGS_PER_SET, "{listed} findings listed");
+    let omitted = r.omitted.as_ref().expect("a closing summary");
+    assert!(omitted.count >= 100_000, "{}", omitted.count);
+    assert_eq!(omitted.by_code.values().sum::<u64>(), omitted.count);
+    assert!(omitted.message_en.contains(&omitted.count.to_string()));
+    // Files whose findings were all left out are still invalid.
+    assert!(r.files.iter().all(|f| !f.is_valid()));
+    let size = serde_json::to_vec(&r).expect("json").len();
+    assert!(size < 1_000_000, "{size} bytes");
+}

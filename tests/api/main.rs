@@ -6,7 +6,10 @@ mod support;
 
 mod admin;
 mod auth;
+mod connections;
 mod errors;
+mod hardening;
 mod helpers;
 mod journey;
 mod nodes;
+mod raw;

@@ -30,6 +30,16 @@ pub fn sqlite() -> TestDb {
     }
 }
 
+/// A SQLite database at `path` (kept by the caller's directory).
+pub fn sqlite_at(path: &std::path::Path) -> TestDb {
+    TestDb {
+        url: format!("sqlite://{}", path.display()),
+        backend: "sqlite",
+        pg: None,
+        _dir: None,
+    }
+}
+
 pub async fn postgres() -> Option<TestDb> {
     let admin = pg_admin_url();
     let mut conn = match sqlx::PgConnection::connect(&admin).await {
