@@ -49,6 +49,9 @@ pub struct ServerSettings {
     pub max_wait_secs: u64,
     /// Log as JSON lines instead of text.
     pub json_logs: bool,
+    /// Address of the plain-HTTP listener that serves only `GET /metrics`, without a token (loopback by
+    /// default); an empty string turns it off.
+    pub metrics_listen: String,
 }
 
 impl Default for ServerSettings {
@@ -63,6 +66,7 @@ impl Default for ServerSettings {
             max_connections: 0,
             max_wait_secs: 60,
             json_logs: false,
+            metrics_listen: "127.0.0.1:9464".into(),
         }
     }
 }
@@ -85,6 +89,18 @@ pub struct TlsSettings {
     pub client_ca: Option<PathBuf>,
     /// Private key of the client CA, needed by `cert issue` (PEM).
     pub client_ca_key: Option<PathBuf>,
+    /// Validity of the client certificates `cert issue` makes, in days (default 730; `--days` overrides).
+    pub client_cert_days: Option<u32>,
+    /// Also accept TLS 1.2 (for old clients); TLS 1.3 only by default.
+    pub allow_tls12: bool,
+}
+
+impl TlsSettings {
+    /// The validity of issued client certificates in days: `client_cert_days`, or 730.
+    pub fn client_cert_days(&self) -> u32 {
+        self.client_cert_days
+            .unwrap_or(crate::tls::DEFAULT_CLIENT_CERT_DAYS)
+    }
 }
 
 /// How long set bytes are kept (see `relay::retention`).
@@ -286,6 +302,13 @@ impl Settings {
             if secs == 0 {
                 anyhow::bail!("{key} must be positive");
             }
+        }
+        let days = self.tls.client_cert_days();
+        if !(1..=crate::tls::MAX_CLIENT_CERT_DAYS).contains(&days) {
+            anyhow::bail!(
+                "tls.client_cert_days must be 1 to {}, not {days}",
+                crate::tls::MAX_CLIENT_CERT_DAYS
+            );
         }
         if self.server.max_body_bytes == 0 {
             anyhow::bail!("server.max_body_bytes must be positive");

@@ -36,6 +36,7 @@ fn start(data: &Path, db_url: &str) -> (Child, String) {
         .arg(data)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("CAREPLAN_RELAY__DATABASE__URL", db_url)
+        .env("CAREPLAN_RELAY__SERVER__METRICS_LISTEN", "")
         .env("CAREPLAN_RELAY__SERVER__JSON_LOGS", "true")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())

@@ -9,13 +9,13 @@ use axum::http::request::Parts;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::domain::Principal;
+use crate::domain::{ClientCert, Principal};
 use crate::message::Message;
 use crate::relay::{AdminSession, RelayError};
 
-/// The office number from a verified client certificate of this connection, if any.
+/// The office number and serial number of a verified client certificate of this connection, if any.
 #[derive(Debug, Clone, Default)]
-pub struct ClientCertOffice(pub Option<String>);
+pub struct ClientCertOffice(pub Option<ClientCert>);
 
 /// The address of the connection's peer (set by `server` on each request): what failed authentication is
 /// counted under.
@@ -51,7 +51,7 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
     let cert = parts
         .extensions
         .get::<ClientCertOffice>()
-        .and_then(|c| c.0.as_deref());
+        .and_then(|c| c.0.as_ref());
     let id = request_id(parts);
     Ok(state
         .relay

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod certificates;
 mod error;
 mod inbox;
 mod lockouts;
@@ -101,6 +102,11 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         .route("/v1/admin/retention", get(admin::retention))
         .route("/v1/admin/lockouts", get(lockouts::list))
         .route("/v1/admin/lockouts/{key}", delete(lockouts::clear))
+        .route("/v1/admin/certificates", get(certificates::list))
+        .route(
+            "/v1/admin/certificates/{serial}/revoke",
+            post(certificates::revoke),
+        )
         .route("/metrics", get(admin::metrics))
         .route("/admin", get(web::to_dashboard))
         .route("/admin/", get(web::dashboard))

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::throttle::{Lockout, ThrottleKey};
 use super::{Relay, RelayError, Result};
-use crate::domain::Principal;
+use crate::domain::{ClientCert, Principal};
 use crate::message::Message;
 use crate::store::NewEvent;
 
@@ -81,15 +81,15 @@ impl Relay {
         &self,
         source: Option<IpAddr>,
         bearer: Option<&str>,
-        cert_office: Option<&str>,
+        cert: Option<&ClientCert>,
         request_id: Option<&str>,
     ) -> Result<Principal> {
-        if bearer.is_none() && cert_office.is_none() {
+        if bearer.is_none() && cert.is_none() {
             return Err(RelayError::Unauthenticated);
         }
         let keys = keys(source, bearer);
         self.refuse_if_locked(&keys)?;
-        match self.authenticate(bearer, cert_office).await {
+        match self.authenticate(bearer, cert).await {
             Err(RelayError::Unauthenticated) => {
                 self.auth_failed(&keys, request_id).await;
                 Err(RelayError::Unauthenticated)

@@ -7,6 +7,7 @@ mod access;
 mod admin;
 mod arrivals;
 pub mod audit;
+mod certificates;
 mod inbox;
 mod metrics;
 mod receipt;
@@ -23,8 +24,9 @@ pub use crate::files::write_private;
 pub use admin::{
     IssuedToken, MAX_OFFICE_NAME_CHARS, MAX_SERVICE_TYPES, add_office, issue_token, revoke_token, token_hash,
 };
+pub use certificates::parse_serial;
 pub use inbox::{DeliveryView, InboxRequest};
-pub use metrics::Metrics;
+pub use metrics::{METRICS_CONTENT_TYPE, Metrics};
 pub use receipt::{Receipt, ReceiptKeys, verify_receipt};
 pub use sessions::{AdminSession, NewAdminSession};
 pub use submit::sha256_hex;

@@ -23,7 +23,7 @@ mod connections;
 use connections::{Registry, Slot};
 
 use crate::http::{ClientCertOffice, PeerAddr};
-use crate::tls::office_from_cert;
+use crate::tls::client_cert;
 
 /// Timeouts and bounds of the connections a client opens (`[server]` settings).
 #[derive(Debug, Clone, Copy)]
@@ -138,7 +138,7 @@ async fn connection(
         .1
         .peer_certificates()
         .and_then(|c| c.first())
-        .and_then(|c| office_from_cert(c));
+        .and_then(|c| client_cert(c));
     let cert = ClientCertOffice(office);
     let slot = Arc::new(slot);
     let tracker = Arc::clone(&slot);

@@ -11,6 +11,7 @@
 
 mod admin;
 mod audit;
+mod certificates;
 mod deliveries;
 mod events;
 mod group;
@@ -30,6 +31,7 @@ use sqlx::sqlite::SqlitePool;
 
 pub use admin::{LogEntry, LogQuery, Rejection};
 pub use audit::{ChainRow, EventRow, ExportRow, GENESIS, chain_hash};
+pub use certificates::CertificateRow;
 pub use deliveries::{DeliveryRow, FileMeta, InboxQuery};
 pub use events::NewEvent;
 pub use sessions::SessionRow;

@@ -23,6 +23,8 @@ pub const OTHER: &str = "1310000003";
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The plain-HTTP `/metrics` listener, unless `server.metrics_listen` is empty.
+    pub metrics_addr: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub store: Store,
     shutdown: Option<oneshot::Sender<()>>,
@@ -38,6 +40,7 @@ pub fn init_logs() {
 pub fn settings(data_dir: &Path, db: &TestDb) -> Settings {
     let mut s = Settings::load(data_dir, None).expect("settings");
     s.server.listen = "127.0.0.1:0".into();
+    s.server.metrics_listen = "127.0.0.1:0".into();
     s.database.url = Some(db.url.clone());
     s.server.max_body_bytes = 2 * 1024 * 1024;
     s
@@ -49,6 +52,7 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
     let data_dir = settings.data_dir.clone();
     let app = App::build(settings).await.expect("app builds");
     let addr = app.local_addr().expect("addr");
+    let metrics_addr = app.metrics_addr();
     let store = app.relay().store.clone();
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until(async move {
@@ -56,6 +60,7 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
     }));
     TestApp {
         addr,
+        metrics_addr,
         data_dir,
         store,
         shutdown: Some(tx),

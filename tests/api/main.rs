@@ -6,11 +6,13 @@ mod support;
 
 mod admin;
 mod auth;
+mod certificates;
 mod connections;
 mod errors;
 mod hardening;
 mod helpers;
 mod journey;
+mod listeners;
 mod lockout;
 mod nodes;
 mod raw;
