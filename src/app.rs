@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{Settings, redact_url};
 use crate::http::{AppState, router};
+use crate::metrics_listener::serve_metrics;
 use crate::relay::Relay;
 use crate::server::{Limits, serve};
 use crate::spec::Spec;
@@ -21,6 +22,8 @@ use crate::tls::{Pki, server_config};
 #[derive(Debug)]
 pub struct App {
     listener: TcpListener,
+    /// The plain-HTTP `/metrics` listener (`server.metrics_listen`), unless turned off.
+    metrics_listener: Option<TcpListener>,
     tls: Arc<rustls::ServerConfig>,
     state: AppState,
     settings: Settings,
@@ -64,17 +67,28 @@ impl App {
             Duration::from_secs(settings.server.max_wait_secs),
         )?;
         relay.policy = settings.retention.policy();
+        relay.throttle = crate::relay::throttle::Throttle::new(settings.auth_throttle.limits());
+        relay.admin_session_ttl = Duration::from_secs(settings.admin_page.session_secs.max(1));
         if let Some(dir) = &settings.audit.export_dir {
             relay.export_dir.clone_from(dir);
         }
         let relay = Arc::new(relay);
         let (cert, key, client_ca) = tls_files(&settings)?;
-        let tls = server_config(&cert, &key, client_ca.as_deref())?;
+        let tls = server_config(&cert, &key, client_ca.as_deref(), settings.tls.allow_tls12)?;
         let listener = TcpListener::bind(&settings.server.listen)
             .await
             .with_context(|| format!("binding {}", settings.server.listen))?;
+        let metrics_listener = match settings.server.metrics_listen.trim() {
+            "" => None,
+            addr => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the metrics listener {addr}"))?,
+            ),
+        };
         Ok(App {
             listener,
+            metrics_listener,
             tls,
             state: AppState {
                 relay,
@@ -87,6 +101,11 @@ impl App {
     /// The bound address (port 0 becomes a real port).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The bound address of the plain-HTTP `/metrics` listener; `None` when `server.metrics_listen` is empty.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn relay(&self) -> &Arc<Relay> {
@@ -110,7 +129,31 @@ impl App {
             Arc::clone(&self.state.relay),
             self.settings.retention.interval_secs,
         ));
-        serve(self.listener, self.tls, router, limits, shutdown).await?;
+        let (stop_metrics, metrics) = match self.metrics_listener {
+            Some(listener) => {
+                tracing::info!(
+                    metrics_address = %listener.local_addr()?,
+                    "metrics listening (plain HTTP, GET /metrics only)"
+                );
+                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+                let task = tokio::spawn(serve_metrics(
+                    listener,
+                    Arc::clone(&self.state.relay),
+                    limits.header,
+                    async move {
+                        let _ = stopped.await;
+                    },
+                ));
+                (Some(stop), Some(task))
+            }
+            None => (None, None),
+        };
+        let served = serve(self.listener, self.tls, router, limits, shutdown).await;
+        if let (Some(stop), Some(task)) = (stop_metrics, metrics) {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
+        served?;
         sealer.abort();
         purger.abort();
         let _ = crate::relay::audit::seal_all(&self.state.relay.store).await;

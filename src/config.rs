@@ -18,6 +18,10 @@ pub struct Settings {
     pub retention: RetentionSettings,
     #[serde(default)]
     pub audit: AuditSettings,
+    #[serde(default)]
+    pub auth_throttle: AuthThrottleSettings,
+    #[serde(default)]
+    pub admin_page: AdminPageSettings,
     /// The data directory (`--data-dir`); not read from the file.
     #[serde(skip)]
     pub data_dir: PathBuf,
@@ -45,6 +49,9 @@ pub struct ServerSettings {
     pub max_wait_secs: u64,
     /// Log as JSON lines instead of text.
     pub json_logs: bool,
+    /// Address of the plain-HTTP listener that serves only `GET /metrics`, without a token (loopback by
+    /// default); an empty string turns it off.
+    pub metrics_listen: String,
 }
 
 impl Default for ServerSettings {
@@ -59,6 +66,7 @@ impl Default for ServerSettings {
             max_connections: 0,
             max_wait_secs: 60,
             json_logs: false,
+            metrics_listen: "127.0.0.1:9464".into(),
         }
     }
 }
@@ -81,6 +89,18 @@ pub struct TlsSettings {
     pub client_ca: Option<PathBuf>,
     /// Private key of the client CA, needed by `cert issue` (PEM).
     pub client_ca_key: Option<PathBuf>,
+    /// Validity of the client certificates `cert issue` makes, in days (default 730; `--days` overrides).
+    pub client_cert_days: Option<u32>,
+    /// Also accept TLS 1.2 (for old clients); TLS 1.3 only by default.
+    pub allow_tls12: bool,
+}
+
+impl TlsSettings {
+    /// The validity of issued client certificates in days: `client_cert_days`, or 730.
+    pub fn client_cert_days(&self) -> u32 {
+        self.client_cert_days
+            .unwrap_or(crate::tls::DEFAULT_CLIENT_CERT_DAYS)
+    }
 }
 
 /// How long set bytes are kept (see `relay::retention`).
@@ -122,6 +142,66 @@ pub struct AuditSettings {
     pub export_dir: Option<PathBuf>,
 }
 
+/// Throttling and lockout of failed authentication (see `relay::throttle`). Counted per process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthThrottleSettings {
+    /// Count, slow down and lock out failed authentication.
+    pub enabled: bool,
+    /// Failures within the window that lock a source address or a credential out.
+    pub max_failures: u32,
+    /// The window failures are counted in, in seconds.
+    pub window_secs: u64,
+    /// How long a lockout lasts, in seconds (an admin may clear it sooner).
+    pub lockout_secs: u64,
+    /// Failures answered at once; later ones wait 0.25 s, doubling, at most 2 s.
+    pub slowdown_after: u32,
+    /// Most source addresses and credentials counted at once; the least recently seen is forgotten beyond it.
+    pub max_entries: usize,
+}
+
+impl Default for AuthThrottleSettings {
+    fn default() -> Self {
+        AuthThrottleSettings {
+            enabled: true,
+            max_failures: 10,
+            window_secs: 600,
+            lockout_secs: 900,
+            slowdown_after: 3,
+            max_entries: 100_000,
+        }
+    }
+}
+
+impl AuthThrottleSettings {
+    pub fn limits(&self) -> crate::relay::throttle::Limits {
+        crate::relay::throttle::Limits {
+            enabled: self.enabled,
+            max_failures: self.max_failures.max(1),
+            window: Duration::from_secs(self.window_secs),
+            lockout: Duration::from_secs(self.lockout_secs),
+            slowdown_after: self.slowdown_after,
+            max_entries: self.max_entries.max(1),
+        }
+    }
+}
+
+/// The admin web page (`/admin/`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AdminPageSettings {
+    /// How long an admin page session lasts after login, in seconds (logout ends it sooner).
+    pub session_secs: u64,
+}
+
+impl Default for AdminPageSettings {
+    fn default() -> Self {
+        AdminPageSettings {
+            session_secs: 8 * 3600,
+        }
+    }
+}
+
 /// Where the data lives. Without a URL, SQLite at `<data-dir>/relay.db`.
 #[derive(Clone, Default, Deserialize)]
 #[serde(default)]
@@ -150,6 +230,8 @@ impl std::fmt::Debug for Settings {
             .field("database", &self.database)
             .field("retention", &self.retention)
             .field("audit", &self.audit)
+            .field("auth_throttle", &self.auth_throttle)
+            .field("admin_page", &self.admin_page)
             .field("data_dir", &self.data_dir)
             .finish()
     }
@@ -220,6 +302,13 @@ impl Settings {
             if secs == 0 {
                 anyhow::bail!("{key} must be positive");
             }
+        }
+        let days = self.tls.client_cert_days();
+        if !(1..=crate::tls::MAX_CLIENT_CERT_DAYS).contains(&days) {
+            anyhow::bail!(
+                "tls.client_cert_days must be 1 to {}, not {days}",
+                crate::tls::MAX_CLIENT_CERT_DAYS
+            );
         }
         if self.server.max_body_bytes == 0 {
             anyhow::bail!("server.max_body_bytes must be positive");

@@ -60,6 +60,14 @@ pub enum Principal {
     Admin { token_id: String },
 }
 
+/// A verified client certificate of a connection: the office number in its subject and its serial number
+/// (lower-case hex without leading zero octets), by which a certificate issued here can be revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCert {
+    pub office: String,
+    pub serial: String,
+}
+
 /// Where a delivered set stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -36,6 +36,8 @@ pub mod config;
 pub mod files;
 /// The HTTP API: router, authentication, the one error-to-status mapping, handlers per resource.
 pub mod http;
+/// The plain-HTTP listener for `GET /metrics` only (loopback by default), without the admin token.
+pub mod metrics_listener;
 /// The use cases: submit, inbox, outbox, receipts, offices and credentials.
 pub mod relay;
 /// The HTTPS accept loop: TLS, client certificates, timeouts, graceful drain.

@@ -75,6 +75,50 @@ pub fn char_count(bytes: &[u8]) -> Result<usize, SjisProblem> {
     Ok(count)
 }
 
+/// An item's bytes as a clerk would read them, for quoting in a finding: MS932 decoded where it decodes (外字
+/// too, as the bytes it is), any other byte and every control character as `\xNN`, cut after `max_chars`
+/// characters with `…`. Never a lossy conversion: what cannot be shown is shown as its bytes.
+pub fn shown(bytes: &[u8], max_chars: usize) -> String {
+    let table = pairs();
+    let mut out = String::new();
+    let (mut i, mut count) = (0, 0);
+    while i < bytes.len() {
+        if count == max_chars {
+            out.push('…');
+            break;
+        }
+        count += 1;
+        let b = bytes[i];
+        let pair = bytes.get(i + 1).map(|t| [b, *t]);
+        match b {
+            0x20..=0x7E => {
+                out.push(char::from(b));
+                i += 1;
+            }
+            0xA1..=0xDF => {
+                // Half-width katakana: U+FF61 + (b − 0xA1).
+                out.extend(char::from_u32(0xFF61 + u32::from(b - 0xA1)));
+                i += 1;
+            }
+            0x81..=0x9F | 0xE0..=0xFC
+                if pair.is_some_and(|p| table[usize::from(p[0]) << 8 | usize::from(p[1])] == CHAR) =>
+            {
+                let p = pair.unwrap_or_default();
+                match SHIFT_JIS.decode_without_bom_handling_and_without_replacement(&p) {
+                    Some(text) => out.push_str(&text),
+                    None => out.push_str(&format!("\\x{:02X}\\x{:02X}", p[0], p[1])),
+                }
+                i += 2;
+            }
+            _ => {
+                out.push_str(&format!("\\x{b:02X}"));
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Encodes UTF-8 text as MS932 (for fixtures and generators); `None` if a character has no MS932 form.
 pub fn encode(text: &str) -> Option<Vec<u8>> {
     let (bytes, _, unmappable) = SHIFT_JIS.encode(text);
@@ -127,6 +171,17 @@ mod tests {
                 assert_eq!(kind(check(&[a, b])), kind(reference(&[a, b])), "{a:02X}{b:02X}");
             }
         }
+    }
+
+    #[test]
+    fn shown_decodes_what_decodes_and_escapes_the_rest() {
+        let b = encode("ケアﾌﾟﾗﾝ").unwrap();
+        assert_eq!(shown(&b, 20), "ケアﾌﾟﾗﾝ");
+        assert_eq!(shown(b"202407\x1a", 20), "202407\\x1A");
+        assert_eq!(shown(&[0x82], 20), "\\x82");
+        assert_eq!(shown(&[0x85, 0x40, b'a'], 20), "\\x85@a");
+        assert_eq!(shown(b"abcdef", 3), "abc…");
+        assert_eq!(shown(&[0xF0, 0x40], 5), "\\xF0@");
     }
 
     #[test]

@@ -1,8 +1,14 @@
-//! `careplan-relay validate` as a vendor runs it: exit codes, the readable report and the JSON report.
+//! `careplan-relay validate` as a vendor runs it: exit codes, the readable report and the JSON report; and
+//! `careplan-relay cert` as an operator runs it: issue, list, revoke, and the refusal without a client CA.
 #![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests and test tools panic on failure
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "cli/cert.rs"]
+mod cert;
+#[path = "support/mod.rs"]
+mod support;
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);

@@ -25,11 +25,7 @@ fn cli(data: &Path, db_url: &str, args: &[&str]) -> String {
         .env("CAREPLAN_RELAY__DATABASE__URL", db_url)
         .output()
         .expect("run careplan-relay");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{args:?}: {}", out.stderr.escape_ascii());
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -40,6 +36,7 @@ fn start(data: &Path, db_url: &str) -> (Child, String) {
         .arg(data)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("CAREPLAN_RELAY__DATABASE__URL", db_url)
+        .env("CAREPLAN_RELAY__SERVER__METRICS_LISTEN", "")
         .env("CAREPLAN_RELAY__SERVER__JSON_LOGS", "true")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())

@@ -33,8 +33,13 @@ fn openapi() -> Value {
 fn routes(source: &str) -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
     let mut rest = source;
-    while let Some(at) = rest.find(".route(\"") {
-        rest = &rest[at + ".route(\"".len()..];
+    while let Some(at) = rest.find(".route(") {
+        // The path may start on the next line when rustfmt breaks a long `.route(…)`.
+        rest = rest[at + ".route(".len()..].trim_start();
+        let Some(path_onwards) = rest.strip_prefix('"') else {
+            continue;
+        };
+        rest = path_onwards;
         let (path, after) = rest
             .split_once('"')
             .expect("a closing quote after the route path");
@@ -208,7 +213,15 @@ fn settings_keys(source: &str) -> BTreeSet<(String, String)> {
             .and_then(|s| s.strip_suffix(" {"))
             .and_then(|s| s.strip_suffix("Settings"))
         {
-            section = (!name.is_empty()).then(|| name.to_lowercase());
+            // `AuthThrottle` → `auth_throttle`, as serde names the field of `Settings`.
+            let snake = name.chars().enumerate().fold(String::new(), |mut s, (i, c)| {
+                if c.is_ascii_uppercase() && i > 0 {
+                    s.push('_');
+                }
+                s.push(c.to_ascii_lowercase());
+                s
+            });
+            section = (!name.is_empty()).then_some(snake);
         } else if line == "}" {
             section = None;
         } else if let (Some(section), Some(field)) = (&section, line.strip_prefix("pub ")) {
@@ -227,10 +240,11 @@ fn uncommented(example: &str) -> (String, BTreeSet<(String, String)>) {
     let mut section = String::new();
     for line in example.lines() {
         let candidate = line.strip_prefix("# ").unwrap_or(line);
-        let key = candidate
-            .split_once(" = ")
-            .map(|(k, _)| k)
-            .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        let key = candidate.split_once(" = ").map(|(k, _)| k).filter(|k| {
+            !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        });
         if let Some(s) = line.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
             section = s.to_string();
             text.push_str(line);

@@ -123,8 +123,7 @@ fn kihon_annex_example() {
         "202404,123456,1234567890,202401,\"9:00\",\"掃除\",\"妻も実施\"",
     ];
     let sub2 = ["202404,123456,1234567890,202401,\"H12年10月\",\"AAA\",\"XXXX\",1,03-0000-0000,01,\"aaa\""];
-    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    jpeg.extend_from_slice(&[0xFF, 0xD9]);
+    let jpeg = careplan_relay::generate::tiny_jpeg();
     let r = run(&[
         (
             "UPKIHON_0300000100_43_0300000005_11_20191025200201.CSV",

@@ -305,3 +305,58 @@ async fn concurrent_sets_commit_together_and_a_racing_duplicate_conflicts() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn admin_sessions_end_and_old_ones_are_deleted() {
+    each_backend(|s| async move {
+        let event = || NewEvent::new("admin.session_started", None, json!({}));
+        s.insert_token(
+            "admin-1",
+            None,
+            "hash-admin-1",
+            NewEvent::new("token.issued", None, json!({})),
+        )
+        .await
+        .unwrap();
+        let now = careplan_relay::domain::now_ms();
+        // Long expired, recently expired, live.
+        s.insert_admin_session("old", "admin-1", now - 2 * 86_400_000, event())
+            .await
+            .unwrap();
+        s.insert_admin_session("recent", "admin-1", now - 1_000, event())
+            .await
+            .unwrap();
+        s.insert_admin_session("live", "admin-1", now + 60_000, event())
+            .await
+            .unwrap();
+        assert!(
+            s.admin_session("old").await.unwrap().is_none(),
+            "deleted at the next login"
+        );
+        assert!(s.admin_session("recent").await.unwrap().is_some());
+        let live = s.admin_session("live").await.unwrap().unwrap();
+        assert_eq!(
+            (live.token_id.as_str(), live.revoked_at, live.token_revoked),
+            ("admin-1", None, false)
+        );
+        let ended = || NewEvent::new("admin.session_ended", None, json!({}));
+        assert!(s.revoke_admin_session("live", ended()).await.unwrap());
+        assert!(
+            !s.revoke_admin_session("live", ended()).await.unwrap(),
+            "ends once"
+        );
+        assert!(
+            s.admin_session("live")
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
+        );
+        s.revoke_token("admin-1", NewEvent::new("token.revoked", None, json!({})))
+            .await
+            .unwrap();
+        assert!(s.admin_session("recent").await.unwrap().unwrap().token_revoked);
+    })
+    .await;
+}

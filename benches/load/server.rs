@@ -49,10 +49,7 @@ impl Server {
     fn cli(&self, args: &[&str]) -> anyhow::Result<String> {
         let out = self.command().args(args).output()?;
         if !out.status.success() {
-            bail!(
-                "careplan-relay {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            bail!("careplan-relay {args:?}: {}", out.stderr.escape_ascii());
         }
         Ok(String::from_utf8(out.stdout)?)
     }

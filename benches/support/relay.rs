@@ -54,6 +54,7 @@ impl RelayProcess {
         c.envs(env.iter().map(|(k, v)| (k, v)));
         c.args(["serve", "--listen", "127.0.0.1:0"])
             .env("CAREPLAN_RELAY__SERVER__JSON_LOGS", "true")
+            .env("CAREPLAN_RELAY__SERVER__METRICS_LISTEN", "")
             .stderr(Stdio::piped())
             .stdout(Stdio::null());
         let mut child = c.spawn().context("spawning serve")?;

@@ -1,4 +1,4 @@
-//! `office`, `token`, `cert` and `receipt` commands: they work on the data directory or database URL, also
+//! `office`, `token`, `receipt`, `audit` and `purge` commands: they work on the data directory or database URL, also
 //! while the server runs.
 
 use std::path::PathBuf;
@@ -41,17 +41,6 @@ pub enum TokenCommand {
     },
     /// Revoke a token by its id.
     Revoke { id: String },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum CertCommand {
-    /// Issue a client certificate for an office from the relay's CA (client.pem, client.key).
-    Issue {
-        #[arg(long)]
-        office: String,
-        #[arg(long)]
-        out: PathBuf,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,26 +152,6 @@ pub(super) async fn token(settings: &Settings, c: TokenCommand) -> anyhow::Resul
     };
     store.close().await;
     Ok(code)
-}
-
-pub(super) fn cert(settings: &Settings, c: CertCommand) -> anyhow::Result<ExitCode> {
-    let CertCommand::Issue { office, out } = c;
-    let (ca, ca_key) = match (&settings.tls.client_ca, &settings.tls.client_ca_key) {
-        (Some(ca), Some(key)) => (ca.clone(), key.clone()),
-        (Some(_), None) => anyhow::bail!("tls.client_ca_key is needed to issue client certificates"),
-        _ => {
-            let pki = crate::tls::Pki::in_dir(&settings.data_dir.join("tls"));
-            pki.ensure_dev()?;
-            (pki.ca_cert, pki.ca_key)
-        }
-    };
-    let (cert, key) = crate::tls::issue_client_cert(&ca, &ca_key, &office, &out)?;
-    println!(
-        "issued a client certificate for office {office}: {} {}",
-        cert.display(),
-        key.display()
-    );
-    Ok(ExitCode::SUCCESS)
 }
 
 pub(super) fn receipt(settings: &Settings, c: ReceiptCommand) -> anyhow::Result<ExitCode> {

@@ -102,6 +102,14 @@ pub(super) async fn run(a: Args) -> anyhow::Result<ExitCode> {
         ClientCommand::Outbox => client.get("/v1/outbox").await?,
     };
     print(&answer.json);
+    if answer.status >= 400 {
+        // The relay's message in Japanese first, then English, for the clerk reading the terminal.
+        for key in ["message_ja", "message_en"] {
+            if let Some(m) = answer.json[key].as_str() {
+                eprintln!("{m}");
+            }
+        }
+    }
     Ok(match answer.status {
         200 | 201 => ExitCode::SUCCESS,
         422 => ExitCode::from(1),

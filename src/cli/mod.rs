@@ -1,6 +1,7 @@
 //! The command line of `careplan-relay` (API.md, "Command line").
 
 mod admin;
+mod cert;
 mod client;
 mod seed;
 mod validate;
@@ -43,9 +44,9 @@ pub enum Command {
     /// Issue and revoke bearer tokens.
     #[command(subcommand)]
     Token(admin::TokenCommand),
-    /// Issue client certificates for offices.
+    /// Issue, list and revoke client certificates for offices.
     #[command(subcommand)]
-    Cert(admin::CertCommand),
+    Cert(cert::CertCommand),
     /// Verify the audit trail, or export it for the care information platform.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
@@ -97,7 +98,7 @@ pub fn main() -> ExitCode {
             Command::Serve { listen } => serve(settings, listen).await.map(|()| ExitCode::SUCCESS),
             Command::Office(c) => admin::office(&settings, c).await,
             Command::Token(c) => admin::token(&settings, c).await,
-            Command::Cert(c) => admin::cert(&settings, c),
+            Command::Cert(c) => cert::cert(&settings, c).await,
             Command::Receipt(c) => admin::receipt(&settings, c),
             Command::Audit(c) => admin::audit(&settings, c).await,
             Command::Purge { delivery } => admin::purge(&settings, delivery).await,

@@ -281,35 +281,9 @@ pub(super) async fn purge(
 }
 
 pub(super) async fn metrics(State(s): State<AppState>, _a: AdminCaller) -> ApiResult<Response> {
-    let pending = s
-        .relay
-        .store
-        .pending_deliveries()
-        .await
-        .map_err(RelayError::from)?;
-    let (sealed, queued) = s.relay.store.audit_counts().await.map_err(RelayError::from)?;
-    let (size, idle) = s.relay.store.pool_stats();
-    let text = s.relay.metrics.render(&[
-        (
-            "careplan_deliveries_pending",
-            "Deliveries not yet acknowledged.",
-            pending,
-        ),
-        (
-            "careplan_audit_sealed",
-            "Audit events sealed onto the chain.",
-            sealed,
-        ),
-        (
-            "careplan_audit_queued",
-            "Audit events waiting to be sealed.",
-            queued,
-        ),
-        ("careplan_db_pool_connections", "Open database connections.", size),
-        ("careplan_db_pool_idle", "Idle database connections.", idle),
-    ]);
+    let text = s.relay.metrics_text().await?;
     Ok((
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(axum::http::header::CONTENT_TYPE, relay::METRICS_CONTENT_TYPE)],
         text,
     )
         .into_response())

@@ -1,17 +1,31 @@
-//! Who is calling: a bearer token, or the office in the TLS client certificate (set by `server`).
+//! Who is calling: a bearer token, or the office in the TLS client certificate (set by `server`), or the admin
+//! page's session. Every check goes through the relay's throttle (`relay::throttle`) under the peer address.
+
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::domain::Principal;
+use crate::domain::{ClientCert, Principal};
 use crate::message::Message;
-use crate::relay::RelayError;
+use crate::relay::{AdminSession, RelayError};
 
-/// The office number from a verified client certificate of this connection, if any.
+/// The office number and serial number of a verified client certificate of this connection, if any.
 #[derive(Debug, Clone, Default)]
-pub struct ClientCertOffice(pub Option<String>);
+pub struct ClientCertOffice(pub Option<ClientCert>);
+
+/// The address of the connection's peer (set by `server` on each request): what failed authentication is
+/// counted under.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub SocketAddr);
+
+/// The peer's IP address, when the request came through `server`.
+pub(super) fn source(parts: &Parts) -> Option<IpAddr> {
+    parts.extensions.get::<PeerAddr>().map(|p| p.0.ip())
+}
 
 /// The request id (`x-request-id`), for events.
 pub(super) fn request_id(parts: &Parts) -> Option<String> {
@@ -37,8 +51,12 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
     let cert = parts
         .extensions
         .get::<ClientCertOffice>()
-        .and_then(|c| c.0.as_deref());
-    Ok(state.relay.authenticate(bearer, cert).await?)
+        .and_then(|c| c.0.as_ref());
+    let id = request_id(parts);
+    Ok(state
+        .relay
+        .authenticate_from(source(parts), bearer, cert, id.as_deref())
+        .await?)
 }
 
 /// An authenticated office. Admin tokens are refused: they cannot send or read office files.
@@ -66,46 +84,75 @@ impl FromRequestParts<AppState> for OfficeCaller {
     }
 }
 
-/// An authenticated admin (bearer admin token, or the admin page's session cookie).
+/// An authenticated admin: a bearer admin token, or the admin page's session cookie. A session may read the
+/// admin API but not change anything there (state changes on `/v1/admin/…` need a bearer token: 403); the
+/// page's own forms under `/admin/` check the session's CSRF token instead.
 #[derive(Debug, Clone)]
 pub(super) struct AdminCaller {
     pub token_id: String,
     pub request_id: Option<String>,
+    /// The session, when the cookie authenticated the request.
+    pub session: Option<AdminSession>,
 }
 
-/// The admin page keeps the admin token in this HttpOnly, Secure, SameSite=Strict cookie.
+/// The admin page's session id: an opaque random value in this HttpOnly, Secure, SameSite=Strict cookie.
 pub(super) const ADMIN_COOKIE: &str = "careplan_admin";
 
-fn cookie_token(parts: &Parts) -> Option<String> {
-    let header = parts.headers.get(axum::http::header::COOKIE)?.to_str().ok()?;
-    header.split(';').find_map(|c| {
-        c.trim()
-            .strip_prefix(ADMIN_COOKIE)?
-            .strip_prefix('=')
-            .map(str::to_string)
-    })
+/// Longest cookie value read.
+const COOKIE_MAX: usize = 256;
+
+/// The value of cookie `name`, if present and at most 256 bytes.
+pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(name)?
+                .strip_prefix('=')
+                .filter(|v| v.len() <= COOKIE_MAX)
+                .map(str::to_string)
+        })
+}
+
+fn admin_only() -> RelayError {
+    RelayError::Forbidden(Message::new(
+        "管理者トークンが必要です。",
+        "an admin token is required",
+    ))
 }
 
 impl FromRequestParts<AppState> for AdminCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let principal = match cookie_token(parts) {
-            Some(t) if !parts.headers.contains_key(axum::http::header::AUTHORIZATION) => {
-                state.relay.authenticate(Some(&t), None).await?
+        let request_id = request_id(parts);
+        match cookie(&parts.headers, ADMIN_COOKIE) {
+            Some(id) if !parts.headers.contains_key(axum::http::header::AUTHORIZATION) => {
+                let session = state.relay.admin_session(source(parts), &id).await?;
+                if !parts.method.is_safe() && !parts.uri.path().starts_with("/admin/") {
+                    return Err(RelayError::Forbidden(Message::new(
+                        "管理APIで変更を行うには管理者トークン（Bearer）が必要です。管理画面のセッションでは変更できません。",
+                        "changes through the admin API need a bearer admin token; the admin page session cannot make them",
+                    ))
+                    .into());
+                }
+                Ok(AdminCaller {
+                    token_id: session.token_id.clone(),
+                    request_id,
+                    session: Some(session),
+                })
             }
-            _ => principal(parts, state).await?,
-        };
-        match principal {
-            Principal::Admin { token_id } => Ok(AdminCaller {
-                token_id,
-                request_id: request_id(parts),
-            }),
-            Principal::Office(_) => Err(RelayError::Forbidden(Message::new(
-                "管理者トークンが必要です。",
-                "an admin token is required",
-            ))
-            .into()),
+            _ => match principal(parts, state).await? {
+                Principal::Admin { token_id } => Ok(AdminCaller {
+                    token_id,
+                    request_id,
+                    session: None,
+                }),
+                Principal::Office(_) => Err(admin_only().into()),
+            },
         }
     }
 }

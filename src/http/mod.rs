@@ -2,8 +2,10 @@
 
 mod admin;
 mod auth;
+mod certificates;
 mod error;
 mod inbox;
+mod lockouts;
 mod submissions;
 mod web;
 
@@ -22,6 +24,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use auth::ClientCertOffice;
+pub use auth::PeerAddr;
 pub use error::ApiError;
 
 use crate::relay::Relay;
@@ -97,6 +100,13 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         .route("/v1/admin/audit/verify", get(admin::audit_verify))
         .route("/v1/admin/audit/export", post(admin::audit_export))
         .route("/v1/admin/retention", get(admin::retention))
+        .route("/v1/admin/lockouts", get(lockouts::list))
+        .route("/v1/admin/lockouts/{key}", delete(lockouts::clear))
+        .route("/v1/admin/certificates", get(certificates::list))
+        .route(
+            "/v1/admin/certificates/{serial}/revoke",
+            post(certificates::revoke),
+        )
         .route("/metrics", get(admin::metrics))
         .route("/admin", get(web::to_dashboard))
         .route("/admin/", get(web::dashboard))
@@ -105,6 +115,7 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         .route("/admin/deliveries", get(web::deliveries))
         .route("/admin/deliveries/{id}", get(web::delivery))
         .route("/admin/audit/verify", get(web::verify))
+        .route("/admin/lockouts/clear", post(web::clear_lockout))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             record_latency,

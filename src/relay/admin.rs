@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::submit::sha256_hex;
 use super::{Relay, RelayError, Result};
-use crate::domain::{Office, Principal};
+use crate::domain::{ClientCert, Office, Principal};
 use crate::message::{Message, clip};
 use crate::spec::Spec;
 use crate::store::{NewEvent, Store, StoreError};
@@ -129,8 +129,10 @@ pub async fn revoke_token(store: &Store, id: &str, actor: &str) -> Result<()> {
 }
 
 impl Relay {
-    /// Who a bearer token or a client certificate's office number stands for.
-    pub async fn authenticate(&self, bearer: Option<&str>, cert_office: Option<&str>) -> Result<Principal> {
+    /// Who a bearer token or a verified client certificate stands for. A certificate recorded as revoked (or
+    /// recorded for another office) is `Unauthenticated`; one that was never recorded here (the operator's own
+    /// CA) authenticates the office in its subject.
+    pub async fn authenticate(&self, bearer: Option<&str>, cert: Option<&ClientCert>) -> Result<Principal> {
         if let Some(token) = bearer {
             let row = self
                 .store
@@ -147,8 +149,11 @@ impl Relay {
                 (None, _) => Ok(Principal::Admin { token_id: row.id }),
             };
         }
-        match cert_office {
-            Some(o) => self.enabled_office(o).await,
+        match cert {
+            Some(c) => {
+                self.check_certificate(c).await?;
+                self.enabled_office(&c.office).await
+            }
             None => Err(RelayError::Unauthenticated),
         }
     }

@@ -147,3 +147,35 @@ impl Metrics {
         out
     }
 }
+
+/// The content type of [`crate::relay::Relay::metrics_text`] (Prometheus text exposition format).
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
+
+impl super::Relay {
+    /// The Prometheus text of `/metrics`: the counters and histograms, and gauges read now (pending deliveries,
+    /// the audit chain, the database pool). Served by the admin-token route and by the metrics listener.
+    pub async fn metrics_text(&self) -> super::Result<String> {
+        let pending = self.store.pending_deliveries().await?;
+        let (sealed, queued) = self.store.audit_counts().await?;
+        let (size, idle) = self.store.pool_stats();
+        Ok(self.metrics.render(&[
+            (
+                "careplan_deliveries_pending",
+                "Deliveries not yet acknowledged.",
+                pending,
+            ),
+            (
+                "careplan_audit_sealed",
+                "Audit events sealed onto the chain.",
+                sealed,
+            ),
+            (
+                "careplan_audit_queued",
+                "Audit events waiting to be sealed.",
+                queued,
+            ),
+            ("careplan_db_pool_connections", "Open database connections.", size),
+            ("careplan_db_pool_idle", "Idle database connections.", idle),
+        ]))
+    }
+}

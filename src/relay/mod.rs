@@ -3,14 +3,18 @@
 //! Submit (authorise → validate → route → store durably), the inbox (list, wait, download, acknowledge), the
 //! outbox, receipts, and the office and credential administration used by the CLI and the admin API.
 
+mod access;
 mod admin;
 mod arrivals;
 pub mod audit;
+mod certificates;
 mod inbox;
 mod metrics;
 mod receipt;
 pub mod retention;
+pub mod sessions;
 mod submit;
+pub mod throttle;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,9 +24,11 @@ pub use crate::files::write_private;
 pub use admin::{
     IssuedToken, MAX_OFFICE_NAME_CHARS, MAX_SERVICE_TYPES, add_office, issue_token, revoke_token, token_hash,
 };
+pub use certificates::parse_serial;
 pub use inbox::{DeliveryView, InboxRequest};
-pub use metrics::Metrics;
+pub use metrics::{METRICS_CONTENT_TYPE, Metrics};
 pub use receipt::{Receipt, ReceiptKeys, verify_receipt};
+pub use sessions::{AdminSession, NewAdminSession};
 pub use submit::sha256_hex;
 pub use submit::{MAX_FILE_NAME_BYTES, Submitted, UploadedFile};
 
@@ -94,6 +100,10 @@ pub struct Relay {
     pub export_dir: PathBuf,
     /// Counters and histograms for `/metrics`.
     pub metrics: Metrics,
+    /// Failed-authentication counters and lockouts of this process.
+    pub throttle: throttle::Throttle,
+    /// How long an admin page session lasts.
+    pub admin_session_ttl: Duration,
 }
 
 impl Relay {
@@ -124,6 +134,8 @@ impl Relay {
             policy: crate::config::RetentionSettings::default().policy(),
             export_dir: data_dir.join("export"),
             metrics: Metrics::default(),
+            throttle: throttle::Throttle::new(crate::config::AuthThrottleSettings::default().limits()),
+            admin_session_ttl: Duration::from_secs(crate::config::AdminPageSettings::default().session_secs),
         })
     }
 }

@@ -22,8 +22,8 @@ mod connections;
 
 use connections::{Registry, Slot};
 
-use crate::http::ClientCertOffice;
-use crate::tls::office_from_cert;
+use crate::http::{ClientCertOffice, PeerAddr};
+use crate::tls::client_cert;
 
 /// Timeouts and bounds of the connections a client opens (`[server]` settings).
 #[derive(Debug, Clone, Copy)]
@@ -138,12 +138,13 @@ async fn connection(
         .1
         .peer_certificates()
         .and_then(|c| c.first())
-        .and_then(|c| office_from_cert(c));
+        .and_then(|c| client_cert(c));
     let cert = ClientCertOffice(office);
     let slot = Arc::new(slot);
     let tracker = Arc::clone(&slot);
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(cert.clone());
+        req.extensions_mut().insert(PeerAddr(peer));
         let in_flight = tracker.request();
         let answer = router.clone().oneshot(req);
         async move {

@@ -11,12 +11,14 @@
 
 mod admin;
 mod audit;
+mod certificates;
 mod deliveries;
 mod events;
 mod group;
 mod offices;
 mod readers;
 mod seed;
+mod sessions;
 mod sqlite;
 mod submissions;
 mod tokens;
@@ -29,8 +31,10 @@ use sqlx::sqlite::SqlitePool;
 
 pub use admin::{LogEntry, LogQuery, Rejection};
 pub use audit::{ChainRow, EventRow, ExportRow, GENESIS, chain_hash};
+pub use certificates::CertificateRow;
 pub use deliveries::{DeliveryRow, FileMeta, InboxQuery};
 pub use events::NewEvent;
+pub use sessions::SessionRow;
 pub use submissions::{NewFile, NewSubmission, Prior};
 pub use tokens::TokenRow;
 

@@ -5,11 +5,13 @@ use std::collections::{HashMap, HashSet};
 
 use crate::csvread::{CsvError, Reader, Record};
 use crate::name::FileName;
+use crate::sjis;
 use crate::spec::{Kind, Layout, Rule, Spec};
 
 use super::field::{self, Issue};
 use super::report::{Code, FileReport, Finding};
 use super::rules::{Equipment, bind_issue, first_version, hosoku_plan_date};
+use super::shapes;
 
 /// What the set check needs from a file, gathered while its records stream past.
 #[derive(Debug, Default)]
@@ -135,6 +137,7 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
         facts.incomplete = true;
         return facts;
     }
+    let bytes = shapes::eof_marker(bytes, report);
     let mut reader = Reader::new(bytes);
     let mut rec = Record::default();
     let mut issues: Vec<Issue> = Vec::new();
@@ -154,6 +157,11 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
             message_ja: ja,
             message_en: en,
         };
+        if n == 1 && res.is_ok() && shapes::is_header(spec, name.kind, &rec) {
+            shapes::report_header(report);
+            facts.incomplete = true;
+            continue;
+        }
         if let Err(e) = res {
             let (item, ja, en) = syntax(e);
             let named = layout
@@ -171,10 +179,7 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
         let v = rec.get(0);
         let layout_now = match &version {
             Some(first) if first.as_slice() != v => {
-                let (shown, first) = (
-                    String::from_utf8_lossy(&v[..v.len().min(8)]),
-                    String::from_utf8_lossy(first),
-                );
+                let (shown, first) = (sjis::shown(v, 8), sjis::shown(first, 8));
                 report.push(at(
                     Some((1, "CSVバージョン")),
                     (
@@ -193,7 +198,7 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
                     report.push(at(Some((1, "CSVバージョン")), issue));
                 }
                 version = Some(v.to_vec());
-                report.csv_version = Some(String::from_utf8_lossy(v).into_owned());
+                report.csv_version = Some(sjis::shown(v, 8));
                 if let Some(l) = l {
                     links = LinkKeys::for_layout(spec, name.kind, l);
                     equipment = Equipment::of(l);
@@ -254,9 +259,7 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
             if let Some(item) = layout.by_v4_no(62) {
                 let v = rec.get(item.no as usize - 1);
                 if !v.is_empty() {
-                    facts
-                        .image_refs
-                        .push((n, rec.line, String::from_utf8_lossy(v).into_owned()));
+                    facts.image_refs.push((n, rec.line, sjis::shown(v, 300)));
                 }
             }
         }

@@ -5,9 +5,11 @@
 
 mod field;
 mod file;
+mod image;
 pub mod report;
 mod rules;
 mod set;
+mod shapes;
 
 use std::collections::BTreeMap;
 
@@ -41,10 +43,6 @@ pub fn group_by_sequence(spec: &Spec, names: &[&str]) -> Vec<Vec<usize>> {
         }
     }
     by_seq.into_values().chain(loose).collect()
-}
-
-fn jpeg_ok(bytes: &[u8]) -> bool {
-    bytes.starts_with(&[0xFF, 0xD8, 0xFF]) && bytes.ends_with(&[0xFF, 0xD9])
 }
 
 /// Validates one set: every file, then the set as a whole. All findings are reported, not only the first.
@@ -92,12 +90,8 @@ pub fn validate_set(spec: &Spec, files: &[InputFile<'_>]) -> Validated {
     for (i, name) in &parsed {
         let fr = &mut report.files[*i];
         if name.kind == Kind::UpkihonImage {
-            if !jpeg_ok(files[*i].bytes) {
-                fr.file_level(
-                    Code::Image,
-                    "JPEG 画像ではありません（FFD8 で始まり FFD9 で終わる必要があります）。".into(),
-                    "not a JPEG image (must start with FFD8 and end with FFD9)".into(),
-                );
+            if let Err((ja, en)) = image::check(files[*i].bytes) {
+                fr.file_level(Code::Image, ja, en);
             }
             facts.push(Default::default());
             continue;

@@ -40,6 +40,8 @@ codes! {
     EmptyFile = "E_EMPTY_FILE",
     Image = "E_IMAGE",
     UnknownRecipient = "E_UNKNOWN_RECIPIENT",
+    HeaderLine = "E_HEADER_LINE",
+    EofMarker = "E_EOF_MARKER",
     WarnRequired = "W_REQUIRED",
     WarnLength = "W_LENGTH",
     WarnNameBodyMismatch = "W_NAME_BODY_MISMATCH",

@@ -14,7 +14,7 @@ pub(super) fn first_version<'s>(
     name: &FileName,
     v: &[u8],
 ) -> (Option<&'s Layout>, Option<Issue>) {
-    let s = String::from_utf8_lossy(&v[..v.len().min(8)]).into_owned();
+    let s = crate::sjis::shown(v, 8);
     let Some(version) = std::str::from_utf8(v).ok().and_then(|v| spec.version(v)) else {
         let list = spec.version_list();
         let issue = (
@@ -71,7 +71,7 @@ pub(super) fn bind_issue(name: &FileName, target: BindTarget, is_error: bool, va
     if value == expected.as_bytes() {
         return None;
     }
-    let shown = String::from_utf8_lossy(&value[..value.len().min(12)]).into_owned();
+    let shown = crate::sjis::shown(value, 12);
     let code = if is_error {
         Code::NameBodyMismatch
     } else {

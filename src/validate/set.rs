@@ -168,10 +168,7 @@ pub(super) fn check_links(
         let mut orphans: Vec<_> = children.iter().filter(|(k, _)| !parents.contains(*k)).collect();
         orphans.sort_by_key(|(_, at)| *at);
         for (k, (line, physical)) in orphans {
-            let shown = String::from_utf8_lossy(k)
-                .replace('\u{1F}', " ")
-                .trim()
-                .to_string();
+            let shown = crate::sjis::shown(k, 80).replace("\\x1F", " ").trim().to_string();
             let keys: Vec<String> = link.child_keys.iter().map(|n| format!("No.{n}")).collect();
             report.files[names[c].0].push(Finding {
                 line: Some(*line),

@@ -135,7 +135,7 @@ async fn read_all(c: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>
     c.write_all(request).await.unwrap();
     let mut out = Vec::new();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(20), c.read_to_end(&mut out)).await;
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).unwrap_or_default()
 }
 
 fn header(answer: &str, name: &str) -> Option<String> {

@@ -23,6 +23,8 @@ pub const OTHER: &str = "1310000003";
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The plain-HTTP `/metrics` listener, unless `server.metrics_listen` is empty.
+    pub metrics_addr: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub store: Store,
     shutdown: Option<oneshot::Sender<()>>,
@@ -38,6 +40,7 @@ pub fn init_logs() {
 pub fn settings(data_dir: &Path, db: &TestDb) -> Settings {
     let mut s = Settings::load(data_dir, None).expect("settings");
     s.server.listen = "127.0.0.1:0".into();
+    s.server.metrics_listen = "127.0.0.1:0".into();
     s.database.url = Some(db.url.clone());
     s.server.max_body_bytes = 2 * 1024 * 1024;
     s
@@ -49,6 +52,7 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
     let data_dir = settings.data_dir.clone();
     let app = App::build(settings).await.expect("app builds");
     let addr = app.local_addr().expect("addr");
+    let metrics_addr = app.metrics_addr();
     let store = app.relay().store.clone();
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until(async move {
@@ -56,6 +60,7 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
     }));
     TestApp {
         addr,
+        metrics_addr,
         data_dir,
         store,
         shutdown: Some(tx),
@@ -74,6 +79,30 @@ impl TestApp {
 
     pub fn ca(&self) -> PathBuf {
         self.data_dir.join("tls").join("ca.pem")
+    }
+
+    /// A plain HTTPS client trusting the relay's CA that does not follow redirects, connecting from `source`
+    /// (any 127.0.0.0/8 address: the relay sees each as another peer).
+    pub fn http_from(&self, source: &str) -> reqwest::Client {
+        let pem = std::fs::read(self.ca()).expect("ca");
+        reqwest::Client::builder()
+            .use_rustls_tls()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("pem"))
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(Some(source.parse().expect("address")))
+            .build()
+            .expect("client")
+    }
+
+    /// The kinds and details of the recorded events, in order.
+    pub async fn events(&self) -> Vec<(String, serde_json::Value)> {
+        self.store
+            .events(0, 100_000)
+            .await
+            .expect("events")
+            .into_iter()
+            .map(|(_, _, kind, _, _, detail)| (kind, serde_json::from_str(&detail).expect("json")))
+            .collect()
     }
 
     /// A client with a bearer token (or none).

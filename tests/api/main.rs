@@ -6,10 +6,14 @@ mod support;
 
 mod admin;
 mod auth;
+mod certificates;
 mod connections;
 mod errors;
 mod hardening;
 mod helpers;
 mod journey;
+mod listeners;
+mod lockout;
 mod nodes;
 mod raw;
+mod sessions;

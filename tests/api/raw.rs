@@ -74,5 +74,5 @@ pub async fn status_line(stream: &mut TlsStream<TcpStream>, request: &[u8]) -> O
         }
     }
     let line = got.split(|b| *b == b'\r').next()?;
-    Some(String::from_utf8_lossy(line).into_owned()).filter(|l| !l.is_empty())
+    String::from_utf8(line.to_vec()).ok().filter(|l| !l.is_empty())
 }

@@ -61,26 +61,49 @@ async fn admin_page_over_https() {
         assert_eq!(r.status(), 303, "an office token is no admin session: {path}");
     }
 
-    // Wrong tokens (unknown, or an office's) re-show the form with 401 and set no cookie.
-    for token in ["cpr_wrong", relay.office_token.as_str()] {
-        let r = http
-            .post(relay.url("/admin/login"))
-            .form(&[("token", token)])
+    // The login form carries a double-submit CSRF token (cookie and hidden field); a post without it is a 403.
+    let login_form = || async {
+        let r = get("/admin/", None).await.unwrap();
+        let set = header(&r, "set-cookie").to_string();
+        assert!(
+            set.starts_with("careplan_login=") && set.contains("Path=/admin/login"),
+            "{set}"
+        );
+        let cookie = set.split(';').next().unwrap().to_string();
+        let body = r.text().await.unwrap();
+        let csrf = body.split("name=\"csrf\" value=\"").nth(1).unwrap();
+        (cookie, csrf.split('"').next().unwrap().to_string())
+    };
+    let (http_ref, relay_ref, login_form) = (&http, &relay, &login_form);
+    let login = |token: String| async move {
+        let (http, relay) = (http_ref, relay_ref);
+        let (cookie, csrf) = login_form().await;
+        http.post(relay.url("/admin/login"))
+            .header("cookie", cookie)
+            .form(&[("token", token.as_str()), ("csrf", csrf.as_str())])
             .send()
             .await
-            .unwrap();
-        assert_eq!(r.status(), 401);
-        assert!(r.headers().get("set-cookie").is_none());
-        assert!(r.text().await.unwrap().contains("id=\"login-error\""));
-    }
-
-    // The admin token: a 303 to the dashboard and the session cookie.
+            .unwrap()
+    };
     let r = http
         .post(relay.url("/admin/login"))
         .form(&[("token", &relay.admin)])
         .send()
         .await
         .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(!header(&r, "set-cookie").starts_with("careplan_admin="));
+
+    // Wrong tokens (unknown, or an office's) re-show the form with 401 and start no session.
+    for token in ["cpr_wrong", relay.office_token.as_str()] {
+        let r = login(token.to_string()).await;
+        assert_eq!(r.status(), 401);
+        assert!(!header(&r, "set-cookie").starts_with("careplan_admin="));
+        assert!(r.text().await.unwrap().contains("id=\"login-error\""));
+    }
+
+    // The admin token: a 303 to the dashboard and the session cookie, an opaque id rather than the token.
+    let r = login(relay.admin.clone()).await;
     assert_eq!(r.status(), 303);
     assert_eq!(header(&r, "location"), "/admin/");
     let set = header(&r, "set-cookie").to_string();
@@ -88,7 +111,10 @@ async fn admin_page_over_https() {
         assert!(set.contains(part), "{set}");
     }
     let cookie = set.split(';').next().unwrap().to_string();
-    assert_eq!(cookie, format!("careplan_admin={}", relay.admin));
+    assert!(
+        cookie.starts_with("careplan_admin=") && !cookie.contains(&relay.admin),
+        "{cookie}"
+    );
 
     // The dashboard escapes what it shows.
     let r = get("/admin/", Some(&cookie)).await.unwrap();
@@ -143,11 +169,23 @@ async fn admin_page_over_https() {
         200
     );
 
-    // Logout clears the cookie.
-    let r = http.post(relay.url("/admin/logout")).send().await.unwrap();
+    // Logout (with the session's CSRF token) ends the session and clears the cookie.
+    let csrf = body.split("name=\"csrf\" value=\"").nth(1).unwrap();
+    let csrf = csrf.split('"').next().unwrap().to_string();
+    let r = http
+        .post(relay.url("/admin/logout"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     assert!(header(&r, "set-cookie").starts_with("careplan_admin=;"));
     assert!(header(&r, "set-cookie").contains("Max-Age=0"));
+    assert_eq!(
+        get("/admin/audit/verify", Some(&cookie)).await.unwrap().status(),
+        303
+    );
     relay.stop().await;
 }
 

@@ -39,6 +39,7 @@ pub async fn start() -> Relay {
     let db = support::db::sqlite();
     let mut settings = Settings::load(dir.path(), None).unwrap();
     settings.server.listen = "127.0.0.1:0".into();
+    settings.server.metrics_listen = String::new();
     settings.database.url = Some(db.url.clone());
     settings.retention.flag_unacknowledged_days = 0;
     let app = App::build(settings).await.expect("app builds");

@@ -129,6 +129,12 @@ pub fn all(spec: &Spec) -> Vec<Fixture> {
         }
     }
     out.push(legacy.encode(spec, "valid/v4/schedule_csv_version_202504"));
+    // A phone's family photo with bytes after the end-of-image marker: every decoder reads it.
+    let mut phone = draft(spec, "basic", &sc).encode(spec, "valid/v4/basic_image_with_trailing_bytes");
+    file_mut(&mut phone, "UPKIHON_IMAGE")
+        .bytes
+        .extend_from_slice(b"\0\0MakerNote trailer written after EOI");
+    out.push(phone);
 
     let bad = |d: Draft, dir: &str| d.encode(spec, &format!("invalid/{dir}"));
     out.push(bad(
@@ -258,6 +264,23 @@ pub fn all(spec: &Spec) -> Vec<Fixture> {
     out.push(f);
     let mut f = draft(spec, "basic", &sc).encode(spec, "invalid/E_IMAGE-not_a_jpeg");
     file_mut(&mut f, "UPKIHON_IMAGE").bytes = b"GIF89a".to_vec();
+    out.push(f);
+    // JPEG markers around nothing that decodes: the start and end markers alone do not make an image.
+    let mut f = draft(spec, "basic", &sc).encode(spec, "invalid/E_IMAGE-markers_only");
+    file_mut(&mut f, "UPKIHON_IMAGE").bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02, 0xFF, 0xD9];
+    out.push(f);
+    // A spreadsheet's header line of item names before the records: one finding, not one per item.
+    let mut f = schedule().encode(spec, "invalid/E_HEADER_LINE-item_names_first");
+    let layout = spec.layout(Kind::Upplan, Generation::V4).expect("layout");
+    let header: Vec<String> = layout.items.iter().map(|i| i.name_ja.clone()).collect();
+    let mut bytes = careplan_relay::sjis::encode(&(header.join(",") + "\r\n")).expect("MS932");
+    let p = file_mut(&mut f, "UPPLAN");
+    bytes.append(&mut p.bytes);
+    p.bytes = bytes;
+    out.push(f);
+    // A DOS end-of-file byte after the last line, as old writers append.
+    let mut f = schedule().encode(spec, "invalid/E_EOF_MARKER-dos_end_of_file");
+    file_mut(&mut f, "UPPLAN").bytes.push(0x1A);
     out.push(f);
     let mut f = schedule().encode(spec, "invalid/E_FILENAME-nine_digit_office");
     let p = file_mut(&mut f, "UPPLAN");

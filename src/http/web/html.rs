@@ -52,20 +52,42 @@ pub(super) fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-/// The navigation of a signed-in admin, with the logout button.
+/// The navigation of a signed-in admin.
 const NAV: &str = "<nav><a href=\"/admin/\">ダッシュボード Dashboard</a> \
     <a href=\"/admin/deliveries\">配信ログ Delivery log</a> \
-    <a href=\"/admin/audit/verify\">監査証跡の検証 Verify audit trail</a></nav>\n\
-    <form method=\"post\" action=\"/admin/logout\"><button type=\"submit\">ログアウト Log out</button></form>\n";
+    <a href=\"/admin/audit/verify\">監査証跡の検証 Verify audit trail</a></nav>\n";
+
+/// What the header shows: nothing (signed out), the navigation, or the navigation and the logout button
+/// (which needs the session's CSRF token).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Nav<'a> {
+    None,
+    Links,
+    Session(&'a str),
+}
+
+/// The hidden form field carrying a CSRF token.
+pub(super) fn csrf_field(token: &str) -> String {
+    format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(token))
+}
 
 /// A whole document: `title` is escaped here, `body` is HTML already built from escaped values.
-pub(super) fn document(title: &str, signed_in: bool, body: &str) -> String {
+pub(super) fn document(title: &str, nav: Nav<'_>, body: &str) -> String {
+    let nav = match nav {
+        Nav::None => String::new(),
+        Nav::Links => NAV.to_string(),
+        Nav::Session(csrf) => format!(
+            "{NAV}<form method=\"post\" action=\"/admin/logout\">{}\
+             <button type=\"submit\">ログアウト Log out</button></form>\n",
+            csrf_field(csrf)
+        ),
+    };
     fill(
         LAYOUT,
         &[
             ("title", &esc(title)),
             ("css", CSS),
-            ("nav", if signed_in { NAV } else { "" }),
+            ("nav", &nav),
             ("body", body),
         ],
     )
@@ -185,9 +207,11 @@ mod tests {
 
     #[test]
     fn documents_escape_the_title() {
-        let d = document("<x>", false, "<p>body</p>");
+        let d = document("<x>", Nav::None, "<p>body</p>");
         assert!(d.contains("<title>&lt;x&gt; | careplan-relay"));
         assert!(d.contains("<p>body</p>") && !d.contains("ログアウト"));
-        assert!(document("t", true, "").contains("action=\"/admin/logout\""));
+        let d = document("t", Nav::Session("a\"b"), "");
+        assert!(d.contains("action=\"/admin/logout\""));
+        assert!(d.contains("name=\"csrf\" value=\"a&quot;b\""));
     }
 }

@@ -1,26 +1,28 @@
-//! The admin web page (`/admin/`): server-rendered HTML, no JavaScript. The session is the admin token in the
-//! `careplan_admin` cookie (HttpOnly, Secure, SameSite=Strict, Path=/admin) that [`AdminCaller`] reads. The
-//! pages only read; they show names, digests, offices and times, never record contents.
+//! The admin web page (`/admin/`): server-rendered HTML, no JavaScript. Login starts a server-side session
+//! (`session`): the `careplan_admin` cookie (HttpOnly, Secure, SameSite=Strict, Path=/admin) holds an opaque
+//! random id that [`AdminCaller`] looks up; every form carries the session's CSRF token. The pages show names,
+//! digests, offices and times, never record contents; the only changes they make are logout and clearing an
+//! authentication lockout.
 
 mod html;
 mod log;
+mod session;
 mod views;
 
-use axum::Form;
-use axum::extract::rejection::{FormRejection, QueryRejection};
+pub(super) use session::{clear_lockout, login, logout};
+
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 
 use super::AppState;
 use super::admin::{LogParams, log as run_log};
-use super::auth::{ADMIN_COOKIE, AdminCaller};
+use super::auth::AdminCaller;
 use super::error::ApiError;
-use crate::domain::Principal;
-use crate::message::Message;
 use crate::relay::{RelayError, audit};
 use crate::store::{DeliveryRow, LogQuery, StoreError};
+use html::Nav;
 
 /// What a page handler answers: the page, or why it is not shown.
 type Page = Result<Response, Refused>;
@@ -82,8 +84,8 @@ fn headers(h: &mut HeaderMap) {
 }
 
 /// An HTML page with the admin page's headers (`Cache-Control: no-store` and a script-free CSP).
-fn page(status: StatusCode, title: &str, signed_in: bool, body: &str) -> Response {
-    let mut r = (status, html::document(title, signed_in, body)).into_response();
+fn page(status: StatusCode, title: &str, nav: Nav<'_>, body: &str) -> Response {
+    let mut r = (status, html::document(title, nav, body)).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
@@ -102,7 +104,13 @@ fn redirect(to: &str, cookie: Option<HeaderValue>) -> Response {
     r
 }
 
-/// An error as a page: `http::error` picks the status (and logs 5xx details); 5xx messages stay generic.
+/// The header of a signed-in admin's page: with the logout form when a session authenticated the request.
+fn nav(who: &AdminCaller) -> Nav<'_> {
+    who.session.as_ref().map_or(Nav::Links, |s| Nav::Session(&s.csrf))
+}
+
+/// An error as a page: `http::error` picks the status (and logs 5xx details; a 429 keeps its `Retry-After`);
+/// 5xx messages stay generic.
 fn failure(e: ApiError) -> Response {
     let message = match &e.0 {
         RelayError::Store(_) => {
@@ -110,23 +118,28 @@ fn failure(e: ApiError) -> Response {
         }
         RelayError::Internal(_) => "内部エラー Internal error.".to_string(),
         RelayError::NotFound => "見つかりません。 No such object.".to_string(),
+        RelayError::Forbidden(m)
+        | RelayError::BadRequest(m)
+        | RelayError::Conflict(m)
+        | RelayError::TooLarge(m)
+        | RelayError::Throttled { message: m, .. } => format!("{} {}", m.ja, m.en),
         other => other.to_string(),
     };
-    let status = e.into_response().status();
-    page(status, "エラー Error", true, &views::error(&message))
-}
-
-fn login_form(status: StatusCode, error: Option<&str>) -> Response {
-    page(status, "ログイン Log in", false, &views::login(error))
+    let api = e.into_response();
+    let mut r = page(api.status(), "エラー Error", Nav::Links, &views::error(&message));
+    if let Some(v) = api.headers().get(header::RETRY_AFTER) {
+        r.headers_mut().insert(header::RETRY_AFTER, v.clone());
+    }
+    r
 }
 
 /// `GET /admin/`: the dashboard, or the login form without a valid admin session.
 pub(super) async fn dashboard(State(s): State<AppState>, who: Result<AdminCaller, ApiError>) -> Page {
-    match who.map_err(Refused::from) {
-        Ok(_) => {}
-        Err(Refused::SignIn) => return Ok(login_form(StatusCode::OK, None)),
+    let who = match who.map_err(Refused::from) {
+        Ok(who) => who,
+        Err(Refused::SignIn) => return Ok(session::login_form(StatusCode::OK, None)),
         Err(e) => return Err(e),
-    }
+    };
     let store = &s.relay.store;
     let mut offices = Vec::new();
     for o in store.offices().await? {
@@ -149,50 +162,15 @@ pub(super) async fn dashboard(State(s): State<AppState>, who: Result<AdminCaller
         flagged,
         more_flagged,
         policy: s.relay.policy,
+        lockouts: s.relay.lockouts(),
+        csrf: who.session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
     };
     Ok(page(
         StatusCode::OK,
         "ダッシュボード Dashboard",
-        true,
+        nav(&who),
         &views::dashboard(&d),
     ))
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct LoginForm {
-    #[serde(default)]
-    token: String,
-}
-
-/// `POST /admin/login`: an admin token starts a session (303 to `/admin/`); anything else re-shows the form (401).
-pub(super) async fn login(State(s): State<AppState>, form: Result<Form<LoginForm>, FormRejection>) -> Page {
-    let token = form.map(|f| f.0.token).unwrap_or_default();
-    let token = token.trim();
-    let refused = "管理者トークンではありません。 That is not a valid admin token.";
-    match s.relay.authenticate(Some(token), None).await {
-        Ok(Principal::Admin { token_id }) => {
-            let cookie = format!("{ADMIN_COOKIE}={token}; HttpOnly; Secure; SameSite=Strict; Path=/admin");
-            let cookie = HeaderValue::from_str(&cookie).map_err(|_| {
-                RelayError::BadRequest(Message::new(
-                    "このトークンはクッキーに保存できません。",
-                    "the token cannot be kept in a cookie",
-                ))
-            })?;
-            tracing::info!(token_id, "admin page login");
-            Ok(redirect("/admin/", Some(cookie)))
-        }
-        Ok(Principal::Office(_)) | Err(RelayError::Unauthenticated | RelayError::Forbidden(_)) => {
-            tracing::warn!("admin page login refused");
-            Ok(login_form(StatusCode::UNAUTHORIZED, Some(refused)))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// `POST /admin/logout`: clears the session cookie.
-pub(super) async fn logout() -> Response {
-    let cookie = format!("{ADMIN_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/admin; Max-Age=0");
-    redirect("/admin/", HeaderValue::from_str(&cookie).ok())
 }
 
 /// `GET /admin` (no slash): to `/admin/`.
@@ -206,26 +184,26 @@ pub(super) async fn deliveries(
     who: Result<AdminCaller, ApiError>,
     params: Result<Query<LogParams>, QueryRejection>,
 ) -> Page {
-    who?;
+    let who = who?;
     let title = "配信ログ Delivery log";
     let p = match params {
         Ok(Query(p)) => p,
         Err(e) => {
             let body = log::deliveries(&LogParams::default(), &[], None, Some(&e.body_text()));
-            return Ok(page(StatusCode::BAD_REQUEST, title, true, &body));
+            return Ok(page(StatusCode::BAD_REQUEST, title, nav(&who), &body));
         }
     };
     match run_log(&s, &p).await {
         Ok((items, next)) => Ok(page(
             StatusCode::OK,
             title,
-            true,
+            nav(&who),
             &log::deliveries(&p, &items, next.as_deref(), None),
         )),
         Err(ApiError(RelayError::BadRequest(m))) => Ok(page(
             StatusCode::BAD_REQUEST,
             title,
-            true,
+            nav(&who),
             &log::deliveries(&p, &[], None, Some(&format!("{} {}", m.ja, m.en))),
         )),
         Err(e) => Err(Refused::Error(e)),
@@ -255,7 +233,7 @@ pub(super) async fn delivery(
     who: Result<AdminCaller, ApiError>,
     Path(id): Path<String>,
 ) -> Page {
-    who?;
+    let who = who?;
     let d = s.relay.store.delivery_by_id(&id).await?;
     let events = s.relay.store.events_for_submission(&d.submission_id).await?;
     let receipt = s.relay.receipt_for_admin(&id).await?;
@@ -264,19 +242,19 @@ pub(super) async fn delivery(
     Ok(page(
         StatusCode::OK,
         &title,
-        true,
+        nav(&who),
         &log::delivery(&d, purged, &events, &receipt),
     ))
 }
 
 /// `GET /admin/audit/verify`: re-computes the audit chain and shows the verdict.
 pub(super) async fn verify(State(s): State<AppState>, who: Result<AdminCaller, ApiError>) -> Page {
-    who?;
+    let who = who?;
     let v = audit::verify(&s.relay.store).await?;
     Ok(page(
         StatusCode::OK,
         "監査証跡の検証 Audit trail verification",
-        true,
+        nav(&who),
         &views::verify(&v),
     ))
 }

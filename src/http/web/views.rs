@@ -25,9 +25,14 @@ pub(super) struct Dashboard {
     /// More flagged sets exist than are shown.
     pub more_flagged: bool,
     pub policy: Policy,
+    /// Authentication lockouts in force in this process.
+    pub lockouts: Vec<crate::relay::throttle::Lockout>,
+    /// The session's CSRF token, for the forms.
+    pub csrf: String,
 }
 
-pub(super) fn login(error: Option<&str>) -> String {
+/// The login form; `csrf` is the value of its double-submit cookie.
+pub(super) fn login(error: Option<&str>, csrf: &str) -> String {
     let mut out = String::new();
     if let Some(e) = error {
         let _ = writeln!(
@@ -36,9 +41,13 @@ pub(super) fn login(error: Option<&str>) -> String {
             esc(e)
         );
     }
+    let _ = writeln!(
+        out,
+        "<form class=\"login\" method=\"post\" action=\"/admin/login\">{}",
+        super::html::csrf_field(csrf)
+    );
     out.push_str(
-        "<form class=\"login\" method=\"post\" action=\"/admin/login\">\n\
-         <label for=\"token\">管理者トークン Admin token\
+        "<label for=\"token\">管理者トークン Admin token\
          <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" required autofocus>\
          </label>\n\
          <button type=\"submit\">ログイン Log in</button>\n</form>\n\
@@ -200,6 +209,8 @@ pub(super) fn dashboard(d: &Dashboard) -> String {
     out.push_str(&tokens(&d.admin_tokens));
     out.push_str("\n<h2>監査証跡 Audit trail</h2>\n");
     out.push_str(&audit(d));
+    out.push_str("<h2>認証ロック Authentication lockouts</h2>\n");
+    out.push_str(&super::session::lockouts(&d.lockouts, &d.csrf));
     out.push_str("<h2>保存期間 Retention</h2>\n");
     out.push_str(&retention(d));
     out.push_str(

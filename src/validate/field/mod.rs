@@ -9,7 +9,12 @@ use super::report::Code;
 /// A finding about one item, before it is placed on a line.
 pub(super) type Issue = (Code, String, String);
 
-/// Values are echoed in messages only when short and structured (never free text).
+mod hint;
+
+use hint::{quoted, shape_hint, with_value};
+
+/// A value as quoted in a message: at most 20 characters. Reports go back only to the office that sent the
+/// value; logs and events never hold values.
 fn shown(value: &str) -> String {
     value.chars().take(20).collect()
 }
@@ -145,21 +150,30 @@ fn out_of_scope(t: &str) -> Issue {
 
 /// Checks one item. Returns the issues found (usually none).
 pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], out: &mut Vec<Issue>) {
+    let free = matches!(item.ty, ItemType::Text | ItemType::Str);
+    // Free text (names, addresses, notes) is never quoted back.
+    let quoted = |value: &[u8]| if free { "…".to_string() } else { quoted(value) };
     let chars = match char_count(value) {
         Ok(n) => n,
         Err(SjisProblem::Invalid { char_index }) => {
             out.push((
                 Code::Encoding,
-                format!("{char_index}文字目が Shift_JIS（MS932）として正しくありません。"),
-                format!("character {char_index} is not valid Shift_JIS (MS932)"),
+                format!(
+                    "{char_index}文字目が Shift_JIS（MS932）として正しくありません（値「{}」）。",
+                    quoted(value)
+                ),
+                format!(
+                    "character {char_index} is not valid Shift_JIS (MS932) (value `{}`)",
+                    quoted(value)
+                ),
             ));
             return;
         }
         Err(SjisProblem::Gaiji { char_index }) => {
             out.push((
                 Code::Gaiji,
-                format!("{char_index}文字目が外字（ユーザー定義文字 F040–F9FC）です。MS932 の文字に置き換えてください。"),
-                format!("character {char_index} is a user-defined character (外字, F040–F9FC); replace it with an MS932 character"),
+                format!("{char_index}文字目が外字（ユーザー定義文字 F040–F9FC）です。MS932 の文字に置き換えてください（値「{}」）。", quoted(value)),
+                format!("character {char_index} is a user-defined character (外字, F040–F9FC); replace it with an MS932 character (value `{}`)", quoted(value)),
             ));
             return;
         }
@@ -180,24 +194,31 @@ pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], out: &mut Vec<Issue>
         }
         return;
     }
-    let free = matches!(item.ty, ItemType::Text | ItemType::Str);
     if !value.is_ascii() && !free {
-        out.push((
-            Code::Format,
-            format!(
-                "半角英数字で書く項目に全角文字などが含まれています。{}が必要です。",
-                format_name(item).0
+        out.push(with_value(
+            item,
+            value,
+            (
+                Code::Format,
+                format!(
+                    "半角英数字で書く項目に全角文字などが含まれています。{}が必要です。",
+                    format_name(item).0
+                ),
+                format!("contains non-ASCII characters; expected {}", format_name(item).1),
             ),
-            format!("contains non-ASCII characters; expected {}", format_name(item).1),
         ));
         return;
     }
     if let Some(max) = item.max_len {
         if chars > max {
-            out.push((
-                Code::Length,
-                format!("長さ {chars} 文字は項目長 {max} を超えています。"),
-                format!("length {chars} exceeds the item length {max}"),
+            out.push(with_value(
+                item,
+                value,
+                (
+                    Code::Length,
+                    format!("長さ {chars} 文字は項目長 {max} を超えています。"),
+                    format!("length {chars} exceeds the item length {max}"),
+                ),
             ));
             return;
         }
@@ -220,10 +241,14 @@ pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], out: &mut Vec<Issue>
     }
     if let (ItemType::Digits, Some(max)) = (item.ty, item.max_len) {
         if chars < max {
-            out.push((
-                Code::Length,
-                format!("長さ {chars} 文字です。この項目は {max} 桁固定です。"),
-                format!("length {chars}; this item is exactly {max} digits"),
+            out.push(with_value(
+                item,
+                value,
+                (
+                    Code::Length,
+                    format!("長さ {chars} 文字です。この項目は {max} 桁固定です。"),
+                    format!("length {chars}; this item is exactly {max} digits"),
+                ),
             ));
             return;
         }
@@ -232,11 +257,14 @@ pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], out: &mut Vec<Issue>
     let s = std::str::from_utf8(value).unwrap_or_default();
     if !format_ok(item, s) {
         let (ja, en) = format_name(item);
-        out.push((
-            Code::Format,
+        let (ja, en) = (
             format!("「{}」は{ja}ではありません。", shown(s)),
             format!("`{}` is not {en}", shown(s)),
-        ));
+        );
+        out.push(match shape_hint(item, value) {
+            Some((hja, hen)) => (Code::Format, format!("{ja}{hja}"), format!("{en}: {hen}")),
+            None => (Code::Format, ja, en),
+        });
         return;
     }
     if item.rule == Some(Rule::DetailNo) && s.len() > 2 {

@@ -107,8 +107,8 @@ fn item_rules() {
         assert_eq!(
             codes_for(kind, no, &value),
             want,
-            "{kind} No.{no} {:?}",
-            String::from_utf8_lossy(&value)
+            "{kind} No.{no} {}",
+            crate::sjis::shown(&value, 40)
         );
     }
 }
@@ -127,4 +127,38 @@ fn messages_are_bilingual_and_do_not_echo_free_text() {
     let (_, ja, en) = &out[0];
     assert!(ja.contains("外字") && en.contains("user-defined"));
     assert!(!ja.contains("山田") && !en.contains("山田"));
+}
+
+/// The first item of the v4 schedule layout that is a fixed number of digits (an office number).
+fn ten_digits() -> &'static crate::spec::Item {
+    Spec::get()
+        .expect("spec")
+        .layout(Kind::Upplan, Generation::V4)
+        .and_then(|l| {
+            l.items
+                .iter()
+                .find(|i| i.ty == crate::spec::ItemType::Digits && i.max_len == Some(10))
+        })
+        .expect("a 10-digit item")
+}
+
+#[test]
+fn wrong_shapes_are_named_and_the_value_quoted() {
+    let spec = Spec::get().expect("spec");
+    let item = ten_digits();
+    let cases: [(&[u8], &str, &str); 4] = [
+        (b"1310000001 ", "末尾に空白", "ends with a space"),
+        (b" 131000000", "先頭に空白", "starts with a space"),
+        (b"1.31E+09", "指数表記", "exponent form"),
+        (b"310000001", "先頭の 0", "leading zeros"),
+    ];
+    for (value, ja_hint, en_hint) in cases {
+        let mut out = Vec::new();
+        check(spec, item, value, &mut out);
+        assert_eq!(out.len(), 1, "{}", crate::sjis::shown(value, 20));
+        let (_, ja, en) = &out[0];
+        assert!(ja.contains(ja_hint) && en.contains(en_hint), "{ja} / {en}");
+        let quoted = crate::sjis::shown(value, 20);
+        assert!(ja.contains(&quoted) && en.contains(&quoted), "{ja} / {en}");
+    }
 }

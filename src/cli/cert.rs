@@ -1,0 +1,188 @@
+//! `cert issue`, `cert list` and `cert revoke`: office client certificates from the relay's CA, recorded in the
+//! database so that each can be listed and revoked (also while the server runs).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use crate::config::Settings;
+use crate::domain::{Office, now_ms, rfc3339};
+use crate::message::Message;
+use crate::relay::{Relay, RelayError};
+use crate::store::{CertificateRow, Store};
+
+/// Most certificates `cert list` prints.
+const LIST_LIMIT: i64 = 100_000;
+
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Issue a client certificate for an office from the relay's CA (client.pem, client.key), valid for
+    /// tls.client_cert_days (default 730) or --days, and record it.
+    Issue {
+        #[arg(long)]
+        office: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Validity in days (1 to 3650); overrides tls.client_cert_days.
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    /// List the issued client certificates: serial, office, validity, revoked.
+    List {
+        /// Only this office's certificates.
+        #[arg(long)]
+        office: Option<String>,
+    },
+    /// Revoke an issued client certificate by its serial number (hex): it is refused from now on.
+    Revoke { serial: String },
+}
+
+/// Prints a refusal in Japanese and English and returns exit code 1.
+fn refuse(m: &Message) -> ExitCode {
+    eprintln!("careplan-relay: {}", m.ja);
+    eprintln!("careplan-relay: {}", m.en);
+    ExitCode::from(1)
+}
+
+fn refuse_error(e: &RelayError) -> anyhow::Result<ExitCode> {
+    match e {
+        RelayError::BadRequest(m) | RelayError::Conflict(m) | RelayError::Forbidden(m) => Ok(refuse(m)),
+        RelayError::Internal(e) => Err(anyhow::anyhow!("{e:#}")),
+        e => Err(anyhow::anyhow!("{e}")),
+    }
+}
+
+/// The CA that signs client certificates: the configured client CA, or the development CA when no TLS is
+/// configured at all. A server certificate of its own (`tls.cert`) without both `tls.client_ca` and
+/// `tls.client_ca_key` is refused: a development CA's certificates would not be accepted by that server.
+fn signing_ca(settings: &Settings) -> Result<(PathBuf, PathBuf), Message> {
+    let tls = &settings.tls;
+    match (&tls.client_ca, &tls.client_ca_key) {
+        (Some(ca), Some(key)) => Ok((ca.clone(), key.clone())),
+        (Some(_), None) => Err(Message::new(
+            "tls.client_ca が設定されていますが tls.client_ca_key がありません。クライアント証明書の発行には CA の秘密鍵が必要です。",
+            "tls.client_ca is set but tls.client_ca_key is not: issuing client certificates needs the CA's private key",
+        )),
+        (None, Some(_)) => Err(Message::new(
+            "tls.client_ca_key が設定されていますが tls.client_ca がありません。両方を設定してください。",
+            "tls.client_ca_key is set but tls.client_ca is not: set both",
+        )),
+        (None, None) if tls.cert.is_some() => Err(Message::new(
+            "サーバーは独自の証明書（tls.cert / tls.key）で動作していますが、クライアント CA（tls.client_ca と tls.client_ca_key）が設定されていません。開発用 CA の証明書はこのサーバーに受け付けられないため発行しません。tls.client_ca と tls.client_ca_key を設定してください。",
+            "the server uses its own certificate (tls.cert/tls.key) but no client CA is configured (tls.client_ca and tls.client_ca_key): a development CA's certificate would be refused by this server, so none is issued. Set tls.client_ca and tls.client_ca_key",
+        )),
+        (None, None) => {
+            let pki = crate::tls::Pki::in_dir(&settings.data_dir.join("tls"));
+            match pki.ensure_dev() {
+                Ok(_) => Ok((pki.ca_cert, pki.ca_key)),
+                Err(e) => Err(Message::new(
+                    format!("開発用 CA を作成できません: {e}"),
+                    format!("cannot create the development CA: {e}"),
+                )),
+            }
+        }
+    }
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<Relay> {
+    crate::files::private_dir(&settings.data_dir)?;
+    let store = Store::connect(&settings.database_url(), Some(2)).await?;
+    let spec = crate::spec::Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Relay::open(store, spec, &settings.data_dir, std::time::Duration::ZERO)
+}
+
+fn state(c: &CertificateRow, now: i64) -> String {
+    match c.revoked_at {
+        Some(at) => format!("revoked {}", rfc3339(at)),
+        None if c.not_after <= now => "expired".into(),
+        None => "valid".into(),
+    }
+}
+
+pub(super) async fn cert(settings: &Settings, c: CertCommand) -> anyhow::Result<ExitCode> {
+    if let CertCommand::Issue { .. } = &c {
+        if let Err(m) = signing_ca(settings) {
+            return Ok(refuse(&m));
+        }
+    }
+    let relay = open(settings).await?;
+    let code = run(settings, &relay, c).await;
+    relay.store.close().await;
+    code
+}
+
+async fn run(settings: &Settings, relay: &Relay, c: CertCommand) -> anyhow::Result<ExitCode> {
+    match c {
+        CertCommand::Issue { office, out, days } => {
+            let (ca, ca_key) = match signing_ca(settings) {
+                Ok(files) => files,
+                Err(m) => return Ok(refuse(&m)),
+            };
+            let days = days.unwrap_or_else(|| settings.tls.client_cert_days());
+            let cert = match relay.issue_certificate(&ca, &ca_key, &office, days, "cli").await {
+                Ok(c) => c,
+                Err(e) => return refuse_error(&e),
+            };
+            let (cert_path, key_path) = cert.write(&out)?;
+            println!(
+                "issued client certificate {} for office {office}, valid {} to {}: {} {}",
+                cert.serial,
+                rfc3339(cert.not_before),
+                rfc3339(cert.not_after),
+                cert_path.display(),
+                key_path.display()
+            );
+            if !relay.office_registered(&office).await? {
+                eprintln!(
+                    "careplan-relay: 注意: 事業所 {office} は未登録です。登録されるまでこの証明書では認証されません。"
+                );
+                eprintln!(
+                    "careplan-relay: note: office {office} is not registered; the certificate authenticates nobody until it is"
+                );
+            }
+        }
+        CertCommand::List { office } => {
+            if let Some(o) = office.as_deref().filter(|o| !Office::valid_number(o)) {
+                return Ok(refuse(&Message::new(
+                    format!("事業所番号は10桁の数字です: {}", crate::message::clip(o)),
+                    format!("an office number is 10 digits: {}", crate::message::clip(o)),
+                )));
+            }
+            let now = now_ms();
+            println!("serial\toffice\tnot_before\tnot_after\tstate");
+            for c in relay.certificates(office.as_deref(), LIST_LIMIT).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    c.serial,
+                    c.office,
+                    rfc3339(c.not_before),
+                    rfc3339(c.not_after),
+                    state(&c, now)
+                );
+            }
+        }
+        CertCommand::Revoke { serial } => match relay.revoke_certificate(&serial, "cli", None).await {
+            Ok(c) => println!(
+                "revoked client certificate {} of office {} ({})",
+                c.serial,
+                c.office,
+                state(&c, now_ms())
+            ),
+            Err(RelayError::NotFound) => {
+                return Ok(refuse(&Message::new(
+                    format!(
+                        "シリアル番号 {} の証明書はこのリレーで発行されていません。",
+                        crate::message::clip(&serial)
+                    ),
+                    format!(
+                        "no client certificate with serial {} was issued by this relay",
+                        crate::message::clip(&serial)
+                    ),
+                )));
+            }
+            Err(e) => return refuse_error(&e),
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}

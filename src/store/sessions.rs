@@ -1,0 +1,103 @@
+//! Admin page sessions, stored by the SHA-256 of the session id (never the id itself).
+
+use super::events::append_events;
+use super::{NewEvent, Result, Store, dispatch, dispatch_write};
+use crate::domain::now_ms;
+
+/// A session as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// The admin token it was started with.
+    pub token_id: String,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms; the session is refused from then on.
+    pub expires_at: i64,
+    /// When it was ended by logout, Unix ms.
+    pub revoked_at: Option<i64>,
+    /// Whether its admin token has been revoked (which ends the session too).
+    pub token_revoked: bool,
+}
+
+/// How long an ended session's row is kept (its start and end stay in the audit trail), in ms.
+const ENDED_KEPT_MS: i64 = 86_400_000;
+
+type SessionSql = (String, i64, i64, Option<i64>, Option<i64>);
+
+impl Store {
+    /// Stores a new session (`id_hash`: SHA-256 hex of the session id) with its event, and deletes the sessions
+    /// that ended (expired or logged out) more than a day ago, so that the table does not grow with logins.
+    pub async fn insert_admin_session(
+        &self,
+        id_hash: &str,
+        token_id: &str,
+        expires_at: i64,
+        event: NewEvent,
+    ) -> Result<()> {
+        let now = now_ms();
+        dispatch_write!(self, |p| {
+            let mut tx = p.begin_with(self.begin_sql()).await?;
+            sqlx::query(
+                "insert into admin_sessions (id_hash, token_id, created_at, expires_at) values ($1, $2, $3, $4)",
+            )
+            .bind(id_hash)
+            .bind(token_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("delete from admin_sessions where coalesce(revoked_at, expires_at) < $1")
+                .bind(now - ENDED_KEPT_MS)
+                .execute(&mut *tx)
+                .await?;
+            append_events!(tx, [(now, &event)]);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The session with this id hash, with its token's revocation, if any.
+    pub async fn admin_session(&self, id_hash: &str) -> Result<Option<SessionRow>> {
+        let row: Option<SessionSql> = dispatch!(self, |p| {
+            sqlx::query_as(
+            "select s.token_id, s.created_at, s.expires_at, s.revoked_at, t.revoked_at from admin_sessions s \
+             join tokens t on t.id = s.token_id where s.id_hash = $1"
+        )
+        .bind(id_hash)
+        .fetch_optional(p)
+        .await?
+        });
+        Ok(row.map(
+            |(token_id, created_at, expires_at, revoked_at, token_revoked)| SessionRow {
+                token_id,
+                created_at,
+                expires_at,
+                revoked_at,
+                token_revoked: token_revoked.is_some(),
+            },
+        ))
+    }
+
+    /// Ends a session (logout): sets `revoked_at` and records `event`, only if it was not ended already.
+    /// Whether it was ended now.
+    pub async fn revoke_admin_session(&self, id_hash: &str, event: NewEvent) -> Result<bool> {
+        let now = now_ms();
+        let ended;
+        dispatch_write!(self, |p| {
+            let mut tx = p.begin_with(self.begin_sql()).await?;
+            let r = sqlx::query(
+                "update admin_sessions set revoked_at = $1 where id_hash = $2 and revoked_at is null",
+            )
+            .bind(now)
+            .bind(id_hash)
+            .execute(&mut *tx)
+            .await?;
+            ended = r.rows_affected() > 0;
+            if ended {
+                append_events!(tx, [(now, &event)]);
+            }
+            tx.commit().await?;
+        });
+        Ok(ended)
+    }
+}
