@@ -37,14 +37,25 @@ pub(super) fn request_id(parts: &Parts) -> Option<String> {
 }
 
 async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    // Authorization is a singleton field: two credentials in one request are ambiguous, so neither counts.
+    if parts
+        .headers
+        .get_all(axum::http::header::AUTHORIZATION)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        return Err(RelayError::Unauthenticated.into());
+    }
     let bearer = match parts.headers.get(axum::http::header::AUTHORIZATION) {
         Some(v) => {
             let v = v.to_str().map_err(|_| RelayError::Unauthenticated)?;
-            Some(
-                v.strip_prefix("Bearer ")
-                    .ok_or(RelayError::Unauthenticated)?
-                    .trim(),
-            )
+            // The scheme is case-insensitive (RFC 9110 11.1): `bearer` and `BEARER` name it too.
+            let (scheme, token) = v.split_once(' ').ok_or(RelayError::Unauthenticated)?;
+            if !scheme.eq_ignore_ascii_case("Bearer") {
+                return Err(RelayError::Unauthenticated.into());
+            }
+            Some(token.trim())
         }
         None => None,
     };

@@ -118,3 +118,45 @@ pub(super) fn too_large() -> Response {
     )))
     .into_response()
 }
+
+/// Gives an error answer whose body is plain text (the framework's own refusals: an unparsable query, path or
+/// JSON body, a JSON body of the wrong shape or media type) the JSON error body of every other error, its text
+/// clipped and quoted in English. A JSON body of the wrong shape is a 400 here: 422 means an invalid set.
+pub(super) async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !plain || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, text) = response.into_parts();
+    let text = axum::body::to_bytes(text, 4096).await.unwrap_or_default();
+    let detail = crate::message::clip(String::from_utf8_lossy(&text).trim());
+    let status = match status {
+        StatusCode::UNPROCESSABLE_ENTITY => StatusCode::BAD_REQUEST,
+        s => s,
+    };
+    let (code, ja) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "リクエストの形式が正しくありません"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "Content-Type が正しくありません（JSON は application/json で送ってください）",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "too_large",
+            "リクエストの大きさが中継サーバーの上限を超えています",
+        ),
+        s if s.is_server_error() => ("internal", "内部エラーが発生しました"),
+        _ => ("refused", "リクエストを処理できません"),
+    };
+    let mut r = body(status, code, &Message::new(format!("{ja}: {detail}"), detail));
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            r.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    r
+}

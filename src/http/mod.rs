@@ -121,6 +121,7 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
             record_latency,
         ))
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,

@@ -29,11 +29,26 @@ async fn read_files(
     name: Option<String>,
     req: Request,
 ) -> Result<Vec<UploadedFile>, Response> {
+    // Content-Type is a singleton field: a body announced as two media types is not read as either.
+    if req
+        .headers()
+        .get_all(header::CONTENT_TYPE)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        return Err(bad(
+            "Content-Type ヘッダーが複数あります。",
+            "the request has more than one Content-Type header",
+        ));
+    }
+    // Media types are case-insensitive (RFC 9110 8.3.1).
     let multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
+        .and_then(|v| v.get(..19))
+        .is_some_and(|v| v.eq_ignore_ascii_case("multipart/form-data"));
     if !multipart {
         let Some(name) = name else {
             return Err(bad(

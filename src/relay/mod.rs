@@ -7,6 +7,7 @@ mod access;
 mod admin;
 mod arrivals;
 pub mod audit;
+mod bounds;
 mod certificates;
 mod inbox;
 mod metrics;

@@ -77,6 +77,7 @@ impl Relay {
                 ),
             )));
         }
+        super::bounds::refuse_control_characters(files)?;
         let canonical: Vec<String> = files.iter().map(|f| canonical_name(self.spec, &f.name)).collect();
         let mut sorted: Vec<&String> = canonical.iter().collect();
         sorted.sort_unstable();
@@ -148,6 +149,7 @@ impl Relay {
                 .map_err(|e| anyhow::anyhow!("validation task failed: {e}"))?
         };
         let mut report = validated.report;
+        super::bounds::bound_report(&mut report);
         let names: Vec<FileName> = validated.names.into_iter().flatten().collect();
         if report.valid {
             self.check_recipient(&names, &mut report).await?;

@@ -11,6 +11,7 @@ mod connections;
 mod errors;
 mod hardening;
 mod helpers;
+mod hostile;
 mod journey;
 mod listeners;
 mod lockout;
