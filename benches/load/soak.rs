@@ -1,10 +1,10 @@
 //! `--soak`: the normal mix (senders and polling recipients, as a relay run) for a long time, typically
 //! `--seconds 3600` at a bounded `--rate`, with the server process sampled every `--sample-seconds`: VmRSS and
-//! VmHWM from /proc/PID/status, open files (entries of /proc/PID/fd), the clients' counters so far, the CPU of
-//! the server and of the load generator over the interval, and the pending deliveries and database connections
-//! from the server's `GET /metrics`. One line per sample as it is taken, then the usual run row, a table of the
-//! samples every `--table-seconds`, and the verdict (soak_verdict.rs): RSS and open files flat after the
-//! warm-up, no errors.
+//! VmHWM from /proc/PID/status, open files (entries of /proc/PID/fd), the size of the data directory's files,
+//! the clients' counters so far, the CPU of the server and of the load generator over the interval, and the
+//! pending deliveries and database connections from the server's `GET /metrics`. One line per sample as it is
+//! taken, then the usual run row, a table of the samples every `--table-seconds`, and the verdict
+//! (soak_verdict.rs): RSS and open files flat after the warm-up, no errors.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -29,6 +29,8 @@ pub(crate) struct Sample {
     pub(crate) rss_kb: u64,
     pub(crate) hwm_kb: u64,
     pub(crate) fds: u64,
+    /// Bytes of the files in the data directory (SQLite: the database, its WAL and shared memory), in MB.
+    pub(crate) data_mb: f64,
     /// Sets accepted (201) since the load started.
     pub(crate) accepted: u64,
     pub(crate) errors: u64,
@@ -59,12 +61,13 @@ impl Sample {
         let opt = |v: Option<i64>| v.map_or_else(|| "–".to_string(), |v| v.to_string());
         let (rate, server_cpu, load_cpu) = prev.map_or((0.0, 0.0, 0.0), |p| self.since(p));
         format!(
-            "soak t={:>5.0} s  RSS {:.1} MB  HWM {:.1} MB  fds {}  accepted {} ({rate:.1}/s)  files {}  acked {}  \
+            "soak t={:>5.0} s  RSS {:.1} MB  HWM {:.1} MB  fds {}  data {:.0} MB  accepted {} ({rate:.1}/s)  files {}  acked {}  \
              pending {}  db connections {}  server CPU {:.0} %  loadgen CPU {:.0} %  errors {}",
             self.t,
             mb(self.rss_kb),
             mb(self.hwm_kb),
             self.fds,
+            self.data_mb,
             self.accepted,
             self.files,
             self.acks,
@@ -97,8 +100,8 @@ async fn soak_on(args: &Args, server: &mut Server, db: DbChoice) -> anyhow::Resu
         let (live, done) = (Arc::clone(&live), Arc::clone(&done));
         let every = Duration::from_secs(args.sample_seconds.max(1));
         let total = Duration::from_secs(args.warmup + args.seconds);
-        let ca = server.data.join("tls").join("ca.pem");
-        tokio::spawn(async move { sample_loop(&live, &done, every, total, &ca, &admin).await })
+        let data = server.data.clone();
+        tokio::spawn(async move { sample_loop(&live, &done, every, total, &data, &admin).await })
     };
     let result = run_on(args, server, db, args.clients, &live).await;
     done.store(true, Ordering::Relaxed);
@@ -119,7 +122,7 @@ async fn sample_loop(
     done: &AtomicBool,
     every: Duration,
     total: Duration,
-    ca: &Path,
+    data: &Path,
     admin: &str,
 ) -> anyhow::Result<Vec<Sample>> {
     let started = loop {
@@ -131,7 +134,7 @@ async fn sample_loop(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let metrics = Metrics::new(ca, &started.addr, admin)?;
+    let metrics = Metrics::new(&data.join("tls").join("ca.pem"), &started.addr, admin)?;
     let mut samples = Vec::new();
     let cpu = CpuClock::read(&[started.pid]);
     for k in 0u32.. {
@@ -149,6 +152,7 @@ async fn sample_loop(
             rss_kb: status_kb(started.pid, "VmRSS:").unwrap_or(0),
             hwm_kb: status_kb(started.pid, "VmHWM:").unwrap_or(0),
             fds: open_fds(started.pid).unwrap_or(0),
+            data_mb: dir_bytes(data) as f64 / 1_048_576.0,
             accepted,
             errors,
             files,
@@ -162,6 +166,17 @@ async fn sample_loop(
         samples.push(s);
     }
     Ok(samples)
+}
+
+/// Bytes of the regular files directly in `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// The server's `GET /metrics` with an admin token, for two gauges.

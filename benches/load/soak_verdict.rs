@@ -65,9 +65,9 @@ impl Trend {
     }
 }
 
-const TABLE_HEADER: &str = "| t min | RSS MB | HWM MB | open files | sets accepted | sets/s | files downloaded | acknowledged \
+const TABLE_HEADER: &str = "| t min | RSS MB | HWM MB | open files | data MB | sets accepted | sets/s | files downloaded | acknowledged \
                             | pending deliveries | db connections | server CPU | loadgen CPU | errors |\n\
-                            |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+                            |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
 /// The samples closest to every `every` seconds, and the last one.
 fn table_rows(samples: &[Sample], every: f64) -> Vec<&Sample> {
@@ -103,11 +103,12 @@ pub(crate) fn report(args: &Args, samples: &[Sample], r: &RunResult) -> bool {
             s.since(rows[i - 1])
         };
         println!(
-            "| {:.1} | {:.1} | {:.1} | {} | {} | {:.1} | {} | {} | {} | {} | {:.0} % | {:.0} % | {} |",
+            "| {:.1} | {:.1} | {:.1} | {} | {:.0} | {} | {:.1} | {} | {} | {} | {} | {:.0} % | {:.0} % | {} |",
             s.t / 60.0,
             mb(s.rss_kb),
             mb(s.hwm_kb),
             s.fds,
+            s.data_mb,
             s.accepted,
             rate,
             s.files,
