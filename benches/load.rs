@@ -39,7 +39,12 @@
 //! - `--near-limit --clients 100 [--prefill-seconds S]` (load/near_limit.rs): every sender at once with a set just
 //!   under the server's body limit; the server's peak RSS against `clients × limit + idle RSS`.
 //!
-//! Modules in load/: run.rs (a relay run), server.rs, mix.rs (the sets), clients.rs, report.rs (the tables).
+//! And a long one: `--soak --seconds 3600 --clients 8 --rate 150 --pollers 8` (load/soak.rs): the normal mix at a
+//! bounded rate, the server's RSS, peak RSS and open files sampled every `--sample-seconds`, a table and a
+//! verdict (RSS and open files flat after the warm-up, no errors); the exit status is 1 when it fails.
+//!
+//! Modules in load/: run.rs (a relay run), server.rs, mix.rs (the sets), clients.rs, report.rs (the tables),
+//! soak.rs and soak_verdict.rs.
 
 // A bench binary: a failed setup step should stop it loudly, and nothing here is a public API.
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
@@ -66,6 +71,8 @@ mod report;
 mod run;
 #[path = "load/server.rs"]
 mod server;
+#[path = "load/soak.rs"]
+mod soak;
 
 const SERVER_BIN: &str = env!("CARGO_BIN_EXE_careplan-relay");
 
@@ -153,6 +160,21 @@ struct Args {
     /// only), restart the server and measure again over the stored sets (0: skip).
     #[arg(long, default_value_t = 0)]
     prefill_seconds: u64,
+    /// At most this many sets per second in total, shared evenly by the senders (default: each sender sends its
+    /// next set as soon as the last is answered). Applies to every mode but --near-limit.
+    #[arg(long, value_name = "SETS_PER_SEC")]
+    rate: Option<f64>,
+    /// Soak: one long run of the normal mix (--seconds, e.g. 3600; best with --rate) that samples the server's
+    /// RSS, peak RSS and open files every --sample-seconds and judges whether they stay flat after the warm-up
+    /// (the first 10 % of the time).
+    #[arg(long, conflicts_with_all = ["sweep", "near_limit", "put_url", "perf"])]
+    soak: bool,
+    /// --soak: seconds between samples (a line each).
+    #[arg(long, default_value_t = 10)]
+    sample_seconds: u64,
+    /// --soak: seconds between the rows of the summary table.
+    #[arg(long, default_value_t = 300)]
+    table_seconds: u64,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -214,6 +236,24 @@ async fn load(args: Args) -> anyhow::Result<()> {
             for r in near_limit::run(&args, &bin, db).await? {
                 println!("{}", r.row());
             }
+        }
+        return Ok(());
+    }
+    if args.soak {
+        let mut passed = true;
+        for &db in &dbs {
+            eprintln!(
+                "load: soak, server {}, {} senders at {}, {} s",
+                bin.display(),
+                args.clients,
+                args.rate
+                    .map_or_else(|| "full speed".into(), |r| format!("{r} sets/s")),
+                args.seconds
+            );
+            passed &= soak::run(&args, &bin, db).await?;
+        }
+        if !passed {
+            bail!("the soak failed (see its verdict)");
         }
         return Ok(());
     }

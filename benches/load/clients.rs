@@ -2,6 +2,7 @@
 //! (long-poll, download, acknowledge), with what each counts inside the measured window.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -43,10 +44,43 @@ pub(crate) struct PollerStats {
     pub(crate) samples: Vec<String>,
 }
 
+impl PollerStats {
+    fn fail(&mut self, progress: &Progress, key: String, detail: String) {
+        Progress::add(&progress.errors);
+        error(&mut self.errors, &mut self.samples, key, detail);
+    }
+}
+
 fn error(errors: &mut BTreeMap<String, u64>, samples: &mut Vec<String>, key: String, detail: String) {
     *errors.entry(key).or_default() += 1;
     if samples.len() < 3 {
         samples.push(detail);
+    }
+}
+
+/// What the senders and recipients of a run have done so far, from the start of the load (warm-up included),
+/// readable while the run goes on (the soak's samples).
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
+    /// Sets answered 201.
+    pub(crate) accepted: AtomicU64,
+    /// Sends, downloads, polls and acknowledgements that failed.
+    pub(crate) errors: AtomicU64,
+    /// Files downloaded with the right digest.
+    pub(crate) files: AtomicU64,
+    /// Deliveries acknowledged.
+    pub(crate) acks: AtomicU64,
+}
+
+impl Progress {
+    fn add(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// (accepted, errors, files, acks) now.
+    pub(crate) fn read(&self) -> (u64, u64, u64, u64) {
+        let r = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        (r(&self.accepted), r(&self.errors), r(&self.files), r(&self.acks))
     }
 }
 
@@ -88,13 +122,31 @@ pub(crate) struct SenderCtx {
     pub(crate) seed: u64,
     pub(crate) window: Window,
     pub(crate) accepted: Accepted,
+    pub(crate) progress: Arc<Progress>,
+    /// `Some(period)`: at most one send per period (the run's `--rate` shared by its senders), each sender's
+    /// slots offset by `index / clients` of a period; `None`: the next send as soon as the last is answered.
+    pub(crate) pace: Option<Duration>,
+}
+
+/// The period between the sends of one sender when `rate` sets/s are shared by `clients` senders.
+pub(crate) fn pace(rate: Option<f64>, clients: usize) -> Option<Duration> {
+    rate.filter(|r| *r > 0.0)
+        .map(|r| Duration::from_secs_f64(clients as f64 / r))
 }
 
 pub(crate) async fn sender(cx: SenderCtx) -> SenderStats {
     let mut st = SenderStats::default();
     let mut rng = Rng::new(cx.seed ^ (cx.index as u64).wrapping_mul(0x0100_0000_01b3));
     let total: u64 = MIX.iter().map(|m| m.1).sum();
+    let mut slot = Instant::now()
+        + cx.pace
+            .map_or(Duration::ZERO, |p| p.mul_f64(cx.index as f64 / cx.clients as f64));
     for n in 0u64.. {
+        if let Some(period) = cx.pace {
+            tokio::time::sleep_until(slot.into()).await;
+            // A late answer moves the next slot instead of sending a burst to catch up.
+            slot = (slot + period).max(Instant::now());
+        }
         if Instant::now() >= cx.window.end {
             break;
         }
@@ -118,6 +170,7 @@ pub(crate) async fn sender(cx: SenderCtx) -> SenderStats {
         let counted = cx.window.counts(t0) && t1 < cx.window.end;
         match answer {
             Ok(a) if a.status == 201 => {
+                Progress::add(&cx.progress.accepted);
                 if let Some(id) = a.json["submission_id"].as_str() {
                     cx.accepted.lock().unwrap().insert(id.to_string(), t1);
                 }
@@ -127,41 +180,47 @@ pub(crate) async fn sender(cx: SenderCtx) -> SenderStats {
                     st.bytes += template.bytes() as u64;
                 }
             }
-            Ok(a) => error(
-                &mut st.errors,
-                &mut st.samples,
-                format!("HTTP {}", a.status),
-                format!("{seq} {}: {}", MIX[unit].0, a.json),
-            ),
-            Err(e) => error(
-                &mut st.errors,
-                &mut st.samples,
-                "transport".into(),
-                format!("{seq}: {e:#}"),
-            ),
+            Ok(a) => {
+                Progress::add(&cx.progress.errors);
+                error(
+                    &mut st.errors,
+                    &mut st.samples,
+                    format!("HTTP {}", a.status),
+                    format!("{seq} {}: {}", MIX[unit].0, a.json),
+                );
+            }
+            Err(e) => {
+                Progress::add(&cx.progress.errors);
+                error(
+                    &mut st.errors,
+                    &mut st.samples,
+                    "transport".into(),
+                    format!("{seq}: {e:#}"),
+                );
+            }
         }
     }
     st
 }
 
-pub(crate) async fn poller(client: Client, window: Window, accepted: Accepted) -> PollerStats {
+pub(crate) async fn poller(
+    client: Client,
+    window: Window,
+    accepted: Accepted,
+    progress: Arc<Progress>,
+) -> PollerStats {
     let mut st = PollerStats::default();
     'poll: while Instant::now() < window.end {
         let page = match client.get("/v1/inbox?wait=1&limit=100").await {
             Ok(a) if a.status == 200 => a.json,
             Ok(a) => {
                 let key = format!("inbox HTTP {}", a.status);
-                error(&mut st.errors, &mut st.samples, key, a.json.to_string());
+                st.fail(&progress, key, a.json.to_string());
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
             Err(e) => {
-                error(
-                    &mut st.errors,
-                    &mut st.samples,
-                    "inbox transport".into(),
-                    format!("{e:#}"),
-                );
+                st.fail(&progress, "inbox transport".into(), format!("{e:#}"));
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -180,29 +239,25 @@ pub(crate) async fn poller(client: Client, window: Window, accepted: Accepted) -
                             == f["sha256"].as_str() =>
                     {
                         let t1 = Instant::now();
+                        Progress::add(&progress.files);
                         if window.counts(t0) && t1 < window.end {
                             st.files += 1;
                             st.download.push(t1 - t0);
                         }
                     }
-                    Ok((status, _, _)) => error(
-                        &mut st.errors,
-                        &mut st.samples,
+                    Ok((status, _, _)) => st.fail(
+                        &progress,
                         format!("download HTTP {status} or digest"),
                         format!("{delivery}/{name}"),
                     ),
-                    Err(e) => error(
-                        &mut st.errors,
-                        &mut st.samples,
-                        "download transport".into(),
-                        format!("{e:#}"),
-                    ),
+                    Err(e) => st.fail(&progress, "download transport".into(), format!("{e:#}")),
                 }
             }
             let t0 = Instant::now();
             match client.post(&format!("/v1/inbox/{delivery}/ack")).await {
                 Ok(a) if a.status == 200 => {
                     let t1 = Instant::now();
+                    Progress::add(&progress.acks);
                     let sent = item["submission_id"]
                         .as_str()
                         .and_then(|s| accepted.lock().unwrap().remove(s));
@@ -214,18 +269,8 @@ pub(crate) async fn poller(client: Client, window: Window, accepted: Accepted) -
                         }
                     }
                 }
-                Ok(a) => error(
-                    &mut st.errors,
-                    &mut st.samples,
-                    format!("ack HTTP {}", a.status),
-                    a.json.to_string(),
-                ),
-                Err(e) => error(
-                    &mut st.errors,
-                    &mut st.samples,
-                    "ack transport".into(),
-                    format!("{e:#}"),
-                ),
+                Ok(a) => st.fail(&progress, format!("ack HTTP {}", a.status), a.json.to_string()),
+                Err(e) => st.fail(&progress, "ack transport".into(), format!("{e:#}")),
             }
         }
     }

@@ -210,9 +210,11 @@ async fn run_on(args: &Args, server: &mut Server, db: DbChoice) -> anyhow::Resul
             pollers: None,
             no_download: true,
             perf: None,
+            rate: None,
             ..args.clone()
         };
-        let r = crate::run::run_on(&prefill, server, db, prefill.clients).await?;
+        let live = crate::run::Live::default();
+        let r = crate::run::run_on(&prefill, server, db, prefill.clients, &live).await?;
         eprintln!(
             "near limit: prefilled {} sets in {} s ({} errors)",
             r.accepted,

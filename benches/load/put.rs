@@ -12,7 +12,7 @@ use anyhow::Context;
 use careplan_relay::client::Answer;
 
 use crate::Args;
-use crate::clients::{SenderCtx, SenderStats, Target, Window, sender};
+use crate::clients::{SenderCtx, SenderStats, Target, Window, pace, sender};
 use crate::mix::Plan;
 use crate::report::RunResult;
 use crate::server::{CpuClock, status_kb};
@@ -98,6 +98,8 @@ pub(crate) async fn run(args: &Args, url: &str, clients: usize) -> anyhow::Resul
             seed: args.seed,
             window,
             accepted: Arc::default(),
+            progress: Arc::default(),
+            pace: pace(args.rate, clients),
         };
         senders.push(tokio::spawn(async move {
             tokio::time::sleep_until(t0.into()).await;

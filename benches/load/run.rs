@@ -3,23 +3,43 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use careplan_relay::spec::Spec;
 
-use crate::clients::{Accepted, PollerStats, SenderCtx, SenderStats, Target, Window, poller, sender};
+use crate::clients::{
+    Accepted, PollerStats, Progress, SenderCtx, SenderStats, Target, Window, pace, poller, sender,
+};
 use crate::mix::{Plan, validation_cost};
 use crate::relay_process::percentiles;
 use crate::report::RunResult;
 use crate::server::{CpuClock, Server, fsync_probe, status_kb};
 use crate::{Args, DbChoice};
 
+/// A run as it goes, for a reader beside it (the soak's sampler): what its clients have done so far, and the
+/// server once it listens.
+#[derive(Debug, Default)]
+pub(crate) struct Live {
+    pub(crate) progress: Arc<Progress>,
+    pub(crate) started: OnceLock<Started>,
+}
+
+/// The running server of a [`Live`] run.
+#[derive(Debug, Clone)]
+pub(crate) struct Started {
+    pub(crate) pid: u32,
+    /// `host:port` of its HTTPS listener.
+    pub(crate) addr: String,
+    /// When the senders and recipients start.
+    pub(crate) load_start: Instant,
+}
+
 pub(crate) async fn run(args: &Args, bin: &Path, db: DbChoice, clients: usize) -> anyhow::Result<RunResult> {
     let mut server = Server::create(bin, db, &args.pg_admin).await?;
-    let result = run_on(args, &mut server, db, clients).await;
+    let result = run_on(args, &mut server, db, clients, &Live::default()).await;
     server.stop().await;
     result
 }
@@ -29,6 +49,7 @@ pub(crate) async fn run_on(
     server: &mut Server,
     db: DbChoice,
     clients: usize,
+    live: &Live,
 ) -> anyhow::Result<RunResult> {
     let spec = Spec::get()?;
     let plan = Plan::new(args, clients)?;
@@ -53,6 +74,11 @@ pub(crate) async fn run_on(
         end: t0 + Duration::from_secs(args.warmup + args.seconds),
     };
     let accepted: Accepted = Arc::default();
+    let _ = live.started.set(Started {
+        pid,
+        addr: server.addr.clone(),
+        load_start: t0,
+    });
 
     let mut senders = Vec::new();
     for i in 0..clients {
@@ -70,6 +96,8 @@ pub(crate) async fn run_on(
             seed: args.seed,
             window,
             accepted: Arc::clone(&accepted),
+            progress: Arc::clone(&live.progress),
+            pace: pace(args.rate, clients),
         };
         senders.push(tokio::spawn(async move {
             tokio::time::sleep_until(t0.into()).await;
@@ -79,9 +107,10 @@ pub(crate) async fn run_on(
     let mut pollers = Vec::new();
     for token in cm_tokens.iter().chain(&prov_tokens).filter(|_| !args.no_download) {
         let (client, accepted) = (server.client(token)?, Arc::clone(&accepted));
+        let progress = Arc::clone(&live.progress);
         pollers.push(tokio::spawn(async move {
             tokio::time::sleep_until(t0.into()).await;
-            poller(client, window, accepted).await
+            poller(client, window, accepted, progress).await
         }));
     }
 

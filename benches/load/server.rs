@@ -70,6 +70,12 @@ impl Server {
         Ok(out.lines().last().context("a token line")?.trim().to_string())
     }
 
+    /// Issues an admin token (for `GET /metrics`).
+    pub(crate) fn admin_token(&self) -> anyhow::Result<String> {
+        let out = self.cli(&["token", "issue", "--admin"])?;
+        Ok(out.lines().last().context("a token line")?.trim().to_string())
+    }
+
     /// Starts `serve` with `RUST_LOG=log` (if given) and the extra environment.
     pub(crate) fn start(&mut self, log: Option<&str>, env: &[(String, String)]) -> anyhow::Result<()> {
         let mut env = env.to_vec();
@@ -116,6 +122,11 @@ pub(crate) fn status_kb(pid: u32, field: &str) -> Option<u64> {
         .trim()
         .parse()
         .ok()
+}
+
+/// Open file descriptors of a process (entries of /proc/<pid>/fd).
+pub(crate) fn open_fds(pid: u32) -> Option<u64> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64)
 }
 
 /// CPU seconds used so far by the server's processes, by this load generator, and by the whole machine (busy,
