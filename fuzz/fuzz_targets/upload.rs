@@ -51,10 +51,11 @@ fuzz_target!(|data: &[u8]| {
             &limits,
         ))
     });
-    let multipart = input
-        .content_type
-        .as_deref()
-        .is_some_and(|t| t.starts_with("multipart/form-data"));
+    // Media types are case-insensitive (RFC 9110 8.3.1), as in read_upload.
+    let multipart = input.content_type.as_deref().is_some_and(|t| {
+        t.get(..19)
+            .is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data"))
+    });
     match result {
         Ok(files) => {
             assert!(
