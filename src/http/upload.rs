@@ -15,6 +15,7 @@ use crate::relay::{RelayError, UploadedFile};
 /// Longest file name of a part (its `filename`) or of `?name=`, in bytes (the relay's own bound, checked here
 /// while reading so that a longer name is refused before its bytes are read).
 pub use crate::relay::MAX_FILE_NAME_BYTES;
+use crate::relay::file_name_too_long;
 
 /// Most header bytes of one part (names and values added up). A part needs one `Content-Disposition` and
 /// perhaps a `Content-Type`; `multer` also refuses more than 32 headers.
@@ -72,21 +73,6 @@ fn too_many_parts(max: usize) -> RelayError {
     ))
 }
 
-fn name_too_long(name: &str, max: usize) -> RelayError {
-    RelayError::BadRequest(Message::new(
-        format!(
-            "ファイル名が長すぎます（{} バイト、上限 {max} バイト）: {}",
-            name.len(),
-            clip(name)
-        ),
-        format!(
-            "file name too long ({} bytes, at most {max}): {}",
-            name.len(),
-            clip(name)
-        ),
-    ))
-}
-
 /// Reads the files of one set from a request body.
 ///
 /// * `content_type`: the request's `Content-Type`. `multipart/form-data; boundary=…` is read as parts, each
@@ -122,7 +108,7 @@ pub async fn read_upload(
             ));
         };
         if name.len() > limits.max_name_bytes {
-            return Err(name_too_long(&name, limits.max_name_bytes));
+            return Err(file_name_too_long(&name, limits.max_name_bytes));
         }
         let bytes = Limited::new(body, limits.max_body_bytes)
             .collect()
@@ -188,7 +174,7 @@ pub async fn read_upload(
             ));
         };
         if name.len() > limits.max_name_bytes {
-            return Err(name_too_long(&name, limits.max_name_bytes));
+            return Err(file_name_too_long(&name, limits.max_name_bytes));
         }
         let mut bytes: Vec<u8> = Vec::with_capacity(left);
         while let Some(chunk) = field.chunk().await.map_err(multer_error)? {

@@ -1,6 +1,6 @@
 //! Authorising the files of an upload before they are judged: who may send them, and what their names may be.
 
-use super::submit::{MAX_FILE_NAME_BYTES, UploadedFile};
+use super::submit::UploadedFile;
 use super::{Relay, RelayError, Result};
 use crate::message::{Message, clip};
 use crate::name::{FileName, canonical_name};
@@ -16,21 +16,7 @@ impl Relay {
                 "the request holds no files",
             )));
         }
-        if let Some(f) = files.iter().find(|f| f.name.len() > MAX_FILE_NAME_BYTES) {
-            return Err(RelayError::BadRequest(Message::new(
-                format!(
-                    "ファイル名が長すぎます（{} バイト、上限 {MAX_FILE_NAME_BYTES}）: {}",
-                    f.name.len(),
-                    clip(&f.name)
-                ),
-                format!(
-                    "a file name is too long ({} bytes, at most {MAX_FILE_NAME_BYTES}): {}",
-                    f.name.len(),
-                    clip(&f.name)
-                ),
-            )));
-        }
-        super::bounds::refuse_control_characters(files)?;
+        super::bounds::check_file_names(files)?;
         let canonical: Vec<String> = files.iter().map(|f| canonical_name(self.spec, &f.name)).collect();
         let mut sorted: Vec<&String> = canonical.iter().collect();
         sorted.sort_unstable();

@@ -2,13 +2,34 @@
 //! refused before they reach a store or a log, and a report's CSV version items and finding messages are
 //! clipped, so that a 422 (or a `/v1/validate` answer) stays small whatever values a file holds.
 
+use super::submit::MAX_FILE_NAME_BYTES;
 use super::{RelayError, Result, UploadedFile};
 use crate::message::{Message, clip, clip_to};
 use crate::validate::SetReport;
 
-/// Refuses (400) a set in which a file name holds a control character (NUL, CR, LF, ESC…): no spec name has
-/// one, and PostgreSQL text cannot hold a NUL.
-pub(super) fn refuse_control_characters(files: &[UploadedFile]) -> Result<()> {
+/// The refusal (400) of a file name longer than `max` bytes, the name clipped. Used by the upload parser, which
+/// stops reading at such a name, and by [`check_file_names`].
+pub fn file_name_too_long(name: &str, max: usize) -> RelayError {
+    RelayError::BadRequest(Message::new(
+        format!(
+            "ファイル名が長すぎます（{} バイト、上限 {max} バイト）: {}",
+            name.len(),
+            clip(name)
+        ),
+        format!(
+            "file name too long ({} bytes, at most {max}): {}",
+            name.len(),
+            clip(name)
+        ),
+    ))
+}
+
+/// Refuses (400) a set in which a file name is longer than [`MAX_FILE_NAME_BYTES`] or holds a control
+/// character (NUL, CR, LF, ESC…): no spec name has one, and PostgreSQL text cannot hold a NUL.
+pub(super) fn check_file_names(files: &[UploadedFile]) -> Result<()> {
+    if let Some(f) = files.iter().find(|f| f.name.len() > MAX_FILE_NAME_BYTES) {
+        return Err(file_name_too_long(&f.name, MAX_FILE_NAME_BYTES));
+    }
     match files.iter().find(|f| f.name.chars().any(char::is_control)) {
         Some(f) => Err(RelayError::BadRequest(Message::new(
             format!("ファイル名に制御文字が含まれています: {}", clip(&f.name)),

@@ -27,6 +27,7 @@ pub use admin::{
     IssuedToken, MAX_OFFICE_NAME_CHARS, MAX_SERVICE_TYPES, add_office, issue_token, office_tokens,
     revoke_token, set_office_enabled, token_hash,
 };
+pub use bounds::file_name_too_long;
 pub use certificates::parse_serial;
 pub use inbox::{DeliveryView, InboxRequest};
 pub use metrics::{METRICS_CONTENT_TYPE, Metrics};
