@@ -8,7 +8,7 @@ use crate::message::{Message, clip, clip_to};
 use crate::validate::SetReport;
 
 /// The refusal (400) of a file name longer than `max` bytes, the name clipped. Used by the upload parser, which
-/// stops reading at such a name, and by [`check_file_names`].
+/// stops reading at such a name, and by the relay's own check of a set's names.
 pub fn file_name_too_long(name: &str, max: usize) -> RelayError {
     RelayError::BadRequest(Message::new(
         format!(
