@@ -165,7 +165,11 @@ fn value(
         .clone()
         .filter(|t| spec.service_type(t).is_some_and(|s| s.scope == "in"))
         .unwrap_or_else(|| "11".into());
-    let total_row = kind == Kind::Upsikyu && r + 1 == sc.rows_per_user.max(2);
+    let annex = (kind == Kind::Upsikyu).then(|| AnnexRow::of(sc, r));
+    let service = match annex {
+        Some(AnnexRow::Detail(s)) => s,
+        _ => r % services(sc),
+    };
     match (item.name_en.as_str(), item.v4_no) {
         ("csv_version", _) => return version(layout.generation).into(),
         ("insurer_number", _) => return u.insurer.clone(),
@@ -179,9 +183,19 @@ fn value(
         }
         ("plan_created_or_changed_date" | "consultation_date", _) => return PLAN_DATE.into(),
         ("service_date", _) => return format!("{}{:02}", sc.month, r % 28 + 1),
-        ("service_code", _) if total_row => return "999999".into(),
-        ("service_code", _) => return format!("{service_type}1{:03}", r % 1000),
-        ("service_office_code", _) if total_row => return "9999999999".into(),
+        ("service_code", _) if annex == Some(AnnexRow::Total) => return "999999".into(),
+        ("service_code", _) if annex == Some(AnnexRow::Subtotal) => return format!("{service_type}AAAA"),
+        ("service_code", _) => return format!("{service_type}1{service:03}"),
+        ("service_office_code", _) if annex == Some(AnnexRow::Total) => return "9999999999".into(),
+        ("service_count", _) => return service_count(u, r).to_string(),
+        ("document_created_date" | "plan2_created_date" | "plan3_created_date", _) => {
+            return sc.sequence.get(..8).unwrap_or(PLAN_DATE).into();
+        }
+        ("cert_valid_from" | "limit_period_start_date", _) => return "20240401".into(),
+        ("cert_valid_to" | "limit_period_end_date", _) => return "20270331".into(),
+        ("user_birth_date", _) => return format!("19{:02}0{}15", 30 + u.index % 20, 1 + u.index % 9),
+        ("service_start_time" | "activity_start_time", _) => return format!("{:02}00", 8 + r % 10),
+        ("service_end_time" | "activity_end_time", _) => return format!("{:02}30", 8 + r % 10),
         ("service_office_code", _) => return sc.recipient.office.clone(),
         ("service_type_code", _) => return service_type,
         ("family_diagram_image_filename", _) => {
@@ -194,7 +208,7 @@ fn value(
     }
     match item.ty {
         ItemType::YearMonth => sc.month.clone(),
-        ItemType::Date => format!("2025{:02}{:02}", rng.below(12) + 1, rng.below(28) + 1),
+        ItemType::Date => format!("2024{:02}{:02}", rng.below(12) + 1, rng.below(28) + 1),
         ItemType::Time => format!("{:02}{:02}", 8 + rng.below(10), 15 * rng.below(4)),
         ItemType::Digits => "1".repeat(item.max_len.unwrap_or(1)),
         ItemType::InsuredId => u.insured.clone(),
@@ -219,6 +233,69 @@ fn value(
     }
 }
 
+/// The distinct services (service codes) of each person's 第6表: row `r` is service `r % services`.
+fn services(sc: &Scenario) -> usize {
+    sc.rows_per_user.clamp(1, 8)
+}
+
+/// サービス回数 of a person's 第6表 row.
+fn service_count(u: &User, r: usize) -> u64 {
+    1 + ((u.index + r) % 3) as u64
+}
+
+/// What a person's 第7表 row `r` is: one row per service of 第6表, the type's subtotal when there are several,
+/// and the grand total last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AnnexRow {
+    Detail(usize),
+    Subtotal,
+    Total,
+}
+
+impl AnnexRow {
+    fn of(sc: &Scenario, r: usize) -> AnnexRow {
+        let n = services(sc);
+        match r {
+            r if r < n => AnnexRow::Detail(r),
+            r if r == n && n > 1 => AnnexRow::Subtotal,
+            _ => AnnexRow::Total,
+        }
+    }
+}
+
+/// Makes a person's 第7表 rows add up: 回数／日数 is the number of the service in 第6表, サービス単位金額 is
+/// 単位数 × 回数／日数 (no discount), and the subtotal and total rows carry 単位数 0 and the sums.
+fn annex_sums(layout: &Layout, sc: &Scenario, u: &User, rows: &mut [Vec<String>]) {
+    let at = |no: u32| layout.by_v4_no(no).map(|i| i.no as usize - 1);
+    let (Some(units), Some(rate), Some(discounted), Some(count), Some(amount)) =
+        (at(13), at(14), at(15), at(16), at(17))
+    else {
+        return;
+    };
+    let (mut total_count, mut total_amount) = (0u64, 0u64);
+    for (r, row) in rows.iter_mut().enumerate() {
+        row[rate].clear();
+        row[discounted].clear();
+        match AnnexRow::of(sc, r) {
+            AnnexRow::Detail(s) => {
+                let n: u64 = (0..sc.rows_per_user)
+                    .filter(|r| r % services(sc) == s)
+                    .map(|r| service_count(u, r))
+                    .sum();
+                let a = row[units].parse::<u64>().unwrap_or(0) * n;
+                (total_count, total_amount) = (total_count + n, total_amount + a);
+                row[count] = n.to_string();
+                row[amount] = a.to_string();
+            }
+            AnnexRow::Subtotal | AnnexRow::Total => {
+                row[units] = "0".into();
+                row[count] = total_count.to_string();
+                row[amount] = total_amount.to_string();
+            }
+        }
+    }
+}
+
 fn rows_for(kind: Kind, sc: &Scenario) -> usize {
     match kind {
         Kind::Up2kyo
@@ -228,7 +305,7 @@ fn rows_for(kind: Kind, sc: &Scenario) -> usize {
         | Kind::UpkihonSub1
         | Kind::UpkihonSub2
         | Kind::UpyoboSub => sc.rows_per_user,
-        Kind::Upsikyu => sc.rows_per_user.max(2),
+        Kind::Upsikyu => services(sc) + usize::from(services(sc) > 1) + 1,
         _ => 1,
     }
 }
@@ -254,12 +331,16 @@ pub fn records(spec: &Spec, kind: Kind, sc: &Scenario, name_month: &str) -> Vec<
     let mut out = Vec::new();
     for i in 0..sc.users {
         let u = user(i);
+        let first = out.len();
         for r in 0..rows_for(kind, sc) {
             out.push(
                 (0..layout.items.len())
                     .map(|idx| value(spec, layout, idx, sc, name_month, &u, r, &mut rng))
                     .collect(),
             );
+        }
+        if kind == Kind::Upsikyu {
+            annex_sums(layout, sc, &u, &mut out[first..]);
         }
     }
     out
@@ -271,7 +352,19 @@ pub fn tiny_jpeg() -> Vec<u8> {
 }
 
 /// Every file of a send unit for the scenario.
+///
+/// 実績 (UPJSK) are of the month the set is sent in, so that every service date lies before the sequence's.
 pub fn unit_files(spec: &Spec, unit: &Unit, sc: &Scenario) -> Vec<GenFile> {
+    let actuals;
+    let sc = if unit.members.contains(&Kind::Upjsk) {
+        actuals = Scenario {
+            month: sc.sequence.get(..6).unwrap_or(&sc.month).to_string(),
+            ..sc.clone()
+        };
+        &actuals
+    } else {
+        sc
+    };
     let plan = unit.members.contains(&Kind::Up1kyo);
     let mut files = Vec::new();
     for &kind in &unit.members {
@@ -304,14 +397,14 @@ pub fn unit_files(spec: &Spec, unit: &Unit, sc: &Scenario) -> Vec<GenFile> {
 }
 
 /// A v4 schedule set for the users and parties of `base` whose UPPLAN (第6表) holds `rows` records per user,
-/// with small matching UPSIKYU and UPHOSOKU files (2 rows per user): the large valid input of the benchmarks.
+/// with small matching UPSIKYU (a row per service, at most 8, a subtotal and a total per user) and UPHOSOKU
+/// files: the large valid input of the benchmarks.
 /// `None` if the spec lacks the unit.
 pub fn big_schedule_set(spec: &Spec, base: &Scenario, rows: usize) -> Option<Vec<GenFile>> {
     let unit = spec
         .units
         .iter()
         .find(|u| u.name == "schedule" && u.generations.contains(&Generation::V4))?;
-    let layout = spec.layout(Kind::Upplan, Generation::V4)?;
     let small = Scenario {
         rows_per_user: 2,
         generation: Generation::V4,
@@ -322,10 +415,19 @@ pub fn big_schedule_set(spec: &Spec, base: &Scenario, rows: usize) -> Option<Vec
         ..small.clone()
     };
     let mut files = unit_files(spec, unit, &small);
-    let mut bytes = Vec::with_capacity(base.users * rows * 260);
-    for rec in records(spec, Kind::Upplan, &big, &big.month) {
-        write_record(&mut bytes, layout, &rec);
+    for (kind, capacity) in [
+        (Kind::Upplan, base.users * rows * 260),
+        (Kind::Upsikyu, base.users * 10 * 200),
+    ] {
+        let layout = spec.layout(kind, Generation::V4)?;
+        let mut bytes = Vec::with_capacity(capacity);
+        for rec in records(spec, kind, &big, &big.month) {
+            write_record(&mut bytes, layout, &rec);
+        }
+        files
+            .iter_mut()
+            .find(|f| f.name.starts_with(kind.prefix()))?
+            .bytes = bytes;
     }
-    files.iter_mut().find(|f| f.name.starts_with("UPPLAN_"))?.bytes = bytes;
     Some(files)
 }

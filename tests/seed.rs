@@ -179,7 +179,7 @@ async fn check(url: &str, backend: &str) {
         (sha256_hex(&bytes), bytes.len() as i64, kind),
         (sha, f.size, "UPJSK".into())
     );
-    let name = "UPJSK_202504_1310000001_43_1310000002_11_20250328101500.CSV";
+    let name = "UPJSK_202503_1310000001_43_1310000002_11_20250328101500.CSV";
     let checked = validate_set(Spec::get().unwrap(), &[InputFile { name, bytes: &bytes }]);
     assert!(checked.report.valid, "{backend}: {:?}", checked.report);
     assert_eq!(checked.report.files[0].records, 2, "{backend}");

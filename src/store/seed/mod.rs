@@ -17,13 +17,21 @@ use crate::domain::now_ms;
 /// The fixtures whose bytes every seeded set carries: real, valid Shift_JIS files (names and record contents do
 /// not match the seeded names; the relay never re-reads stored bytes).
 const UPJSK: &[u8] = include_bytes!(
-    "../../../fixtures/valid/v4/actual/UPJSK_202504_1310000001_43_1310000002_11_20250328101500.CSV"
+    "../../../fixtures/valid/v4/actual/UPJSK_202503_1310000001_43_1310000002_11_20250328101500.CSV"
 );
 const DLTPLAN: &[u8] = include_bytes!(
     "../../../fixtures/valid/v4/schedule_delete/DLTPLAN_202504_1310000001_43_1310000002_11_20250328101500.CSV"
 );
-/// The first two records of the UPJSK fixture (a valid file on its own).
-const UPJSK_TWO_RECORDS: usize = 513;
+/// The first two records of the UPJSK fixture (a valid file on its own): the bytes up to its second CRLF.
+fn upjsk_two_records() -> &'static [u8] {
+    let second_end = UPJSK
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| *w == b"\r\n")
+        .nth(1)
+        .map_or(UPJSK.len(), |(i, _)| i + 2);
+    &UPJSK[..second_end]
+}
 /// SQLite's page cache for the seed connection, in KiB (negative, as `cache_size` takes it): the tables' pages
 /// and the unique index of submissions that stays during the load.
 const SQLITE_CACHE_KIB: &str = "-2097152";
@@ -159,7 +167,7 @@ impl Store {
     /// deliveries and how many it has.
     ///
     /// Delivery `i` goes to office `(i × 2654435761 + seed) mod offices` from an office of the other kind: a
-    /// provider's 実績 (UPJSK, the first two records of the fixture, 513 bytes) to a care manager, or a care
+    /// provider's 実績 (UPJSK, the first two records of the fixture) to a care manager, or a care
     /// manager's 予定削除 (DLTPLAN, 66 bytes) to a provider. Its sequence is the Unix second
     /// `now − deliveries − 1 h + i` (so every set name is unique) and it arrives 60 s later. The last `backlog`
     /// deliveries all go to office 0 and are queued (an office that has not polled for a while); the 5 % before
@@ -196,7 +204,7 @@ impl Store {
             backlog_from,
             pending_from: backlog_from - backlog_from * PENDING_PERCENT / 100,
             first_second: now_ms() / 1000 - total - 3600,
-            a: SeedFile::new("UPJSK", 2, UPJSK.get(..UPJSK_TWO_RECORDS).unwrap_or(UPJSK)),
+            a: SeedFile::new("UPJSK", 2, upjsk_two_records()),
             b: SeedFile::new("DLTPLAN", 2, DLTPLAN),
         };
         match &self.writer {
