@@ -16,6 +16,15 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
+/// The number of days of the month `YYYYMM` (28–31); `None` when it is not a real month.
+pub fn month_days(s: &str) -> Option<u32> {
+    let b = s.as_bytes();
+    if !is_year_month(s) {
+        return None;
+    }
+    Some(days_in_month(num(&b[..4])?, num(&b[4..])?))
+}
+
 /// `YYYYMM` with a month 01–12 and a year from 1900.
 pub fn is_year_month(s: &str) -> bool {
     let b = s.as_bytes();

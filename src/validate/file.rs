@@ -8,10 +8,12 @@ use crate::name::FileName;
 use crate::sjis;
 use crate::spec::{Kind, Layout, Rule, Spec};
 
+use super::content::Content;
 use super::field::{self, Issue};
 use super::report::{Code, FileReport, Finding};
 use super::rules::{Equipment, bind_issue, first_version, hosoku_plan_date};
 use super::shapes;
+use super::totals::{Annex, Schedule, TotalsFacts};
 
 /// What the set check needs from a file, gathered while its records stream past.
 #[derive(Debug, Default)]
@@ -25,6 +27,8 @@ pub(super) struct Facts {
     /// Some records were skipped (syntax, version or item count), so the parent keys are incomplete and
     /// missing parents would only echo those errors.
     pub incomplete: bool,
+    /// 第6表's services and 第7表's rows, for the totals of the set.
+    pub totals: TotalsFacts,
 }
 
 /// Collects one link's key tuples (items joined with 0x1F) as records stream past. A user's records are
@@ -145,6 +149,11 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
     let mut version: Option<Vec<u8>> = None;
     let mut links: Vec<LinkKeys> = Vec::new();
     let mut equipment: Option<Equipment> = None;
+    let mut content: Option<Content<'_>> = None;
+    let mut content_issues = Vec::new();
+    let mut schedule: Option<Schedule> = None;
+    let mut annex: Option<Annex> = None;
+    let mut annex_findings = Vec::new();
     let mut n: u64 = 0;
     while let Some(res) = reader.read(&mut rec) {
         n += 1;
@@ -202,6 +211,9 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
                 if let Some(l) = l {
                     links = LinkKeys::for_layout(spec, name.kind, l);
                     equipment = Equipment::of(l);
+                    content = Content::of(name, l);
+                    schedule = Schedule::of(name.kind, l);
+                    annex = Annex::of(name.kind, l);
                 }
                 layout = l;
                 l
@@ -255,6 +267,19 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
         if let Some((item, issue)) = equipment.as_ref().and_then(|e| e.issue(layout, &rec)) {
             report.push(at(Some(item), issue));
         }
+        if let Some(c) = &content {
+            c.issues(&rec, &mut content_issues);
+            for (item, issue) in content_issues.drain(..) {
+                report.push(at(Some(item), issue));
+            }
+        }
+        if let Some(s) = &mut schedule {
+            s.record(&rec, (n, rec.line), &mut facts.totals);
+        }
+        if let Some(a) = &mut annex {
+            a.record(&rec, (n, rec.line), &mut facts.totals, &mut annex_findings);
+            annex_findings.drain(..).for_each(|f| report.push(f));
+        }
         if name.kind == Kind::Upkihon
             && let Some(item) = layout.by_v4_no(62)
         {
@@ -266,6 +291,13 @@ pub(super) fn check(spec: &Spec, name: &FileName, bytes: &[u8], report: &mut Fil
         for l in &mut links {
             l.record(&rec, (n, rec.line), &mut facts);
         }
+    }
+    if let Some(s) = schedule {
+        s.finish(&mut facts.totals);
+    }
+    if let Some(a) = annex {
+        a.finish(&mut facts.totals, &mut annex_findings);
+        annex_findings.drain(..).for_each(|f| report.push(f));
     }
     report.records = n;
     if n == 0 && !spec.kind(name.kind).empty_ok {

@@ -3,6 +3,7 @@
 //! `validate_set` is the whole judgement on one set; `group_by_sequence` forms sets from loose files.
 //! Nothing here performs I/O: callers hand in names and bytes and get a `SetReport`.
 
+mod content;
 mod field;
 mod file;
 mod image;
@@ -10,6 +11,7 @@ pub mod report;
 mod rules;
 mod set;
 mod shapes;
+mod totals;
 
 use std::collections::BTreeMap;
 
@@ -99,6 +101,7 @@ pub fn validate_set(spec: &Spec, files: &[InputFile<'_>]) -> Validated {
         facts.push(file::check(spec, name, files[*i].bytes, fr));
     }
     set::check_links(spec, &parsed, &facts, &mut report);
+    set::check_totals(&parsed, &facts, &mut report);
     report.finish();
     Validated { report, names }
 }

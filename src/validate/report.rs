@@ -42,12 +42,16 @@ codes! {
     UnknownRecipient = "E_UNKNOWN_RECIPIENT",
     HeaderLine = "E_HEADER_LINE",
     EofMarker = "E_EOF_MARKER",
+    DateMonth = "E_DATE_MONTH",
     WarnRequired = "W_REQUIRED",
     WarnLength = "W_LENGTH",
     WarnNameBodyMismatch = "W_NAME_BODY_MISMATCH",
     WarnCsvVersion = "W_CSV_VERSION",
     WarnOutOfScope = "W_OUT_OF_SCOPE",
     WarnSetComposition = "W_SET_COMPOSITION",
+    WarnDateOrder = "W_DATE_ORDER",
+    WarnTimeOrder = "W_TIME_ORDER",
+    WarnTotals = "W_TOTALS",
 }
 
 impl Code {

@@ -219,3 +219,17 @@ pub(super) fn check_links(
         );
     }
 }
+
+/// 第7表 against the 第6表 of the same set (`totals::check_set`), when both are present and 第6表 was read whole.
+pub(super) fn check_totals(names: &[(usize, &FileName)], facts: &[Facts], report: &mut SetReport) {
+    let index_of = |k: Kind| names.iter().position(|(_, n)| n.kind == k);
+    if let (Some(s), Some(a)) = (index_of(Kind::Upplan), index_of(Kind::Upsikyu))
+        && !facts[s].incomplete
+    {
+        super::totals::check_set(
+            (names[s].0, &facts[s].totals),
+            (names[a].0, &facts[a].totals),
+            report,
+        );
+    }
+}

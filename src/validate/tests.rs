@@ -157,3 +157,170 @@ fn a_report_lists_at_most_the_set_cap_and_counts_the_rest_by_code() {
     let size = serde_json::to_vec(&r).expect("json").len();
     assert!(size < 1_000_000, "{size} bytes");
 }
+
+/// A change to a generated set: kind, record index, v4 item number, new value.
+type Change<'a> = (Kind, usize, u32, &'a str);
+
+/// The files of `unit` for the small v4 scenario with item `v4_no` of record `rec` of `kind` set to `value`.
+fn changed(unit: &str, changes: &[Change<'_>]) -> Vec<crate::generate::GenFile> {
+    let sc = Scenario::small(Generation::V4);
+    let unit = spec()
+        .units
+        .iter()
+        .find(|u| u.name == unit && u.generations.contains(&Generation::V4));
+    let mut files = unit_files(spec(), unit.expect("unit"), &sc);
+    for f in &mut files {
+        let Ok(name) = crate::name::FileName::parse(spec(), &f.name) else {
+            continue;
+        };
+        let Some(layout) = spec().layout(name.kind, Generation::V4) else {
+            continue;
+        };
+        if !changes.iter().any(|c| c.0 == name.kind) {
+            continue;
+        }
+        let month = name.month.clone().unwrap_or_default();
+        let of_month = Scenario {
+            month: Some(month.clone())
+                .filter(|m| m != "000000")
+                .unwrap_or(sc.month.clone()),
+            ..sc.clone()
+        };
+        let mut records = crate::generate::records(spec(), name.kind, &of_month, &month);
+        for (_, rec, no, value) in changes.iter().filter(|c| c.0 == name.kind) {
+            let i = layout.by_v4_no(*no).expect("item").no as usize - 1;
+            records[*rec][i] = value.to_string();
+        }
+        f.bytes.clear();
+        for r in &records {
+            crate::generate::write_record(&mut f.bytes, layout, r);
+        }
+    }
+    files
+}
+
+/// The codes and item numbers of every finding of a report.
+fn findings(r: &SetReport) -> Vec<(&'static str, Option<u32>, String)> {
+    r.files
+        .iter()
+        .flat_map(|f| f.errors.iter().chain(&f.warnings))
+        .map(|f| (f.code.as_str(), f.item, f.message_en.clone()))
+        .collect()
+}
+
+#[test]
+fn dates_outside_the_month_are_errors_and_doubtful_orders_warnings() {
+    let cases: &[(&str, &[Change<'_>], &str, u32)] = &[
+        (
+            "schedule",
+            &[(Kind::Upplan, 0, 10, "20250501")],
+            "E_DATE_MONTH",
+            10,
+        ),
+        (
+            "schedule",
+            &[(Kind::Upplan, 0, 10, "20250331")],
+            "E_DATE_MONTH",
+            10,
+        ),
+        (
+            "schedule",
+            &[(Kind::Upplan, 0, 11, "0000000000000000000000000000001")],
+            "E_DATE_MONTH",
+            11,
+        ),
+        ("schedule", &[(Kind::Upplan, 0, 4, "20250329")], "W_DATE_ORDER", 4),
+        (
+            "schedule",
+            &[(Kind::Upplan, 0, 12, "1400"), (Kind::Upplan, 0, 13, "1000")],
+            "W_TIME_ORDER",
+            13,
+        ),
+        ("schedule", &[(Kind::Upplan, 0, 12, "9999")], "W_TIME_ORDER", 13),
+        ("schedule", &[(Kind::Upplan, 0, 13, "0800")], "W_TIME_ORDER", 13),
+        (
+            "schedule",
+            &[(Kind::Uphosoku, 0, 14, "20250501")],
+            "W_DATE_ORDER",
+            14,
+        ),
+        (
+            "schedule",
+            &[(Kind::Uphosoku, 0, 15, "20250331")],
+            "W_DATE_ORDER",
+            14,
+        ),
+        (
+            "plan",
+            &[
+                (Kind::Up1kyo, 0, 19, "20260401"),
+                (Kind::Up1kyo, 0, 20, "20250331"),
+            ],
+            "W_DATE_ORDER",
+            20,
+        ),
+        ("plan", &[(Kind::Up1kyo, 1, 15, "20250320")], "W_DATE_ORDER", 14),
+        ("plan", &[(Kind::Up1kyo, 0, 4, "20250401")], "W_DATE_ORDER", 4),
+        ("actual", &[(Kind::Upjsk, 0, 4, "20250228")], "W_DATE_ORDER", 4),
+        ("actual", &[(Kind::Upjsk, 0, 10, "20250329")], "W_DATE_ORDER", 10),
+    ];
+    for (unit, change, code, item) in cases {
+        let r = run(&changed(unit, change));
+        let got = findings(&r);
+        assert!(
+            got.iter().any(|(c, i, _)| c == code && *i == Some(*item)),
+            "{unit} {change:?}: want {code} on No.{item}, got {got:?}"
+        );
+        assert_eq!(r.valid, !code.starts_with("E_"), "{unit} {change:?}: {got:?}");
+        assert!(
+            got.iter().all(|(c, ..)| c == code),
+            "{unit} {change:?}: only {code}: {got:?}"
+        );
+    }
+}
+
+#[test]
+fn a_service_across_midnight_is_no_fault() {
+    let r = run(&changed(
+        "schedule",
+        &[(Kind::Upplan, 0, 12, "2330"), (Kind::Upplan, 0, 13, "0030")],
+    ));
+    assert!(r.valid && findings(&r).is_empty(), "{:?}", findings(&r));
+    let r = run(&changed(
+        "schedule",
+        &[(Kind::Upplan, 0, 12, "2200"), (Kind::Upplan, 0, 13, "2400")],
+    ));
+    assert!(findings(&r).is_empty(), "{:?}", findings(&r));
+}
+
+#[test]
+fn table_7_figures_that_do_not_add_up_are_warned() {
+    // Scenario::small: 2 persons × 3 services; each person's 第7表 is 3 detail rows, 11AAAA and 999999.
+    let cases: &[(&[Change<'_>], u32, &str)] = &[
+        // 回数／日数 of the first service differs from 第6表 (and its amount no longer adds up).
+        (
+            &[(Kind::Upsikyu, 0, 16, "7")],
+            16,
+            "number of this service in table 6",
+        ),
+        (&[(Kind::Upsikyu, 0, 17, "1")], 17, "is not (discounted) units"),
+        (
+            &[(Kind::Upsikyu, 3, 17, "1")],
+            17,
+            "is not the sum of the type's rows",
+        ),
+        (&[(Kind::Upsikyu, 3, 9, "111009")], 9, "no subtotal row"),
+        (&[(Kind::Upsikyu, 4, 9, "111009")], 9, "no grand-total row"),
+        (&[(Kind::Upplan, 2, 15, "111007")], 15, "in no row of table 7"),
+    ];
+    for (change, item, text) in cases {
+        let r = run(&changed("schedule", change));
+        let got = findings(&r);
+        assert!(r.valid, "{change:?}: {got:?}");
+        assert!(
+            got.iter()
+                .any(|(c, i, m)| *c == "W_TOTALS" && *i == Some(*item) && m.contains(text)),
+            "{change:?}: want W_TOTALS on No.{item} ({text}), got {got:?}"
+        );
+    }
+}

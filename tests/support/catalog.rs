@@ -154,6 +154,20 @@ pub fn all(spec: &Spec) -> Vec<Fixture> {
         "E_FORMAT-prorated_days_not_31",
     ));
     out.push(bad(
+        schedule().set(Kind::Upplan, 0, 10, "20250501"),
+        "E_DATE_MONTH-service_date_in_the_next_month",
+    ));
+    out.push(bad(
+        schedule().set(Kind::Upplan, 1, 11, &format!("{}1", "0".repeat(30))),
+        "E_DATE_MONTH-prorated_day_31_in_april",
+    ));
+    out.push(
+        schedule()
+            .set(Kind::Upplan, 0, 12, "2330")
+            .set(Kind::Upplan, 0, 13, "0030")
+            .encode(spec, "valid/v4/schedule_overnight_service"),
+    );
+    out.push(bad(
         schedule().set(Kind::Upplan, 0, 3, "12345678"),
         "E_FORMAT-insured_number_8_digits_in_a_satellite_key",
     ));
