@@ -9,6 +9,8 @@ pub mod csvread;
 pub mod generate;
 /// Spec file names: kind, month, sender, recipient, sequence, image branch.
 pub mod name;
+/// Every record of a set as typed UTF-8 JSON keyed by the spec's English item names.
+pub mod records;
 /// Strict Shift_JIS (MS932) checking of one item; 外字 refused.
 pub mod sjis;
 /// The standard as data: kinds, layouts of both generations, code tables, send units, key links.

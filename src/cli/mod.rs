@@ -3,6 +3,7 @@
 mod admin;
 mod cert;
 mod client;
+mod convert;
 mod seed;
 mod validate;
 
@@ -38,6 +39,9 @@ pub enum Command {
     /// Check files (and the sets they form) against the standard, without a server.
     /// Exit 0: all valid; 1: some invalid; 2: could not run.
     Validate(validate::Args),
+    /// Print the standard's files as typed JSON (`--to json`): the records of `GET /v1/inbox/{id}/records`.
+    /// Exit 0: printed; 1: a file could not be read as records; 2: a file could not be opened.
+    Convert(convert::Args),
     /// Register offices.
     #[command(subcommand)]
     Office(admin::OfficeCommand),
@@ -76,8 +80,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Command::Validate(args) = &cli.command {
-        return validate::run(spec, args);
+    match &cli.command {
+        Command::Validate(args) => return validate::run(spec, args),
+        Command::Convert(args) => return convert::run(spec, args),
+        _ => {}
     }
     let settings = match Settings::load(&cli.data_dir, cli.config.as_deref()) {
         Ok(s) => s,
@@ -104,7 +110,7 @@ pub fn main() -> ExitCode {
             Command::Purge { delivery } => admin::purge(&settings, delivery).await,
             Command::Client(args) => client::run(args).await,
             Command::Seed(args) => seed::run(&settings, &args).await,
-            Command::Validate(_) => Ok(ExitCode::SUCCESS),
+            Command::Validate(_) | Command::Convert(_) => Ok(ExitCode::SUCCESS),
         }
     });
     result.unwrap_or_else(|e| {

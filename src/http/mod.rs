@@ -6,6 +6,7 @@ mod certificates;
 mod error;
 mod inbox;
 mod lockouts;
+mod records;
 mod submissions;
 mod upload;
 mod web;
@@ -90,6 +91,8 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         .route("/v1/inbox/{delivery_id}", get(inbox::one))
         .route("/v1/inbox/{delivery_id}/files/{name}", get(inbox::download))
         .route("/v1/inbox/{delivery_id}/ack", post(inbox::ack))
+        .route("/v1/inbox/{delivery_id}/records", get(records::inbox))
+        .route("/v1/outbox/{submission_id}/records", get(records::outbox))
         .route("/v1/outbox", get(inbox::outbox))
         .route("/v1/receipts/{submission_id}", get(inbox::receipt))
         .route("/v1/admin/offices", post(admin::add_office))

@@ -13,6 +13,7 @@ mod certificates;
 mod inbox;
 mod metrics;
 mod receipt;
+mod records;
 pub mod retention;
 pub mod sessions;
 mod submit;

@@ -11,6 +11,7 @@
 
 mod admin;
 mod audit;
+mod bodies;
 mod certificates;
 mod deliveries;
 mod events;
@@ -31,6 +32,7 @@ use sqlx::sqlite::SqlitePool;
 
 pub use admin::{LogEntry, LogQuery, Rejection};
 pub use audit::{ChainRow, EventRow, ExportRow, GENESIS, chain_hash};
+pub use bodies::SetOf;
 pub use certificates::CertificateRow;
 pub use deliveries::{DeliveryRow, FileMeta, InboxQuery};
 pub use events::NewEvent;

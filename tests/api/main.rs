@@ -18,5 +18,6 @@ mod listeners;
 mod lockout;
 mod nodes;
 mod raw;
+mod records;
 mod sessions;
 mod upload;
