@@ -13,10 +13,11 @@ use crate::config::{Settings, redact_url};
 use crate::http::{AppState, router};
 use crate::metrics_listener::serve_metrics;
 use crate::relay::Relay;
+use crate::server::live_tls::{LiveTls, TlsFiles};
 use crate::server::{Limits, serve};
 use crate::spec::Spec;
 use crate::store::Store;
-use crate::tls::{Pki, server_config};
+use crate::tls::Pki;
 
 /// A relay bound to its address, ready to run.
 #[derive(Debug)]
@@ -24,7 +25,7 @@ pub struct App {
     listener: TcpListener,
     /// The plain-HTTP `/metrics` listener (`server.metrics_listen`), unless turned off.
     metrics_listener: Option<TcpListener>,
-    tls: Arc<rustls::ServerConfig>,
+    tls: Arc<LiveTls>,
     state: AppState,
     settings: Settings,
     /// Held while the relay runs on a SQLite store: a second `serve` on the same data directory is refused.
@@ -82,7 +83,14 @@ impl App {
         }
         let relay = Arc::new(relay);
         let (cert, key, client_ca) = tls_files(&settings)?;
-        let tls = server_config(&cert, &key, client_ca.as_deref(), settings.tls.allow_tls12)?;
+        let files = TlsFiles {
+            cert,
+            key,
+            client_ca,
+            allow_tls12: settings.tls.allow_tls12,
+            warn_days: settings.tls.expiry_warning_days.unwrap_or(28),
+        };
+        let tls = Arc::new(LiveTls::load(files, Arc::clone(&relay.metrics.tls_not_after))?);
         let listener = TcpListener::bind(&settings.server.listen)
             .await
             .with_context(|| format!("binding {}", settings.server.listen))?;
@@ -135,6 +143,8 @@ impl App {
         };
         tracing::info!(address = %self.local_addr()?, max_connections = limits.max_connections, "careplan-relay listening (HTTPS)");
         let sealer = tokio::spawn(seal_forever(self.state.relay.store.clone()));
+        let reload_check = Duration::from_secs(self.settings.tls.reload_check_secs.unwrap_or(10).max(1));
+        let tls_watch = tokio::spawn(Arc::clone(&self.tls).watch(reload_check));
         let purger = tokio::spawn(purge_forever(
             Arc::clone(&self.state.relay),
             self.settings.retention.interval_secs,
@@ -166,6 +176,7 @@ impl App {
         served?;
         sealer.abort();
         purger.abort();
+        tls_watch.abort();
         let _ = crate::relay::audit::seal_all(&self.state.relay.store).await;
         self.state.relay.store.close().await;
         Ok(())

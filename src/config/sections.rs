@@ -22,6 +22,11 @@ pub struct TlsSettings {
     pub client_cert_days: Option<u32>,
     /// Also accept TLS 1.2 (for old clients); TLS 1.3 only by default.
     pub allow_tls12: bool,
+    /// How often `serve` looks whether the certificate, key or client CA files changed, in seconds (default
+    /// 10); a change (or SIGHUP) reloads them without a restart.
+    pub reload_check_secs: Option<u64>,
+    /// Warn in the log when the server certificate ends within this many days (default 28).
+    pub expiry_warning_days: Option<u32>,
 }
 
 impl TlsSettings {

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -43,6 +44,8 @@ struct Inner {
 #[derive(Debug, Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    /// The server certificate's end of validity, Unix seconds (0 until known); kept by `server::live_tls`.
+    pub tls_not_after: Arc<AtomicI64>,
 }
 
 fn label(s: &str) -> String {
@@ -141,6 +144,14 @@ impl Metrics {
                 );
             }
         });
+        let not_after = self.tls_not_after.load(Ordering::Relaxed);
+        if not_after > 0 {
+            let name = "careplan_tls_certificate_not_after_seconds";
+            let _ = writeln!(
+                out,
+                "# HELP {name} End of validity of the server certificate, Unix seconds.\n# TYPE {name} gauge\n{name} {not_after}"
+            );
+        }
         for (name, help, value) in gauges {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
         }

@@ -19,8 +19,10 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 mod connections;
+pub mod live_tls;
 
 use connections::{Registry, Slot};
+use live_tls::LiveTls;
 
 use crate::http::{ClientCertOffice, PeerAddr};
 use crate::tls::client_cert;
@@ -45,12 +47,11 @@ pub struct Limits {
 /// Serves `router` over TLS on `listener` until `shutdown` completes, then drains open connections.
 pub async fn serve(
     listener: TcpListener,
-    tls: Arc<rustls::ServerConfig>,
+    tls: Arc<LiveTls>,
     router: Router,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let acceptor = TlsAcceptor::from(tls);
     let registry = Registry::new(limits.max_connections);
     let mut builder = Builder::new(TokioExecutor::new());
     builder
@@ -84,7 +85,9 @@ pub async fn serve(
             continue;
         };
         let _ = tcp.set_nodelay(true);
-        let (acceptor, router, builder) = (acceptor.clone(), router.clone(), builder.clone());
+        // The configuration in use now: a renewed certificate serves the next handshake.
+        let acceptor = TlsAcceptor::from(tls.current());
+        let (router, builder) = (router.clone(), builder.clone());
         tokio::spawn(async move {
             connection(tcp, peer, acceptor, router, builder, slot, limits).await;
         });

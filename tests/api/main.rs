@@ -19,5 +19,6 @@ mod lockout;
 mod nodes;
 mod raw;
 mod records;
+mod renewal;
 mod sessions;
 mod upload;
