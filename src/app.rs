@@ -145,6 +145,7 @@ impl App {
         let sealer = tokio::spawn(seal_forever(self.state.relay.store.clone()));
         let reload_check = Duration::from_secs(self.settings.tls.reload_check_secs.unwrap_or(10).max(1));
         let tls_watch = tokio::spawn(Arc::clone(&self.tls).watch(reload_check));
+        let metrics_upkeep = tokio::spawn(upkeep_forever(Arc::clone(&self.state.relay)));
         let purger = tokio::spawn(purge_forever(
             Arc::clone(&self.state.relay),
             self.settings.retention.interval_secs,
@@ -177,6 +178,7 @@ impl App {
         sealer.abort();
         purger.abort();
         tls_watch.abort();
+        metrics_upkeep.abort();
         let _ = crate::relay::audit::seal_all(&self.state.relay.store).await;
         self.state.relay.store.close().await;
         Ok(())
@@ -255,6 +257,16 @@ async fn seal_forever(store: crate::store::Store) {
 }
 
 /// Runs the retention purge every `interval` seconds (never with 0).
+/// Folds the histograms' samples into their buckets every 5 seconds, so that metrics memory stays bounded
+/// however long nobody scrapes.
+async fn upkeep_forever(relay: Arc<Relay>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        relay.metrics.upkeep();
+    }
+}
+
 async fn purge_forever(relay: Arc<Relay>, interval: u64) {
     if interval == 0 {
         return;

@@ -111,7 +111,7 @@ async fn check(url: &str, backend: &str) {
     // The backlog is queued, 5 % of the rest pending, the others acknowledged.
     let spread = (DELIVERIES - BACKLOG) * 5 / 100;
     assert_eq!(
-        store.pending_deliveries().await.unwrap() as u64,
+        store.pending_deliveries().await.unwrap().0 as u64,
         BACKLOG + spread,
         "{backend}"
     );

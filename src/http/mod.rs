@@ -62,7 +62,7 @@ async fn openapi() -> impl IntoResponse {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
-/// Observes each request's latency by matched route for `/metrics`.
+/// Observes each request's status and latency by matched route for `/metrics`.
 async fn record_latency(
     State(s): State<AppState>,
     req: axum::extract::Request,
@@ -74,7 +74,9 @@ async fn record_latency(
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let started = std::time::Instant::now();
     let response = next.run(req).await;
-    s.relay.metrics.request(&route, started.elapsed());
+    s.relay
+        .metrics
+        .request(&route, response.status().as_u16(), started.elapsed());
     response
 }
 

@@ -50,6 +50,7 @@ impl Relay {
     /// lockout, never per failure), then waits the slow-down delay (a timer; no thread is held).
     pub(super) async fn auth_failed(&self, keys: &[ThrottleKey], request_id: Option<&str>) {
         let failure = self.throttle.failure(keys, Instant::now());
+        self.metrics.auth_failure(failure.locked.len());
         if !failure.locked.is_empty() {
             let lockout = self.throttle.limits.lockout.as_secs();
             let events: Vec<NewEvent> = failure

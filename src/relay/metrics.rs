@@ -1,192 +1,179 @@
-//! Counters and latency histograms for `GET /metrics` (Prometheus text format), kept in memory per process.
+//! The process's metrics for `GET /metrics` (Prometheus text format), kept with the `metrics` crate in a
+//! recorder of this relay's own (`metrics-exporter-prometheus`), so that two relays in one process (the tests)
+//! never mix their counts.
+//!
+//! Counters: `careplan_submissions_total{outcome,kind}`, `careplan_rejections_total{code}`,
+//! `careplan_requests_total{route,status}`, `careplan_auth_failures_total`, `careplan_lockouts_total`.
+//! Histogram: `careplan_request_duration_seconds{route}`. Gauges read at each scrape: pending deliveries and
+//! the age of the oldest, the audit chain (sealed, queued, age of the oldest queued event), the database pool,
+//! the server certificate's end of validity.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-#[derive(Debug, Default, Clone)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
+/// The content type of [`crate::relay::Relay::metrics_text`] (Prometheus text exposition format).
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 
-impl Histogram {
-    fn observe(&mut self, secs: f64) {
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                self.counts[i] += 1;
-            }
-        }
-        self.count += 1;
-        self.sum += secs;
-    }
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    /// (outcome, kind) → count.
-    submissions: BTreeMap<(String, String), u64>,
-    /// code → count.
-    rejections: BTreeMap<String, u64>,
-    /// route → latency.
-    requests: BTreeMap<String, Histogram>,
-}
-
-/// The process's metrics.
-#[derive(Debug, Default)]
+/// The process's metrics: a Prometheus recorder and its handle.
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
     /// The server certificate's end of validity, Unix seconds (0 until known); kept by `server::live_tls`.
     pub tls_not_after: Arc<AtomicI64>,
 }
 
-fn label(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
+            .map_or_else(
+                |_| PrometheusBuilder::new().build_recorder(),
+                |b| b.build_recorder(),
+            );
+        let handle = recorder.handle();
+        let m = Metrics {
+            recorder,
+            handle,
+            tls_not_after: Arc::new(AtomicI64::new(0)),
+        };
+        m.with(describe);
+        m
+    }
+}
+
+fn describe() {
+    describe_counter!(
+        "careplan_submissions_total",
+        "Submitted sets by outcome, counted per file kind in them."
+    );
+    describe_counter!("careplan_rejections_total", "Findings of refused sets by code.");
+    describe_counter!(
+        "careplan_requests_total",
+        "HTTP requests by matched route and status."
+    );
+    describe_histogram!(
+        "careplan_request_duration_seconds",
+        Unit::Seconds,
+        "HTTP request latency by matched route."
+    );
+    describe_counter!(
+        "careplan_auth_failures_total",
+        "Failed authentications (bearer tokens, certificates, page logins)."
+    );
+    describe_counter!(
+        "careplan_lockouts_total",
+        "Sources or credentials locked out after repeated failures."
+    );
+    describe_gauge!("careplan_deliveries_pending", "Deliveries not yet acknowledged.");
+    describe_gauge!(
+        "careplan_deliveries_pending_oldest_age_seconds",
+        Unit::Seconds,
+        "Age of the oldest delivery not yet acknowledged."
+    );
+    describe_gauge!("careplan_audit_sealed", "Audit events sealed onto the chain.");
+    describe_gauge!("careplan_audit_queued", "Audit events waiting to be sealed.");
+    describe_gauge!("careplan_db_pool_connections", "Open database connections.");
+    describe_gauge!("careplan_db_pool_idle", "Idle database connections.");
+    describe_gauge!(
+        "careplan_tls_certificate_not_after_seconds",
+        Unit::Seconds,
+        "End of validity of the server certificate, Unix seconds."
+    );
 }
 
 impl Metrics {
-    fn with<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
-        let mut guard = match self.inner.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut guard)
+    fn with<R>(&self, f: impl FnOnce() -> R) -> R {
+        metrics::with_local_recorder(&self.recorder, f)
     }
 
     /// A submission's outcome (`accepted`, `replayed`, `rejected`, …) per file kind in it.
     pub fn submission(&self, outcome: &str, kinds: &[String]) {
-        self.with(|m| {
+        self.with(|| {
             for k in kinds {
-                *m.submissions.entry((outcome.to_string(), k.clone())).or_default() += 1;
+                counter!("careplan_submissions_total", "outcome" => outcome.to_string(), "kind" => k.clone())
+                    .increment(1);
             }
         });
     }
 
+    /// The codes of a refused set's findings.
     pub fn rejection(&self, codes: &[String]) {
-        self.with(|m| {
+        self.with(|| {
             for c in codes {
-                *m.rejections.entry(c.clone()).or_default() += 1;
+                counter!("careplan_rejections_total", "code" => c.clone()).increment(1);
             }
         });
     }
 
-    /// A request's latency by matched route.
-    pub fn request(&self, route: &str, took: Duration) {
-        self.with(|m| {
-            m.requests
-                .entry(route.to_string())
-                .or_default()
-                .observe(took.as_secs_f64())
+    /// A request's status and latency by matched route.
+    pub fn request(&self, route: &str, status: u16, took: Duration) {
+        self.with(|| {
+            counter!("careplan_requests_total", "route" => route.to_string(), "status" => status.to_string())
+                .increment(1);
+            histogram!("careplan_request_duration_seconds", "route" => route.to_string()).record(took);
         });
     }
 
-    /// The Prometheus text, with the gauges the caller read from the database.
-    pub fn render(&self, gauges: &[(&str, &str, i64)]) -> String {
-        let mut out = String::new();
-        self.with(|m| {
-            let _ = writeln!(
-                out,
-                "# HELP careplan_submissions_total Submitted files by outcome and kind."
-            );
-            let _ = writeln!(out, "# TYPE careplan_submissions_total counter");
-            for ((outcome, kind), n) in &m.submissions {
-                let _ = writeln!(
-                    out,
-                    "careplan_submissions_total{{outcome=\"{}\",kind=\"{}\"}} {n}",
-                    label(outcome),
-                    label(kind)
-                );
+    /// A failed authentication, and how many keys it locked out.
+    pub fn auth_failure(&self, locked: usize) {
+        self.with(|| {
+            counter!("careplan_auth_failures_total").increment(1);
+            counter!("careplan_lockouts_total").increment(locked as u64);
+        });
+    }
+
+    /// Folds recorded histogram samples into their buckets, so memory stays bounded between scrapes; run it
+    /// every few seconds.
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
+    /// The Prometheus text, with the gauges the caller read now.
+    pub fn render(&self, gauges: &[(&'static str, f64)]) -> String {
+        self.with(|| {
+            for (name, value) in gauges {
+                gauge!(*name).set(*value);
             }
-            let _ = writeln!(
-                out,
-                "# HELP careplan_rejections_total Rejected sets by error code."
-            );
-            let _ = writeln!(out, "# TYPE careplan_rejections_total counter");
-            for (code, n) in &m.rejections {
-                let _ = writeln!(out, "careplan_rejections_total{{code=\"{}\"}} {n}", label(code));
-            }
-            let _ = writeln!(
-                out,
-                "# HELP careplan_request_duration_seconds Request latency by route."
-            );
-            let _ = writeln!(out, "# TYPE careplan_request_duration_seconds histogram");
-            for (route, h) in &m.requests {
-                let r = label(route);
-                for (i, b) in BUCKETS.iter().enumerate() {
-                    let _ = writeln!(
-                        out,
-                        "careplan_request_duration_seconds_bucket{{route=\"{r}\",le=\"{b}\"}} {}",
-                        h.counts[i]
-                    );
-                }
-                let _ = writeln!(
-                    out,
-                    "careplan_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}",
-                    h.count
-                );
-                let _ = writeln!(
-                    out,
-                    "careplan_request_duration_seconds_sum{{route=\"{r}\"}} {}",
-                    h.sum
-                );
-                let _ = writeln!(
-                    out,
-                    "careplan_request_duration_seconds_count{{route=\"{r}\"}} {}",
-                    h.count
-                );
+            let not_after = self.tls_not_after.load(Ordering::Relaxed);
+            if not_after > 0 {
+                gauge!("careplan_tls_certificate_not_after_seconds").set(not_after as f64);
             }
         });
-        let not_after = self.tls_not_after.load(Ordering::Relaxed);
-        if not_after > 0 {
-            let name = "careplan_tls_certificate_not_after_seconds";
-            let _ = writeln!(
-                out,
-                "# HELP {name} End of validity of the server certificate, Unix seconds.\n# TYPE {name} gauge\n{name} {not_after}"
-            );
-        }
-        for (name, help, value) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
-        }
-        out
+        self.handle.render()
     }
 }
-
-/// The content type of [`crate::relay::Relay::metrics_text`] (Prometheus text exposition format).
-pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 
 impl super::Relay {
     /// The Prometheus text of `/metrics`: the counters and histograms, and gauges read now (pending deliveries,
     /// the audit chain, the database pool). Served by the admin-token route and by the metrics listener.
     pub async fn metrics_text(&self) -> super::Result<String> {
-        let pending = self.store.pending_deliveries().await?;
+        let (pending, oldest) = self.store.pending_deliveries().await?;
         let (sealed, queued) = self.store.audit_counts().await?;
         let (size, idle) = self.store.pool_stats();
+        let now = crate::domain::now_ms();
+        let oldest_age = oldest.map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0);
         Ok(self.metrics.render(&[
-            (
-                "careplan_deliveries_pending",
-                "Deliveries not yet acknowledged.",
-                pending,
-            ),
-            (
-                "careplan_audit_sealed",
-                "Audit events sealed onto the chain.",
-                sealed,
-            ),
-            (
-                "careplan_audit_queued",
-                "Audit events waiting to be sealed.",
-                queued,
-            ),
-            ("careplan_db_pool_connections", "Open database connections.", size),
-            ("careplan_db_pool_idle", "Idle database connections.", idle),
+            ("careplan_deliveries_pending", pending as f64),
+            ("careplan_deliveries_pending_oldest_age_seconds", oldest_age),
+            ("careplan_audit_sealed", sealed as f64),
+            ("careplan_audit_queued", queued as f64),
+            ("careplan_db_pool_connections", size as f64),
+            ("careplan_db_pool_idle", idle as f64),
         ]))
     }
 }

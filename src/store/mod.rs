@@ -244,14 +244,14 @@ impl Store {
         }
     }
 
-    /// Deliveries not yet acknowledged.
-    pub async fn pending_deliveries(&self) -> Result<i64> {
-        let (n,): (i64,) = dispatch!(self, |p| sqlx::query_as(
-            "select count(*) from deliveries where status <> 'acknowledged'"
+    /// Deliveries not yet acknowledged: how many, and when the oldest arrived (Unix ms).
+    pub async fn pending_deliveries(&self) -> Result<(i64, Option<i64>)> {
+        let row: (i64, Option<i64>) = dispatch!(self, |p| sqlx::query_as(
+            "select count(*), min(received_at) from deliveries where status <> 'acknowledged'"
         )
         .fetch_one(p)
         .await?);
-        Ok(n)
+        Ok(row)
     }
 
     /// Rows in the tables a request can add to: `(offices, submissions, files, deliveries, rejections,
