@@ -32,71 +32,223 @@ pub struct NewSubmission {
     /// The 201 body, replayed on an idempotent retry.
     pub response: String,
     pub accepted_at: i64,
+    /// The kind of set within which sequences must rise from this sender to this recipient
+    /// ([`crate::spec::Unit::stream`]); `None` compares the set with nothing.
+    pub stream: Option<String>,
+    /// Refuse the set (`StoreError::OlderSet`) rather than store it when a newer set of its stream was accepted.
+    pub refuse_older: bool,
     pub files: Vec<NewFile>,
     pub events: Vec<NewEvent>,
+}
+
+/// A set of the same stream with a later sequence, accepted before the one being stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Newer {
+    pub sequence: String,
+    pub submission_id: String,
+    pub delivery_id: String,
+}
+
+/// How an accepted set was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// Its place in the recipient's inbox: the recipient's previous arrival number plus one (or more, when a
+    /// batch skipped sets).
+    pub arrival: i64,
+    /// The newest set of its stream accepted before it with a later sequence, if any.
+    pub older_than: Option<Newer>,
+}
+
+/// What became of one set of a batch.
+#[derive(Debug)]
+pub(crate) enum SetOutcome {
+    Stored(Stored),
+    /// Its sender and names were stored before (a retry).
+    Conflict,
+    /// Refused: a newer set of its stream was accepted before (`refuse_older`).
+    Older(Newer),
 }
 
 /// A set accepted earlier under the same names.
 #[derive(Debug, Clone)]
 pub struct Prior {
     pub id: String,
+    pub sequence: String,
     pub digest: String,
     pub response: String,
+    /// The newer set of its stream it was accepted after, if any.
+    pub older_than: Option<Newer>,
 }
+
+type PriorRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 impl Store {
     /// The earlier submission of `sender` with exactly these names, if any.
     pub async fn prior_submission(&self, sender: &str, names_key: &str) -> Result<Option<Prior>> {
-        let row: Option<(String, String, String)> = dispatch!(self, |p| sqlx::query_as(
-            "select id, digest, response from submissions where sender = $1 and names_key = $2"
+        let row: Option<PriorRow> = dispatch!(self, |p| {
+            sqlx::query_as(
+            "select s.id, s.sequence, s.digest, s.response, d.older_than_sequence, d.older_than_submission, \
+             d.older_than_delivery from submissions s left join deliveries d on d.submission_id = s.id \
+             where s.sender = $1 and s.names_key = $2"
         )
         .bind(sender)
         .bind(names_key)
         .fetch_optional(p)
-        .await?);
-        Ok(row.map(|(id, digest, response)| Prior { id, digest, response }))
+        .await?
+        });
+        Ok(row.map(|(id, sequence, digest, response, os, osub, odel)| Prior {
+            id,
+            sequence,
+            digest,
+            response,
+            older_than: newer(os, osub, odel),
+        }))
     }
 
-    /// Stores the submission, its files, its delivery and its events atomically and durably.
-    /// `Conflict` if a submission with the same sender and names committed first.
+    /// Stores the submission, its files, its delivery and its events atomically and durably, with the next
+    /// arrival number of its recipient. `Conflict` if a submission with the same sender and names committed
+    /// first; `OlderSet` if `refuse_older` and a newer set of its stream was accepted before (nothing stored).
     ///
     /// On SQLite the set joins the writer's next group commit, where all the sets of a batch are written with
-    /// one multi-row statement per table; on PostgreSQL it is a transaction of its own.
-    pub async fn insert_submission(&self, mut s: NewSubmission) -> Result<()> {
+    /// one multi-row statement per table; on PostgreSQL it is a transaction of its own, which holds its
+    /// recipient's counter row from the number to the commit.
+    pub async fn insert_submission(&self, mut s: NewSubmission) -> Result<Stored> {
         match &self.writer {
             Writer::Sqlite(_, group) => group.insert(s).await,
             Writer::Postgres(p) => {
                 let mut tx = p.begin().await?;
-                let inserted = insert_sets!(&mut *tx, &mut [&mut s]);
-                if inserted.is_empty() {
-                    return Err(StoreError::Conflict);
+                let id = s.id.clone();
+                let mut outcomes = insert_sets!(&mut *tx, &mut [&mut s]);
+                match outcomes.remove(&id) {
+                    Some(SetOutcome::Stored(stored)) => {
+                        tx.commit().await?;
+                        Ok(stored)
+                    }
+                    Some(SetOutcome::Older(n)) => Err(StoreError::OlderSet(Box::new(n))),
+                    Some(SetOutcome::Conflict) | None => Err(StoreError::Conflict),
                 }
-                tx.commit().await?;
-                Ok(())
             }
         }
     }
 }
 
-/// Inserts the sets `$subs: &mut [&mut NewSubmission]` (taking their files' bytes) (their submissions, files, deliveries and events) on the
-/// connection of an open transaction, with one multi-row statement per table, and evaluates to the ids that
-/// were inserted: a set whose sender and names exist already (a retry that lost a race) is skipped.
+/// A `Newer` from the three `older_than_*` columns (all set or none).
+pub(super) fn newer(
+    sequence: Option<String>,
+    submission: Option<String>,
+    delivery: Option<String>,
+) -> Option<Newer> {
+    Some(Newer {
+        sequence: sequence?,
+        submission_id: submission?,
+        delivery_id: delivery?,
+    })
+}
+
+/// Inserts the sets `$subs: &mut [&mut NewSubmission]` (taking their files' bytes) with their submissions,
+/// files, deliveries and events on the connection of an open transaction, with one multi-row statement per table,
+/// and evaluates to each set's [`SetOutcome`] by submission id. In order: a set whose sender and names exist
+/// already (a retry) is a `Conflict`; each recipient's counter row takes its numbers (on PostgreSQL this locks it
+/// until the commit); each set is compared with the newest set of its stream (stored, or earlier in the batch) and
+/// refused as `Older` when it asks so; the rest are stored.
 macro_rules! insert_sets {
     ($conn:expr, $subs:expr) => {{
+        use $crate::store::submissions::{SetOutcome, Stored, Newer, newer};
         let subs: &mut [&mut $crate::store::NewSubmission] = $subs;
         let bodies: Vec<Vec<Vec<u8>>> = subs
             .iter_mut()
             .map(|s| s.files.iter_mut().map(|f| std::mem::take(&mut f.body)).collect())
             .collect();
         let subs: Vec<&$crate::store::NewSubmission> = subs.iter().map(|s| &**s).collect();
-        let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut outcomes: std::collections::HashMap<String, SetOutcome> = std::collections::HashMap::new();
+        // Retries: stored before, or twice in this batch.
+        let mut names: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+        for s in &subs {
+            let stored: Option<(String,)> =
+                sqlx::query_as("select id from submissions where sender = $1 and names_key = $2")
+                    .bind(&s.sender)
+                    .bind(&s.names_key)
+                    .fetch_optional(&mut *$conn)
+                    .await?;
+            if stored.is_some() || !names.insert((s.sender.as_str(), s.names_key.as_str())) {
+                outcomes.insert(s.id.clone(), SetOutcome::Conflict);
+            }
+        }
+        // Arrival numbers, per recipient in a fixed order (one upsert each).
+        let mut wanted: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+        for s in subs.iter().filter(|s| !outcomes.contains_key(&s.id)) {
+            *wanted.entry(s.recipient.as_str()).or_default() += 1;
+        }
+        let mut next_arrival: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+        for (recipient, count) in wanted {
+            let (last,): (i64,) = sqlx::query_as(
+                "insert into inbox_arrivals (recipient, last) values ($1, $2) on conflict (recipient) \
+                 do update set last = inbox_arrivals.last + $2 returning last",
+            )
+            .bind(recipient)
+            .bind(count)
+            .fetch_one(&mut *$conn)
+            .await?;
+            next_arrival.insert(recipient, last - count + 1);
+        }
+        // The order within each stream.
+        let mut newest: std::collections::HashMap<(&str, &str, &str), Newer> = std::collections::HashMap::new();
+        let mut kept: Vec<(&$crate::store::NewSubmission, Stored)> = Vec::new();
+        let open: Vec<&$crate::store::NewSubmission> =
+            subs.iter().copied().filter(|s| !outcomes.contains_key(&s.id)).collect();
+        for s in open {
+            let arrival = next_arrival.get(s.recipient.as_str()).copied().unwrap_or(1);
+            next_arrival.insert(s.recipient.as_str(), arrival + 1);
+            let mut older_than = None;
+            if let Some(stream) = s.stream.as_deref() {
+                let row: Option<(String, String, String)> = sqlx::query_as(
+                    "select sequence, submission_id, id from deliveries where recipient = $1 and sender = $2 \
+                     and stream = $3 and sequence > $4 order by sequence desc, arrival desc limit 1",
+                )
+                .bind(&s.recipient)
+                .bind(&s.sender)
+                .bind(stream)
+                .bind(&s.sequence)
+                .fetch_optional(&mut *$conn)
+                .await?;
+                older_than = row.and_then(|(q, sub, d)| newer(Some(q), Some(sub), Some(d)));
+                let key = (s.recipient.as_str(), s.sender.as_str(), stream);
+                if let Some(n) = newest.get(&key) {
+                    if n.sequence > s.sequence && older_than.as_ref().is_none_or(|o| n.sequence > o.sequence) {
+                        older_than = Some(n.clone());
+                    }
+                }
+                if let Some(n) = older_than.clone().filter(|_| s.refuse_older) {
+                    outcomes.insert(s.id.clone(), SetOutcome::Older(n));
+                    continue;
+                }
+                if newest.get(&key).is_none_or(|n| s.sequence > n.sequence) {
+                    let n = Newer {
+                        sequence: s.sequence.clone(),
+                        submission_id: s.id.clone(),
+                        delivery_id: s.delivery_id.clone(),
+                    };
+                    newest.insert(key, n);
+                }
+            }
+            kept.push((s, Stored { arrival, older_than }));
+        }
         // Bound parameters per statement stay well under SQLite's limit (32,766).
-        for chunk in subs.chunks(500) {
+        let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for chunk in kept.chunks(500) {
             let mut q = sqlx::QueryBuilder::new(
                 "insert into submissions (id, sender, sender_type, recipient, recipient_type, sequence, month, \
                  names_key, digest, response, accepted_at) ",
             );
-            q.push_values(chunk, |mut row, s| {
+            q.push_values(chunk, |mut row, (s, _)| {
                 row.push_bind(&s.id)
                     .push_bind(&s.sender)
                     .push_bind(&s.sender_type)
@@ -113,8 +265,17 @@ macro_rules! insert_sets {
             let ids: Vec<(String,)> = q.build_query_as().fetch_all(&mut *$conn).await?;
             inserted.extend(ids.into_iter().map(|(id,)| id));
         }
-        let new: Vec<&$crate::store::NewSubmission> =
-            subs.iter().copied().filter(|s| inserted.contains(&s.id)).collect();
+        // A retry committed by another node between the check above and this insert.
+        let new: Vec<(&$crate::store::NewSubmission, Stored)> = kept
+            .into_iter()
+            .filter(|(s, _)| {
+                let stored = inserted.contains(&s.id);
+                if !stored {
+                    outcomes.insert(s.id.clone(), SetOutcome::Conflict);
+                }
+                stored
+            })
+            .collect();
         // (submission id, position, file, its bytes): the bytes are moved into the statement, not copied.
         let mut files: Vec<(&str, i32, &$crate::store::NewFile, Vec<u8>)> = Vec::new();
         for (s, bodies) in subs.iter().zip(bodies) {
@@ -152,9 +313,11 @@ macro_rules! insert_sets {
         for chunk in new.chunks(1_000) {
             let mut q = sqlx::QueryBuilder::new(
                 "insert into deliveries (id, submission_id, recipient, sender, sender_type, sequence, month, \
-                 status, received_at) ",
+                 status, received_at, arrival, stream, older_than_sequence, older_than_submission, \
+                 older_than_delivery) ",
             );
-            q.push_values(chunk, |mut row, s| {
+            q.push_values(chunk, |mut row, (s, stored)| {
+                let older = stored.older_than.as_ref();
                 row.push_bind(&s.delivery_id)
                     .push_bind(&s.id)
                     .push_bind(&s.recipient)
@@ -163,16 +326,24 @@ macro_rules! insert_sets {
                     .push_bind(&s.sequence)
                     .push_bind(&s.month)
                     .push_bind("queued")
-                    .push_bind(s.accepted_at);
+                    .push_bind(s.accepted_at)
+                    .push_bind(stored.arrival)
+                    .push_bind(&s.stream)
+                    .push_bind(older.map(|n| n.sequence.as_str()))
+                    .push_bind(older.map(|n| n.submission_id.as_str()))
+                    .push_bind(older.map(|n| n.delivery_id.as_str()));
             });
             q.build().execute(&mut *$conn).await?;
         }
         let events: Vec<(i64, &$crate::store::NewEvent)> =
-            new.iter().flat_map(|s| s.events.iter().map(|e| (s.accepted_at, e))).collect();
+            new.iter().flat_map(|(s, _)| s.events.iter().map(|e| (s.accepted_at, e))).collect();
         for chunk in events.chunks(1_000) {
             append_events!($conn, chunk.iter().copied());
         }
-        inserted
+        for (s, stored) in new {
+            outcomes.insert(s.id.clone(), SetOutcome::Stored(stored));
+        }
+        outcomes
     }};
 }
 pub(crate) use insert_sets;
