@@ -19,8 +19,8 @@ use std::pin::Pin;
 use tokio::sync::{mpsc, oneshot};
 
 use super::events::append_events;
+use super::sets::insert_sets;
 use super::submissions::SetOutcome;
-use super::submissions::insert_sets;
 use super::{NewSubmission, Result, StoreError, Stored};
 
 /// A boxed future borrowing the writer's connection.

@@ -10,6 +10,7 @@
 //! PostgreSQL every write is its own transaction on the shared pool and the server groups the commits.
 
 mod admin;
+mod arrivals;
 mod audit;
 mod certificates;
 mod deliveries;
@@ -19,6 +20,7 @@ mod offices;
 mod readers;
 mod seed;
 mod sessions;
+mod sets;
 mod sqlite;
 mod submissions;
 mod tokens;
