@@ -290,21 +290,38 @@ async fn drain(client: &Client, after: &str, limit: usize) -> (Vec<String>, Stri
     }
 }
 
-/// Concurrent uploads to one recipient (sequences in no order) while the recipient pages with `after=`: every
-/// accepted delivery is seen exactly once. A cursor that did not follow commit order (an id from a sequence that
-/// two transactions take in one order and commit in the other) would skip some.
+/// Concurrent uploads to one recipient (sequences in no order) while three clients of the recipient page with
+/// `after=`: each sees every accepted delivery exactly once. A cursor that did not follow commit order (an id from a
+/// sequence that two transactions take in one order and commit in the other) would skip some.
 #[tokio::test]
 async fn paging_during_concurrent_uploads_sees_every_delivery_exactly_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
     for db in backends().await {
         let dir = tempfile::tempdir().unwrap();
         let app = spawn_app(dir.path(), &db).await;
         let (cm, prov, _) = app.offices().await;
-        let recipient = app.client(Some(&prov));
-        let (start_ids, mut cursor) = drain(&recipient, "0", 3).await;
-        assert!(start_ids.is_empty());
 
-        const SENDERS: usize = 6;
+        const SENDERS: usize = 8;
         const EACH: usize = 8;
+        let done = Arc::new(AtomicBool::new(false));
+        let mut readers = tokio::task::JoinSet::new();
+        for _ in 0..3 {
+            let (client, done) = (app.client(Some(&prov)), Arc::clone(&done));
+            readers.spawn(async move {
+                let (mut seen, mut cursor) = drain(&client, "0", 3).await;
+                loop {
+                    // Read before the pages: once every upload has answered, one more pass sees all of them.
+                    let finished = done.load(Ordering::SeqCst);
+                    let (ids, next_cursor) = drain(&client, &cursor, 3).await;
+                    seen.extend(ids);
+                    cursor = next_cursor;
+                    if finished {
+                        return seen;
+                    }
+                }
+            });
+        }
         let mut uploads = tokio::task::JoinSet::new();
         for t in 0..SENDERS {
             let sender = app.client(Some(&cm));
@@ -314,7 +331,7 @@ async fn paging_during_concurrent_uploads_sees_every_delivery_exactly_once() {
                     // Sequences interleave across senders and fall as well as rise.
                     let n = (k * SENDERS + t) * 29 % (SENDERS * EACH);
                     let a = sender
-                        .send(schedule(&format!("2025032810{n:02}00")))
+                        .send(schedule(&format!("202503281{}{:02}00", n / 60, n % 60)))
                         .await
                         .unwrap();
                     assert_status(&a, 201);
@@ -323,39 +340,24 @@ async fn paging_during_concurrent_uploads_sees_every_delivery_exactly_once() {
                 ids
             });
         }
-        let mut seen: Vec<String> = Vec::new();
-        let mut accepted: Vec<String> = Vec::new();
-        loop {
-            let (ids, next_cursor) = drain(&recipient, &cursor, 3).await;
-            seen.extend(ids);
-            cursor = next_cursor;
-            if uploads.is_empty() {
-                break;
-            }
-            if let Some(done) = uploads.try_join_next() {
-                accepted.extend(done.unwrap());
-            } else {
-                // Not a measurement: only spares the server a busy loop of reads.
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-            }
-        }
-        // Every upload has answered 201 by now; one more page reads what committed after the last drain began.
-        let (rest, _) = drain(&recipient, &cursor, 3).await;
-        seen.extend(rest);
+        let accepted: Vec<String> = uploads.join_all().await.into_iter().flatten().collect();
+        done.store(true, Ordering::SeqCst);
         assert_eq!(accepted.len(), SENDERS * EACH);
-        let unique: HashSet<&String> = seen.iter().collect();
-        assert_eq!(
-            unique.len(),
-            seen.len(),
-            "{}: a delivery was listed twice",
-            db.backend
-        );
         let want: HashSet<&String> = accepted.iter().collect();
-        assert_eq!(
-            unique, want,
-            "{}: every accepted delivery, exactly once",
-            db.backend
-        );
+        for seen in readers.join_all().await {
+            let unique: HashSet<&String> = seen.iter().collect();
+            assert_eq!(
+                unique.len(),
+                seen.len(),
+                "{}: a delivery was listed twice",
+                db.backend
+            );
+            assert_eq!(
+                unique, want,
+                "{}: every accepted delivery, exactly once",
+                db.backend
+            );
+        }
         app.stop().await;
         db.cleanup().await;
     }
