@@ -76,6 +76,7 @@ impl App {
             Duration::from_secs(settings.server.max_wait_secs),
         )?;
         relay.policy = settings.retention.policy();
+        relay.older_sets = settings.relay.older_sets;
         relay.throttle = crate::relay::throttle::Throttle::new(settings.auth_throttle.limits());
         relay.admin_session_ttl = Duration::from_secs(settings.admin_page.session_secs.max(1));
         if let Some(dir) = &settings.audit.export_dir {

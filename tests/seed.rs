@@ -74,7 +74,9 @@ async fn check(url: &str, backend: &str) {
     let store = Store::connect(url, None).await.unwrap();
     let migrated = schema(url).await;
     assert!(
-        migrated.iter().any(|(_, name, _)| name == "deliveries_pending"),
+        migrated
+            .iter()
+            .any(|(_, name, _)| name == "deliveries_pending_arrival"),
         "{backend}: {migrated:?}"
     );
     let mut reports = Vec::new();
@@ -154,6 +156,10 @@ async fn check(url: &str, backend: &str) {
         items.windows(2).all(|w| w[0].sequence < w[1].sequence),
         "{backend}"
     );
+    // Seeded deliveries carry arrival numbers in the same order, and the recipient's counter is past them.
+    assert!(items.windows(2).all(|w| w[0].arrival < w[1].arrival), "{backend}");
+    let last = store.last_arrival(&office).await.unwrap();
+    assert!(items.last().is_some_and(|d| d.arrival <= last), "{backend}");
     let d = &items[0];
     assert_eq!(
         (d.files.len(), d.sender_type.as_deref()),
@@ -227,7 +233,7 @@ async fn a_seed_finishes_what_an_interrupted_one_left() {
         // What an interrupted seed leaves: an index dropped, its definition waiting in seed_rebuild.
         let (_, _, def) = migrated
             .iter()
-            .find(|(_, name, _)| name == "deliveries_pending")
+            .find(|(_, name, _)| name == "deliveries_pending_arrival")
             .unwrap()
             .clone();
         for sql in [
@@ -236,7 +242,7 @@ async fn a_seed_finishes_what_an_interrupted_one_left() {
                 "insert into seed_rebuild (ord, stmt) values (0, '{}')",
                 def.replace('\'', "''")
             ),
-            "drop index deliveries_pending".to_string(),
+            "drop index deliveries_pending_arrival".to_string(),
         ] {
             exec(&db.url, &sql).await;
         }

@@ -4,7 +4,7 @@
 mod support;
 
 use careplan_relay::domain::{Office, OfficeKind, Status};
-use careplan_relay::store::{InboxQuery, NewEvent, NewFile, NewSubmission, Store, StoreError};
+use careplan_relay::store::{InboxQuery, NewEvent, NewFile, NewSubmission, Newer, Store, StoreError};
 use serde_json::json;
 
 fn office(n: &str, kind: OfficeKind, types: &[&str]) -> Office {
@@ -32,6 +32,8 @@ fn submission(id: &str, sender: &str, recipient: &str, sequence: &str, body: &[u
         digest: format!("digest-{}", body.len()),
         response: "{}".into(),
         accepted_at: 1_000,
+        stream: Some("actual".into()),
+        refuse_older: false,
         files: vec![NewFile {
             name,
             kind: "UPJSK".into(),
@@ -147,8 +149,21 @@ async fn submissions_inbox_download_ack() {
         };
         let inbox = s.inbox(&q).await.unwrap();
         let ids: Vec<&str> = inbox.iter().map(|d| d.submission_id.as_str()).collect();
-        assert_eq!(ids, ["s1", "s2"], "sequence order, not arrival order");
-        assert_eq!(inbox[0].files[0].size, 5);
+        assert_eq!(ids, ["s2", "s1"], "arrival order, not sequence order");
+        assert_eq!(inbox.iter().map(|d| d.arrival).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(inbox[0].older_than, None);
+        assert_eq!(
+            inbox[1].older_than,
+            Some(Newer {
+                sequence: "20250328110000".into(),
+                submission_id: "s2".into(),
+                delivery_id: "d-s2".into(),
+            }),
+            "the older set that arrived later names the newer one"
+        );
+        assert_eq!(s.last_arrival(cm).await.unwrap(), 2);
+        assert_eq!(s.last_arrival(other).await.unwrap(), 0);
+        assert_eq!(inbox[1].files[0].size, 5);
         let page = s
             .inbox(&InboxQuery {
                 limit: 1,
@@ -156,7 +171,7 @@ async fn submissions_inbox_download_ack() {
             })
             .await
             .unwrap();
-        let cursor = (page[0].sequence.clone(), page[0].seq);
+        let cursor = page[0].arrival;
         let next = s
             .inbox(&InboxQuery {
                 after: Some(cursor),
@@ -165,7 +180,7 @@ async fn submissions_inbox_download_ack() {
             .await
             .unwrap();
         assert_eq!(next.len(), 1);
-        assert_eq!(next[0].submission_id, "s2");
+        assert_eq!(next[0].submission_id, "s1");
         assert!(
             s.inbox(&InboxQuery {
                 recipient: other.into(),
@@ -176,7 +191,7 @@ async fn submissions_inbox_download_ack() {
             .is_empty()
         );
 
-        let name = &inbox[0].files[0].name;
+        let name = &inbox[1].files[0].name;
         let ev = || NewEvent::new("delivery.downloaded", Some(cm), json!({}));
         let (body, _, kind) = s.download(cm, "d-s1", name, ev()).await.unwrap();
         assert_eq!((body.as_slice(), kind.as_str()), (&b"first"[..], "UPJSK"));
@@ -297,6 +312,28 @@ async fn concurrent_sets_commit_together_and_a_racing_duplicate_conflicts() {
         let inbox = s.inbox(&q).await.unwrap();
         assert_eq!(inbox.len(), 41);
         assert!(inbox.iter().all(|d| d.files.len() == 1));
+        // Arrival numbers: one each, without gaps, and the inbox lists by them.
+        let mut arrivals: Vec<i64> = results
+            .iter()
+            .filter_map(|r| Some(r.as_ref().ok()?.arrival))
+            .collect();
+        arrivals.sort_unstable();
+        assert_eq!(arrivals, (1..=41).collect::<Vec<i64>>());
+        assert_eq!(inbox.iter().map(|d| d.arrival).collect::<Vec<_>>(), arrivals);
+        // A set is flagged exactly when a set of its stream with a later sequence arrived before it, and names the
+        // newest of those (sets of one batch are compared with each other as well as with the stored ones).
+        for (i, d) in inbox.iter().enumerate() {
+            let newest = inbox[..i]
+                .iter()
+                .filter(|e| e.sequence > d.sequence)
+                .max_by(|a, b| a.sequence.cmp(&b.sequence));
+            assert_eq!(
+                d.older_than.as_ref().map(|n| (&n.sequence, &n.submission_id)),
+                newest.map(|e| (&e.sequence, &e.submission_id)),
+                "{}",
+                d.sequence
+            );
+        }
         let winner = inbox.iter().find(|d| d.sequence == "20250329000000").unwrap();
         for id in ["race-a", "race-b"] {
             let events = s.events_for_submission(id).await.unwrap();

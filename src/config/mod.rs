@@ -7,7 +7,10 @@ use serde::Deserialize;
 
 mod sections;
 
-pub use sections::{AdminPageSettings, AuditSettings, AuthThrottleSettings, RetentionSettings, TlsSettings};
+pub use sections::{
+    AdminPageSettings, AuditSettings, AuthThrottleSettings, OlderSets, RelaySettings, RetentionSettings,
+    TlsSettings,
+};
 
 /// Everything the relay can be told. `deploy/relay.example.toml` documents each key.
 #[derive(Clone, Deserialize)]
@@ -26,6 +29,8 @@ pub struct Settings {
     pub auth_throttle: AuthThrottleSettings,
     #[serde(default)]
     pub admin_page: AdminPageSettings,
+    #[serde(default)]
+    pub relay: RelaySettings,
     /// The data directory (`--data-dir`); not read from the file.
     #[serde(skip)]
     pub data_dir: PathBuf,
@@ -114,6 +119,7 @@ impl std::fmt::Debug for Settings {
             .field("audit", &self.audit)
             .field("auth_throttle", &self.auth_throttle)
             .field("admin_page", &self.admin_page)
+            .field("relay", &self.relay)
             .field("data_dir", &self.data_dir)
             .finish()
     }

@@ -135,3 +135,23 @@ impl Default for AdminPageSettings {
         }
     }
 }
+
+/// What the relay does with a set older than a set of its stream accepted before it (an older sequence from the
+/// same sender to the same recipient, of the same kind of set: see `spec::Unit::stream`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OlderSets {
+    /// Accept it (201) with the warning `W_SEQUENCE_OLDER`, and flag it in the recipient's inbox item.
+    #[default]
+    Warn,
+    /// Refuse it (409 `sequence_older`); nothing is stored but the rejection.
+    Refuse,
+}
+
+/// `[relay]`: how sets are accepted.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RelaySettings {
+    /// `warn` (default) or `refuse`.
+    pub older_sets: OlderSets,
+}

@@ -78,6 +78,17 @@ impl IntoResponse for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(v)).into_response()
             }
             RelayError::Conflict(m) => body(StatusCode::CONFLICT, "conflict", &m),
+            RelayError::OlderSet {
+                message,
+                newer_sequence,
+                newer_submission_id,
+            } => {
+                let code = "sequence_older";
+                let v = json!({ "error": code, "code": code, "message": message.en, "message_ja": message.ja,
+                                "message_en": message.en, "newer_sequence": newer_sequence,
+                                "newer_submission_id": newer_submission_id });
+                (StatusCode::CONFLICT, Json(v)).into_response()
+            }
             RelayError::BadRequest(m) => body(StatusCode::BAD_REQUEST, "bad_request", &m),
             RelayError::TooLarge(m) => body(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &m),
             RelayError::Throttled { retry_after, message } => {

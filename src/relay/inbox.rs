@@ -36,6 +36,20 @@ pub struct DeliveryView {
     pub downloaded_at: Option<String>,
     pub acknowledged_at: Option<String>,
     pub status: Status,
+    /// Set when a set of the same stream (sender, recipient, kind of set) with a later sequence was accepted
+    /// before this one: `{sequence, delivery_id, submission_id}` of the newest such set.
+    pub older_than: Option<OlderThan>,
+    /// The sender's warnings on its set (outbox items only; absent from inbox items).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<Value>>,
+}
+
+/// The newer set of the same stream that a delivery was accepted after.
+#[derive(Debug, Clone, Serialize)]
+pub struct OlderThan {
+    pub sequence: String,
+    pub delivery_id: String,
+    pub submission_id: String,
 }
 
 impl From<&DeliveryRow> for DeliveryView {
@@ -57,12 +71,14 @@ impl From<&DeliveryRow> for DeliveryView {
             downloaded_at: d.downloaded_at.map(rfc3339),
             acknowledged_at: d.acknowledged_at.map(rfc3339),
             status: d.status,
+            older_than: d.older_than.as_ref().map(|n| OlderThan {
+                sequence: n.sequence.clone(),
+                delivery_id: n.delivery_id.clone(),
+                submission_id: n.submission_id.clone(),
+            }),
+            warnings: None,
         }
     }
-}
-
-fn inbox_cursor(d: &DeliveryRow) -> String {
-    format!("{}-{}", d.sequence, d.seq)
 }
 
 fn malformed_cursor(s: &str) -> RelayError {
@@ -72,19 +88,49 @@ fn malformed_cursor(s: &str) -> RelayError {
     ))
 }
 
-fn parse_inbox_cursor(s: &str) -> Result<(String, i64)> {
+/// An inbox cursor as a client sent it.
+enum Cursor {
+    /// An arrival number (`next` of this relay).
+    Arrival(i64),
+    /// `SEQUENCE-N`, a cursor of the earlier (sequence, seq) order, still taken from clients that kept one.
+    Sequence(String, i64),
+}
+
+fn parse_inbox_cursor(s: &str) -> Result<Cursor> {
     let bad = || malformed_cursor(s);
-    let (seq, n) = s.split_once('-').ok_or_else(bad)?;
-    Ok((seq.to_string(), n.parse().map_err(|_| bad())?))
+    let number = |t: &str| {
+        t.parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0 && t.bytes().all(|b| b.is_ascii_digit()))
+    };
+    match s.split_once('-') {
+        None => number(s).map(Cursor::Arrival).ok_or_else(bad),
+        Some((seq, n)) if seq.len() == 14 && seq.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(Cursor::Sequence(seq.to_string(), number(n).ok_or_else(bad)?))
+        }
+        Some(_) => Err(bad()),
+    }
 }
 
 impl Relay {
-    /// Lists the inbox; with `wait`, holds the request until something arrives or the time is up.
-    pub async fn inbox(&self, req: &InboxRequest) -> Result<(Vec<DeliveryView>, Option<String>)> {
-        let query = InboxQuery {
+    /// Lists the inbox in the order the relay accepted the sets; with `wait`, holds the request until something
+    /// arrives or the time is up. Returns the items and the cursor to continue from, on every answer: the last
+    /// item's arrival number, or, with no item, the cursor given (or the recipient's last arrival number when none
+    /// was given). Passed back as `after`, it returns exactly what was accepted since.
+    pub async fn inbox(&self, req: &InboxRequest) -> Result<(Vec<DeliveryView>, String)> {
+        let after = match req.after.as_deref().map(parse_inbox_cursor).transpose()? {
+            None => None,
+            Some(Cursor::Arrival(n)) => Some(n),
+            Some(Cursor::Sequence(sequence, seq)) => Some(
+                self.store
+                    .arrival_for_sequence_cursor(&req.recipient, &sequence, seq)
+                    .await?,
+            ),
+        };
+        let mut query = InboxQuery {
             recipient: req.recipient.clone(),
             pending_only: req.pending_only,
-            after: req.after.as_deref().map(parse_inbox_cursor).transpose()?,
+            after,
             limit: req.limit.clamp(1, 500),
         };
         let deadline = Instant::now() + req.wait.min(self.max_wait);
@@ -92,14 +138,20 @@ impl Relay {
         loop {
             // Register interest before querying, so an arrival between the query and the wait is not missed.
             let arrival = watch.notify.notified();
+            // Without a cursor, an empty answer continues from the last arrival committed before the query:
+            // everything up to it was visible to the query.
+            let start = match query.after {
+                Some(n) => n,
+                None => self.store.last_arrival(&req.recipient).await?,
+            };
             let rows = self.store.inbox(&query).await?;
             let now = Instant::now();
             if !rows.is_empty() || now >= deadline {
-                let next = (rows.len() as i64 == query.limit)
-                    .then(|| rows.last().map(inbox_cursor))
-                    .flatten();
+                let next = rows.last().map_or(start, |d| d.arrival).to_string();
                 return Ok((rows.iter().map(DeliveryView::from).collect(), next));
             }
+            // Nothing yet: keep waiting from where this query stopped.
+            query.after = Some(start);
             // Other relay nodes commit too: look again at least every second.
             let _ = tokio::time::timeout((deadline - now).min(Duration::from_secs(1)), arrival).await;
         }
@@ -170,7 +222,14 @@ impl Relay {
         let next = (rows.len() as i64 == limit)
             .then(|| rows.last().map(|d| d.seq.to_string()))
             .flatten();
-        Ok((rows.iter().map(DeliveryView::from).collect(), next))
+        let items = rows
+            .iter()
+            .map(|d| DeliveryView {
+                warnings: Some(super::order::order_warnings(&d.sequence, d.older_than.as_ref())),
+                ..DeliveryView::from(d)
+            })
+            .collect();
+        Ok((items, next))
     }
 
     /// A signed receipt for the sender or the recipient of a submission, as things stand now.

@@ -12,6 +12,7 @@ mod bounds;
 mod certificates;
 mod inbox;
 mod metrics;
+mod order;
 mod receipt;
 mod records;
 pub mod retention;
@@ -30,8 +31,9 @@ pub use admin::{
 };
 pub use bounds::file_name_too_long;
 pub use certificates::parse_serial;
-pub use inbox::{DeliveryView, InboxRequest};
+pub use inbox::{DeliveryView, InboxRequest, OlderThan};
 pub use metrics::{METRICS_CONTENT_TYPE, Metrics};
+pub use order::W_SEQUENCE_OLDER;
 pub use receipt::{Receipt, ReceiptKeys, verify_receipt};
 pub use sessions::{AdminSession, NewAdminSession};
 pub use submit::sha256_hex;
@@ -63,6 +65,14 @@ pub enum RelayError {
     /// The same names were accepted before with other bytes.
     #[error("conflict: {0}")]
     Conflict(Message),
+    /// Refused by `relay.older_sets = "refuse"`: a set of the same stream with a later sequence was accepted
+    /// before. Nothing was stored but the rejection.
+    #[error("older set: {message}")]
+    OlderSet {
+        message: Message,
+        newer_sequence: String,
+        newer_submission_id: String,
+    },
     /// A request the API does not take (malformed parameters, an empty upload…).
     #[error("bad request: {0}")]
     BadRequest(Message),
@@ -109,6 +119,8 @@ pub struct Relay {
     pub throttle: throttle::Throttle,
     /// How long an admin page session lasts.
     pub admin_session_ttl: Duration,
+    /// Whether a set older than one of its stream accepted before is accepted with a warning or refused.
+    pub older_sets: crate::config::OlderSets,
 }
 
 impl Relay {
@@ -141,6 +153,7 @@ impl Relay {
             metrics: Metrics::default(),
             throttle: throttle::Throttle::new(crate::config::AuthThrottleSettings::default().limits()),
             admin_session_ttl: Duration::from_secs(crate::config::AdminPageSettings::default().session_secs),
+            older_sets: crate::config::OlderSets::default(),
         })
     }
 }

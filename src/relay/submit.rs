@@ -7,9 +7,9 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::order::{older_refusal, replay, with_order_warnings};
 use super::{Relay, RelayError, Result};
 use crate::domain::{now_ms, rfc3339};
-use crate::message::Message;
 use crate::name::FileName;
 use crate::store::{NewEvent, NewFile, NewSubmission, Rejection, StoreError};
 use crate::validate::{Code, InputFile, SetReport, validate_set};
@@ -119,29 +119,20 @@ impl Relay {
         let (report, names) = self.judge(Arc::clone(&files)).await?;
         if !report.valid {
             if let Some(prior) = self.store.prior_submission(office, &names_key).await? {
-                return replay(prior.digest == digest, &prior.response);
+                return replay(&prior, &digest);
             }
             let codes: Vec<String> = codes(&report).into_iter().map(str::to_string).collect();
-            let rejection = Rejection {
-                id: uuid::Uuid::new_v4().to_string(),
-                sender: office.to_string(),
-                recipient: names.first().map(|n| n.recipient.office.clone()),
+            let refused = Refused {
+                office,
+                names: &names,
+                names_sorted: &names_sorted,
                 sequence: report.sequence.clone(),
-                names: names_sorted.clone(),
-                codes: codes.clone(),
-                request_id: request_id.map(str::to_string),
+                request_id,
             };
-            let event = NewEvent::new(
-                "submission.rejected",
-                Some(office),
-                json!({ "rejection_id": rejection.id, "files": names_sorted, "codes": codes, "sequence": report.sequence }),
-            )
-            .request(request_id);
-            self.store.record_rejection(&rejection, event).await?;
-            self.metrics.rejection(&codes);
-            self.metrics.submission("rejected", &kinds_of(&names));
+            self.record_refusal(refused, codes).await?;
             return Err(RelayError::Invalid(Box::new(report)));
         }
+        let stream = crate::validate::send_unit(self.spec, &names).map(|u| u.stream().to_string());
 
         let first = &names[0];
         let id = uuid::Uuid::new_v4().to_string();
@@ -213,27 +204,64 @@ impl Relay {
             digest: digest.clone(),
             response: body.to_string(),
             accepted_at,
+            stream,
+            refuse_older: self.older_sets == crate::config::OlderSets::Refuse,
             files: new_files,
             events,
         };
         match self.store.insert_submission(submission).await {
-            Ok(()) => {
+            Ok(stored) => {
                 self.arrivals.signal(&first.recipient.office);
                 self.metrics.submission("accepted", &kinds_of(&names));
                 Ok(Submitted {
                     replayed: false,
-                    body,
+                    body: with_order_warnings(body, stored.older_than.as_ref()),
                 })
             }
-            // A concurrent upload of the same names committed first.
+            // Names accepted before (a retry, possibly concurrent): the first answer, or a 409.
             Err(StoreError::Conflict) => match self.store.prior_submission(office, &names_key).await? {
-                Some(prior) => replay(prior.digest == digest, &prior.response),
+                Some(prior) => replay(&prior, &digest),
                 None => Err(RelayError::Internal(anyhow::anyhow!(
                     "conflict without a prior submission"
                 ))),
             },
+            Err(StoreError::OlderSet(newer)) => {
+                let refused = Refused {
+                    office,
+                    names: &names,
+                    names_sorted: &names_sorted,
+                    sequence: Some(first.sequence.clone()),
+                    request_id,
+                };
+                self.record_refusal(refused, vec!["sequence_older".to_string()])
+                    .await?;
+                Err(older_refusal(&first.sequence, &newer))
+            }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Records a refused set: a rejection row and its `submission.rejected` event (nothing else is stored).
+    async fn record_refusal(&self, r: Refused<'_>, codes: Vec<String>) -> Result<()> {
+        let rejection = Rejection {
+            id: uuid::Uuid::new_v4().to_string(),
+            sender: r.office.to_string(),
+            recipient: r.names.first().map(|n| n.recipient.office.clone()),
+            sequence: r.sequence.clone(),
+            names: r.names_sorted.to_vec(),
+            codes: codes.clone(),
+            request_id: r.request_id.map(str::to_string),
+        };
+        let event = NewEvent::new(
+            "submission.rejected",
+            Some(r.office),
+            json!({ "rejection_id": rejection.id, "files": r.names_sorted, "codes": codes, "sequence": r.sequence }),
+        )
+        .request(r.request_id);
+        self.store.record_rejection(&rejection, event).await?;
+        self.metrics.rejection(&codes);
+        self.metrics.submission("rejected", &kinds_of(r.names));
+        Ok(())
     }
 
     /// The recipient must be registered, enabled and offer the recipient service type of the names.
@@ -268,13 +296,11 @@ fn kinds_of(names: &[FileName]) -> Vec<String> {
     names.iter().map(|n| n.kind.prefix().to_string()).collect()
 }
 
-fn replay(same_bytes: bool, response: &str) -> Result<Submitted> {
-    if !same_bytes {
-        return Err(RelayError::Conflict(Message::new(
-            "同じファイル名のセットが、異なる内容で既に受け付けられています。新しい連番で送ってください。",
-            "a set with these file names was accepted before with other bytes; send a new sequence number",
-        )));
-    }
-    let body = serde_json::from_str(response).map_err(|e| anyhow::anyhow!("stored response: {e}"))?;
-    Ok(Submitted { replayed: true, body })
+/// A set refused before it was stored, for its rejection record.
+struct Refused<'a> {
+    office: &'a str,
+    names: &'a [FileName],
+    names_sorted: &'a [String],
+    sequence: Option<String>,
+    request_id: Option<&'a str>,
 }

@@ -167,6 +167,20 @@ pub struct Unit {
     pub note: String,
 }
 
+impl Unit {
+    /// The kind of set whose sequences must rise from one sender to one recipient: the send unit's name with its
+    /// deletion in the same stream (`schedule` for `schedule` and `schedule_delete`), and the prevention plan sent
+    /// with its basic information counted as a prevention plan. A deletion older than the upload it would
+    /// withdraw is as harmful as an older upload, hence one stream for both.
+    pub fn stream(&self) -> &str {
+        let name = self.name.strip_suffix("_delete").unwrap_or(&self.name);
+        match name {
+            "prevention_plan_with_basic" => "prevention_plan",
+            other => other,
+        }
+    }
+}
+
 /// The whole standard as loaded from `spec/`.
 #[derive(Debug)]
 pub struct Spec {

@@ -125,3 +125,30 @@ fn code_tables_and_versions() {
         assert!(!u.members.is_empty(), "{}", u.name);
     }
 }
+
+#[test]
+fn every_send_unit_belongs_to_one_of_five_streams_with_its_deletion() {
+    let streams: Vec<(&str, &str)> = spec()
+        .units
+        .iter()
+        .map(|u| (u.name.as_str(), u.stream()))
+        .collect();
+    for (unit, stream) in &streams {
+        assert!(
+            ["plan", "schedule", "actual", "basic", "prevention_plan"].contains(stream),
+            "{unit} → {stream}"
+        );
+    }
+    let of = |name: &str| streams.iter().find(|(u, _)| *u == name).map(|(_, s)| *s);
+    for (upload, deletion) in [
+        ("plan", "plan_delete"),
+        ("schedule", "schedule_delete"),
+        ("actual", "actual_delete"),
+        ("basic", "basic_delete"),
+        ("prevention_plan", "prevention_plan_delete"),
+    ] {
+        assert_eq!(of(upload), Some(upload));
+        assert_eq!(of(deletion), Some(upload), "{deletion}");
+    }
+    assert_eq!(of("prevention_plan_with_basic"), Some("prevention_plan"));
+}

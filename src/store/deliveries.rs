@@ -1,7 +1,8 @@
 //! Inbox and outbox: listing deliveries, reading original bytes, acknowledging.
 
 use super::events::append_events;
-use super::{NewEvent, Result, Store, StoreError, dispatch, write_tx};
+use super::submissions::newer;
+use super::{NewEvent, Newer, Result, Store, StoreError, dispatch, write_tx};
 use crate::domain::{Status, now_ms};
 
 /// A file of a delivery, without its bytes.
@@ -28,6 +29,10 @@ pub struct DeliveryRow {
     pub received_at: i64,
     pub downloaded_at: Option<i64>,
     pub acknowledged_at: Option<i64>,
+    /// Its place in the recipient's inbox (the inbox cursor).
+    pub arrival: i64,
+    /// The newer set of its stream accepted before it, if any.
+    pub older_than: Option<Newer>,
     pub files: Vec<FileMeta>,
 }
 
@@ -36,8 +41,8 @@ pub struct DeliveryRow {
 pub struct InboxQuery {
     pub recipient: String,
     pub pending_only: bool,
-    /// Cursor: (sequence, seq) of the last item seen.
-    pub after: Option<(String, i64)>,
+    /// Cursor: the arrival number of the last item seen; items accepted later come after it.
+    pub after: Option<i64>,
     pub limit: i64,
 }
 
@@ -54,13 +59,18 @@ type Row = (
     i64,
     Option<i64>,
     Option<i64>,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
 );
 
 /// The delivery columns, as a literal so that queries stay static strings.
 macro_rules! columns {
     () => {
         "seq, id, submission_id, sender, sender_type, recipient, sequence, month, status, \
-         received_at, downloaded_at, acknowledged_at"
+         received_at, downloaded_at, acknowledged_at, arrival, older_than_sequence, older_than_submission, \
+         older_than_delivery"
     };
 }
 
@@ -78,6 +88,8 @@ fn delivery(r: Row) -> DeliveryRow {
         received_at: r.9,
         downloaded_at: r.10,
         acknowledged_at: r.11,
+        arrival: r.12,
+        older_than: newer(r.13, r.14, r.15),
         files: Vec::new(),
     }
 }
@@ -114,29 +126,26 @@ impl Store {
         Ok(())
     }
 
-    /// The recipient's deliveries in (sequence, arrival) order after the cursor.
+    /// The recipient's deliveries in arrival order after the cursor.
     pub async fn inbox(&self, q: &InboxQuery) -> Result<Vec<DeliveryRow>> {
-        let (after_seq, after_n) = q.after.clone().unwrap_or_default();
         // Two literal queries: the pending one repeats the partial index's condition so the planner uses it.
         let sql = if q.pending_only {
             concat!(
                 "select ",
                 columns!(),
-                " from deliveries where recipient = $1 and status <> 'acknowledged' \
-                 and (sequence > $2 or (sequence = $2 and seq > $3)) order by sequence, seq limit $4"
+                " from deliveries where recipient = $1 and status <> 'acknowledged' and arrival > $2 \
+                 order by arrival limit $3"
             )
         } else {
             concat!(
                 "select ",
                 columns!(),
-                " from deliveries where recipient = $1 \
-                 and (sequence > $2 or (sequence = $2 and seq > $3)) order by sequence, seq limit $4"
+                " from deliveries where recipient = $1 and arrival > $2 order by arrival limit $3"
             )
         };
         let rows: Vec<Row> = dispatch!(self, |p| sqlx::query_as(sql)
             .bind(&q.recipient)
-            .bind(&after_seq)
-            .bind(after_n)
+            .bind(q.after.unwrap_or(0))
             .bind(q.limit)
             .fetch_all(p)
             .await?);

@@ -10,7 +10,7 @@
 //! the other jobs of its batch are unaffected; any other error rolls the batch back and the jobs it did not
 //! reach are carried into the next batch.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use sqlx::SqliteConnection;
 use sqlx::sqlite::SqlitePool;
@@ -19,8 +19,9 @@ use std::pin::Pin;
 use tokio::sync::{mpsc, oneshot};
 
 use super::events::append_events;
-use super::submissions::insert_sets;
-use super::{NewSubmission, Result, StoreError};
+use super::sets::insert_sets;
+use super::submissions::SetOutcome;
+use super::{NewSubmission, Result, StoreError, Stored};
 
 /// A boxed future borrowing the writer's connection.
 pub(super) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -42,7 +43,7 @@ type Work = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, St
 
 enum Job {
     /// An accepted set to store (answered `Conflict` if its sender and names exist already).
-    Insert(Box<NewSubmission>, oneshot::Sender<Result<()>>),
+    Insert(Box<NewSubmission>, oneshot::Sender<Result<Stored>>),
     /// Any other write.
     Work(Work),
 }
@@ -62,7 +63,7 @@ impl GroupCommit {
     }
 
     /// Stores an accepted set in the next batch.
-    pub(super) async fn insert(&self, s: NewSubmission) -> Result<()> {
+    pub(super) async fn insert(&self, s: NewSubmission) -> Result<Stored> {
         let (tx, rx) = oneshot::channel();
         self.send(Job::Insert(Box::new(s), tx))?;
         rx.await
@@ -109,11 +110,11 @@ impl GroupCommit {
     }
 }
 
-/// Stores the accepted sets of a batch: the ids inserted (the others conflicted).
+/// Stores the accepted sets of a batch: what became of each, by submission id.
 async fn store_sets(
     conn: &mut SqliteConnection,
-    sets: &mut [(Box<NewSubmission>, oneshot::Sender<Result<()>>)],
-) -> Result<HashSet<String>> {
+    sets: &mut [(Box<NewSubmission>, oneshot::Sender<Result<Stored>>)],
+) -> Result<HashMap<String, SetOutcome>> {
     let mut subs: Vec<&mut NewSubmission> = sets.iter_mut().map(|(s, _)| s.as_mut()).collect();
     Ok(insert_sets!(conn, &mut subs))
 }
@@ -148,7 +149,7 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
             continue;
         }
         let started = std::time::Instant::now();
-        let mut inserts: Vec<(Box<NewSubmission>, oneshot::Sender<Result<()>>)> = Vec::new();
+        let mut inserts: Vec<(Box<NewSubmission>, oneshot::Sender<Result<Stored>>)> = Vec::new();
         let mut works: Vec<Work> = Vec::new();
         while inserts.len() + works.len() < MAX_BATCH {
             match queue.pop_front() {
@@ -157,11 +158,11 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
                 None => break,
             }
         }
-        let (inserted, mut failure) = match store_sets(&mut conn, &mut inserts).await {
-            Ok(ids) => (ids, None),
+        let (mut outcomes, mut failure) = match store_sets(&mut conn, &mut inserts).await {
+            Ok(outcomes) => (outcomes, None),
             Err(e) => {
                 tracing::error!(error = %e, "the SQLite writer failed to store a batch of sets");
-                (HashSet::new(), Some(format!("storing the batch failed: {e}")))
+                (HashMap::new(), Some(format!("storing the batch failed: {e}")))
             }
         };
         let mut steps: Vec<Step> = Vec::with_capacity(works.len());
@@ -205,8 +206,11 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
         for (s, tx) in inserts {
             let _ = tx.send(match &outcome {
                 Some(why) => Err(StoreError::Batch(why.clone())),
-                None if inserted.contains(&s.id) => Ok(()),
-                None => Err(StoreError::Conflict),
+                None => match outcomes.remove(&s.id) {
+                    Some(SetOutcome::Stored(stored)) => Ok(stored),
+                    Some(SetOutcome::Older(newer)) => Err(StoreError::OlderSet(Box::new(newer))),
+                    Some(SetOutcome::Conflict) | None => Err(StoreError::Conflict),
+                },
             });
         }
         for step in steps {

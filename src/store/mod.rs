@@ -10,6 +10,7 @@
 //! PostgreSQL every write is its own transaction on the shared pool and the server groups the commits.
 
 mod admin;
+mod arrivals;
 mod audit;
 mod bodies;
 mod certificates;
@@ -20,6 +21,7 @@ mod offices;
 mod readers;
 mod seed;
 mod sessions;
+mod sets;
 mod sqlite;
 mod submissions;
 mod tokens;
@@ -37,7 +39,7 @@ pub use certificates::CertificateRow;
 pub use deliveries::{DeliveryRow, FileMeta, InboxQuery};
 pub use events::NewEvent;
 pub use sessions::SessionRow;
-pub use submissions::{NewFile, NewSubmission, Prior};
+pub use submissions::{NewFile, NewSubmission, Newer, Prior, Stored};
 pub use tokens::TokenRow;
 
 /// PostgreSQL's "database does not exist" (3D000) as one line that says what to do.
@@ -82,6 +84,9 @@ pub enum StoreError {
     /// A unique constraint refused the write (e.g. an office number or a set registered twice).
     #[error("already exists")]
     Conflict,
+    /// A set was refused because a newer set of its stream was accepted before it (nothing was stored).
+    #[error("a newer set of the stream was accepted before")]
+    OlderSet(Box<Newer>),
     #[error("database: {0}")]
     Db(#[source] sqlx::Error),
     /// A group-committed write failed because its batch failed (the cause is logged once by the writer).

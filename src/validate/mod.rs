@@ -47,6 +47,16 @@ pub fn group_by_sequence(spec: &Spec, names: &[&str]) -> Vec<Vec<usize>> {
     by_seq.into_values().chain(loose).collect()
 }
 
+/// The send unit formed by the kinds of `names` (their generation is the first name's), if they form one.
+pub fn send_unit<'s>(spec: &'s Spec, names: &[FileName]) -> Option<&'s crate::spec::Unit> {
+    let first = names.first()?;
+    let mut kinds: BTreeMap<Kind, usize> = BTreeMap::new();
+    for n in names {
+        *kinds.entry(n.kind).or_default() += 1;
+    }
+    set::find_unit(spec, first.generation, &kinds)
+}
+
 /// Validates one set: every file, then the set as a whole. All findings are reported, not only the first.
 pub fn validate_set(spec: &Spec, files: &[InputFile<'_>]) -> Validated {
     let mut report = SetReport::new(files.len());

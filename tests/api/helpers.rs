@@ -186,8 +186,13 @@ impl TestApp {
 
 /// A valid v4 schedule set from the care manager to the provider with this sequence.
 pub fn schedule(sequence: &str) -> Vec<(String, Vec<u8>)> {
+    unit_set("schedule", sequence)
+}
+
+/// A valid v4 set of the send unit `unit` (`spec/units.csv`) from the care manager to the provider.
+pub fn unit_set(unit: &str, sequence: &str) -> Vec<(String, Vec<u8>)> {
     let spec = Spec::get().expect("spec");
-    let unit = spec.units.iter().find(|u| u.name == "schedule").expect("unit");
+    let unit = spec.units.iter().find(|u| u.name == unit).expect("unit");
     let mut sc = Scenario::small(Generation::V4);
     sc.sequence = sequence.into();
     unit_files(spec, unit, &sc)

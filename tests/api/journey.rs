@@ -132,13 +132,13 @@ async fn send_download_acknowledge_with_receipt() {
 }
 
 #[tokio::test]
-async fn inbox_orders_by_sequence_pages_and_long_polls() {
+async fn inbox_orders_by_arrival_pages_and_long_polls() {
     for db in backends().await {
         let dir = tempfile::tempdir().unwrap();
         let app = spawn_app(dir.path(), &db).await;
         let (cm, prov, _) = app.offices().await;
         let (sender, recipient) = (app.client(Some(&cm)), app.client(Some(&prov)));
-        for seq in ["20250328120000", "20250328100000", "20250328110000"] {
+        for seq in ["20250328100000", "20250328110000", "20250328120000"] {
             assert_status(&sender.send(schedule(seq)).await.unwrap(), 201);
         }
         let page = recipient.get("/v1/inbox?limit=2").await.unwrap();
@@ -157,7 +157,7 @@ async fn inbox_orders_by_sequence_pages_and_long_polls() {
             .await
             .unwrap();
         assert_eq!(rest.json["items"][0]["sequence"], "20250328120000");
-        assert!(rest.json["next"].is_null());
+        assert!(rest.json["next"].is_string(), "the last page has a cursor too");
         assert_status(&recipient.get("/v1/inbox?after=garbage").await.unwrap(), 400);
 
         // Long-poll: a waiting inbox returns as soon as a set arrives.
@@ -182,12 +182,14 @@ async fn inbox_orders_by_sequence_pages_and_long_polls() {
             started.elapsed() < std::time::Duration::from_secs(15),
             "the wait ended with the arrival, not the timeout"
         );
-        // Nothing arrives: the wait ends empty.
+        // Nothing arrives: the wait ends empty, with the cursor to go on from.
+        let cursor = got.json["next"].as_str().unwrap();
         let empty = recipient
-            .get("/v1/inbox?wait=1&status=pending&after=20250328130000-999999")
+            .get(&format!("/v1/inbox?wait=1&status=pending&after={cursor}"))
             .await
             .unwrap();
         assert!(empty.json["items"].as_array().unwrap().is_empty());
+        assert_eq!(empty.json["next"], cursor);
         app.stop().await;
         db.cleanup().await;
     }

@@ -17,6 +17,7 @@ mod journey;
 mod listeners;
 mod lockout;
 mod nodes;
+mod order;
 mod raw;
 mod records;
 mod renewal;

@@ -6,6 +6,7 @@ use sqlx::{Connection, PgConnection};
 
 use super::sql::{
     CREATE_BATCH, FILL_POSTGRES, FILL_SQLITE, INSERT_DELIVERIES, INSERT_FILES, INSERT_SUBMISSIONS,
+    LAST_ARRIVAL, UPDATE_ARRIVALS,
 };
 use super::{Progress, SeedFile};
 use crate::store::Result;
@@ -33,6 +34,7 @@ macro_rules! load_fn {
         pub(super) async fn $name(conn: &mut $conn, plan: &Plan, progress: Progress<'_>) -> Result<()> {
             let (a, b) = (&plan.a, &plan.b);
             sqlx::query(CREATE_BATCH).execute(&mut *conn).await?;
+            let (base,): (i64,) = sqlx::query_as(LAST_ARRIVAL).fetch_one(&mut *conn).await?;
             let mut lo = 0;
             while lo < plan.total {
                 let hi = (lo + BATCH).min(plan.total);
@@ -68,7 +70,14 @@ macro_rules! load_fn {
                     .bind(b.body)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query(INSERT_DELIVERIES).execute(&mut *tx).await?;
+                sqlx::query(INSERT_DELIVERIES)
+                    .bind(base)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(UPDATE_ARRIVALS)
+                    .bind(base)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 lo = hi;
                 progress(hi as u64, plan.total as u64, "deliveries");

@@ -59,12 +59,23 @@ pub(super) const INSERT_FILES: &str = concat!(
      from seed_batch order by i"
 );
 
-/// The deliveries of a batch: downloaded 10 minutes and acknowledged 15 minutes after arrival.
+/// The deliveries of a batch: downloaded 10 minutes and acknowledged 15 minutes after arrival. Their arrival
+/// numbers follow the batch order after `$1` (the highest number given before the load), so they rise per recipient.
 pub(super) const INSERT_DELIVERIES: &str = "insert into deliveries (id, submission_id, recipient, sender, sender_type, \
-    sequence, month, status, received_at, downloaded_at, acknowledged_at) \
+    sequence, month, status, received_at, downloaded_at, acknowledged_at, arrival, stream) \
     select did, sid, recipient, sender, case when to_cm = 1 then '11' else '43' end, sequence, month, status, \
     received_at, case when status = 'queued' then null else received_at + 600000 end, \
-    case when status = 'acknowledged' then received_at + 900000 end from seed_batch order by i";
+    case when status = 'acknowledged' then received_at + 900000 end, i + 1 + $1, \
+    case when to_cm = 1 then 'actual' else 'schedule' end from seed_batch order by i";
+
+/// The highest arrival number given so far (0 in an empty database).
+pub(super) const LAST_ARRIVAL: &str = "select coalesce(max(last), 0) from inbox_arrivals";
+
+/// Each recipient's counter after a batch (`$1` as in [`INSERT_DELIVERIES`]).
+pub(super) const UPDATE_ARRIVALS: &str = "insert into inbox_arrivals (recipient, last) \
+    select recipient, max(i) + 1 + $1 from seed_batch group by recipient \
+    on conflict (recipient) do update set last = case when excluded.last > inbox_arrivals.last \
+    then excluded.last else inbox_arrivals.last end";
 
 /// The batch being generated, one row per delivery (temporary: never part of the relay's schema).
 pub(super) const CREATE_BATCH: &str = "create temp table if not exists seed_batch (i bigint primary key, sid text, \
