@@ -12,6 +12,7 @@ pub mod inbox;
 pub mod journal;
 pub mod outbox;
 pub mod report;
+pub mod scan;
 mod status;
 
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::config::AgentConfig;
 use super::journal::{JournalFile, Outgoing};
-use super::outbox::{Readiness, scan};
+use super::scan::{Readiness, scan};
 use crate::spec::Spec;
 
 /// The status report as text (Japanese and English).
