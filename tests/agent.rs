@@ -15,6 +15,8 @@ mod helpers;
 mod exchange;
 #[path = "agent/recovery.rs"]
 mod recovery;
+#[path = "agent/watch.rs"]
+mod watch;
 
 use std::path::{Path, PathBuf};
 
