@@ -71,6 +71,17 @@ impl Agent {
 
     async fn acknowledge(&self, id: &str, entry: &Incoming) -> anyhow::Result<()> {
         let a = self.client.post(&format!("/v1/inbox/{id}/ack")).await?;
+        if a.status == 404 {
+            // No longer this office's to acknowledge (withdrawn by an admin): nothing is left to do.
+            self.log.line(
+                &format!("受領確認できない配信です（記録から外します）: {}", entry.sequence),
+                &format!("delivery {id} is gone at the relay; dropped from the journal"),
+            );
+            return self.update_journal(|j| {
+                j.incoming.remove(id);
+                j.failures.remove(&format!("in:{id}"));
+            });
+        }
         if a.status != 200 {
             anyhow::bail!("acknowledgement: HTTP {} {}", a.status, a.json["message_en"]);
         }

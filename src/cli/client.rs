@@ -10,19 +10,24 @@ use crate::client::{Client, ClientOptions};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The relay's base URL.
-    #[arg(long, default_value = "https://127.0.0.1:8443", env = "CAREPLAN_RELAY_URL")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "https://127.0.0.1:8443",
+        env = "CAREPLAN_RELAY_URL"
+    )]
     url: String,
     /// Bearer token of the office.
-    #[arg(long, env = "CAREPLAN_RELAY_TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, env = "CAREPLAN_RELAY_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Client certificate (PEM) instead of a token.
-    #[arg(long, requires = "key")]
+    #[arg(long, global = true, requires = "key")]
     cert: Option<PathBuf>,
     /// Private key of the client certificate (PEM).
-    #[arg(long, requires = "cert")]
+    #[arg(long, global = true, requires = "cert")]
     key: Option<PathBuf>,
     /// CA certificate that signed the relay's server certificate (e.g. data/tls/ca.pem).
-    #[arg(long)]
+    #[arg(long, global = true)]
     cacert: Option<PathBuf>,
     #[command(subcommand)]
     command: ClientCommand,

@@ -121,10 +121,19 @@ async fn two_offices_exchange_sets_through_their_folders() {
         let id = items[0]["submission_id"].as_str().unwrap();
         let file = root.path().join("receipt.json");
         let out = Command::new(BIN)
-            .args(["client", "--url", &app.url(), "--cacert"])
-            .arg(app.ca())
-            .args(["--token", &hh_token, "receipt", id, "--out"])
+            .args([
+                "client",
+                "receipt",
+                id,
+                "--url",
+                &app.url(),
+                "--token",
+                &hh_token,
+                "--out",
+            ])
             .arg(&file)
+            .arg("--cacert")
+            .arg(app.ca())
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", out.stderr.escape_ascii());
@@ -138,11 +147,11 @@ async fn two_offices_exchange_sets_through_their_folders() {
             .output()
             .unwrap();
         assert!(verify.status.success(), "{}", verify.stderr.escape_ascii());
-        // Another office cannot fetch it: 404, exit 2.
+        // Another office cannot fetch it: 404, exit 2 (options before the command work as well).
         let denied = Command::new(BIN)
-            .args(["client", "--url", &app.url(), "--cacert"])
+            .args(["client", "--url", &app.url(), "--token", &other, "--cacert"])
             .arg(app.ca())
-            .args(["--token", &other, "receipt", id])
+            .args(["receipt", id])
             .output()
             .unwrap();
         assert_eq!(denied.status.code(), Some(2));
