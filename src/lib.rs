@@ -26,6 +26,8 @@ pub mod domain;
 pub mod message;
 
 // ── edges ─────────────────────────────────────────────────────────────────────────────────────────
+/// The folder agent (`client sync`): outbox and inbox folders kept in step with the relay, resumable.
+pub mod agent;
 /// The composition root: settings → store → relay → router → listener.
 pub mod app;
 /// The command line: `serve`, `validate`, `office`, `token`, `cert`, `client`.

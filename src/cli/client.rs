@@ -10,19 +10,24 @@ use crate::client::{Client, ClientOptions};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The relay's base URL.
-    #[arg(long, default_value = "https://127.0.0.1:8443", env = "CAREPLAN_RELAY_URL")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "https://127.0.0.1:8443",
+        env = "CAREPLAN_RELAY_URL"
+    )]
     url: String,
     /// Bearer token of the office.
-    #[arg(long, env = "CAREPLAN_RELAY_TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, env = "CAREPLAN_RELAY_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Client certificate (PEM) instead of a token.
-    #[arg(long, requires = "key")]
+    #[arg(long, global = true, requires = "key")]
     cert: Option<PathBuf>,
     /// Private key of the client certificate (PEM).
-    #[arg(long, requires = "cert")]
+    #[arg(long, global = true, requires = "cert")]
     key: Option<PathBuf>,
     /// CA certificate that signed the relay's server certificate (e.g. data/tls/ca.pem).
-    #[arg(long)]
+    #[arg(long, global = true)]
     cacert: Option<PathBuf>,
     #[command(subcommand)]
     command: ClientCommand,
@@ -58,6 +63,59 @@ enum ClientCommand {
     },
     /// The sender's outbox: submissions and their delivery status.
     Outbox,
+    /// The signed receipt of a set this office sent or received (prints it; saves it with --out).
+    Receipt {
+        /// The submission id (from `send`, `outbox` or `inbox`).
+        submission_id: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The folder agent: sends the sets that appear in the outbox folder and writes received sets into the
+    /// inbox folder, as set in `--config FILE` (docs/AGENT.md). Runs until stopped; `--once` does one pass
+    /// (exit 0: nothing failed; 1: something failed and stays to be retried; 2: could not run).
+    Sync {
+        /// One pass in each direction, then exit.
+        #[arg(long)]
+        once: bool,
+        /// Print what is pending, what failed and why, and the latest outcomes; change nothing.
+        #[arg(long, conflicts_with = "once")]
+        status: bool,
+    },
+}
+
+/// Runs `client …`; `config` is the global `--config` (the agent's file for `client sync`).
+pub(super) fn main(a: Args, config: Option<PathBuf>) -> ExitCode {
+    let result = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt.block_on(run(a, config)),
+        Err(e) => Err(e.into()),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("careplan-relay: {}", crate::agent::one_line(&e));
+        ExitCode::from(2)
+    })
+}
+
+async fn sync(config: Option<PathBuf>, once: bool, status: bool) -> anyhow::Result<ExitCode> {
+    use crate::agent::{Agent, AgentConfig};
+    let Some(path) = config else {
+        anyhow::bail!("client sync needs --config FILE / --config で設定ファイルを指定してください");
+    };
+    let cfg = AgentConfig::load(&path)?;
+    let spec = crate::spec::Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    if status {
+        print!("{}", crate::agent::status(&cfg, spec)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let agent = Agent::open(cfg, spec)?;
+    if once {
+        return Ok(if agent.once().await {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    agent.run().await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print(v: &serde_json::Value) {
@@ -70,7 +128,10 @@ fn print(v: &serde_json::Value) {
     );
 }
 
-pub(super) async fn run(a: Args) -> anyhow::Result<ExitCode> {
+async fn run(a: Args, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    if let ClientCommand::Sync { once, status } = a.command {
+        return sync(config, once, status).await;
+    }
     let client = Client::new(&ClientOptions {
         url: a.url,
         token: a.token.map(Into::into),
@@ -100,6 +161,14 @@ pub(super) async fn run(a: Args) -> anyhow::Result<ExitCode> {
             a
         }
         ClientCommand::Outbox => client.get("/v1/outbox").await?,
+        ClientCommand::Receipt { submission_id, out } => {
+            let a = client.get(&format!("/v1/receipts/{submission_id}")).await?;
+            if let (Some(path), 200) = (out, a.status) {
+                std::fs::write(&path, serde_json::to_vec_pretty(&a.json)?)?;
+            }
+            a
+        }
+        ClientCommand::Sync { .. } => return Ok(ExitCode::from(2)),
     };
     print(&answer.json);
     if answer.status >= 400 {
