@@ -80,6 +80,10 @@ impl App {
         if let Some(dir) = &settings.audit.export_dir {
             relay.export_dir.clone_from(dir);
         }
+        relay
+            .publish_keys()
+            .await
+            .context("publishing the receipt keys in the database")?;
         let relay = Arc::new(relay);
         let (cert, key, client_ca) = tls_files(&settings)?;
         let tls = server_config(&cert, &key, client_ca.as_deref(), settings.tls.allow_tls12)?;

@@ -3,6 +3,7 @@
 mod admin;
 mod cert;
 mod client;
+mod receipt;
 mod seed;
 mod validate;
 
@@ -58,7 +59,7 @@ pub enum Command {
     },
     /// Verify receipts offline.
     #[command(subcommand)]
-    Receipt(admin::ReceiptCommand),
+    Receipt(receipt::ReceiptCommand),
     /// The reference client: send a set, read the inbox, fetch and acknowledge deliveries.
     Client(client::Args),
     /// Fill the database with synthetic offices and deliveries for measuring the inbox at scale; prints an
@@ -99,7 +100,7 @@ pub fn main() -> ExitCode {
             Command::Office(c) => admin::office(&settings, c).await,
             Command::Token(c) => admin::token(&settings, c).await,
             Command::Cert(c) => cert::cert(&settings, c).await,
-            Command::Receipt(c) => admin::receipt(&settings, c),
+            Command::Receipt(c) => receipt::receipt(&settings, c).await,
             Command::Audit(c) => admin::audit(&settings, c).await,
             Command::Purge { delivery } => admin::purge(&settings, delivery).await,
             Command::Client(args) => client::run(args).await,

@@ -11,6 +11,7 @@ mod authorise;
 mod bounds;
 mod certificates;
 mod inbox;
+mod keys;
 mod metrics;
 mod receipt;
 pub mod retention;
@@ -30,8 +31,9 @@ pub use admin::{
 pub use bounds::file_name_too_long;
 pub use certificates::parse_serial;
 pub use inbox::{DeliveryView, InboxRequest};
+pub use keys::PublishedKey;
 pub use metrics::{METRICS_CONTENT_TYPE, Metrics};
-pub use receipt::{Receipt, ReceiptKeys, verify_receipt};
+pub use receipt::{CURRENT_FILE, LocalKey, Receipt, ReceiptKeys, verify_receipt};
 pub use sessions::{AdminSession, NewAdminSession};
 pub use submit::sha256_hex;
 pub use submit::{MAX_FILE_NAME_BYTES, Submitted, UploadedFile};
