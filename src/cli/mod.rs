@@ -1,6 +1,7 @@
 //! The command line of `careplan-relay` (API.md, "Command line").
 
 mod admin;
+mod backup;
 mod cert;
 mod client;
 mod receipt;
@@ -57,6 +58,18 @@ pub enum Command {
         #[arg(long)]
         delivery: Option<String>,
     },
+    /// A consistent copy of the SQLite store, safe while `serve` runs (written 0600; it must not exist).
+    /// PostgreSQL: use pg_dump (docs/OPERATIONS.md).
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a `backup` file into the data directory of a stopped relay (refused while `serve` runs); a
+    /// database already there is moved aside as `relay.db.before-restore-<time>`.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Verify receipts offline.
     #[command(subcommand)]
     Receipt(receipt::ReceiptCommand),
@@ -103,6 +116,8 @@ pub fn main() -> ExitCode {
             Command::Receipt(c) => receipt::receipt(&settings, c).await,
             Command::Audit(c) => admin::audit(&settings, c).await,
             Command::Purge { delivery } => admin::purge(&settings, delivery).await,
+            Command::Backup { out } => backup::backup(&settings, &out).await,
+            Command::Restore { from } => backup::restore(&settings, &from).await,
             Command::Client(args) => client::run(args).await,
             Command::Seed(args) => seed::run(&settings, &args).await,
             Command::Validate(_) => Ok(ExitCode::SUCCESS),

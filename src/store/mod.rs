@@ -11,6 +11,7 @@
 
 mod admin;
 mod audit;
+pub mod backup;
 mod certificates;
 mod deliveries;
 mod events;
