@@ -3,6 +3,7 @@
 mod admin;
 mod backup;
 mod cert;
+mod check;
 mod client;
 mod receipt;
 mod seed;
@@ -70,6 +71,10 @@ pub enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Check the configuration without changing anything: the file and its values, TLS certificates against
+    /// their keys and expiry, the data directory and its permissions, the database, the listen addresses.
+    /// Exit 0: usable (warnings allowed); 1: not usable, every problem listed in Japanese and English.
+    CheckConfig,
     /// Verify receipts offline.
     #[command(subcommand)]
     Receipt(receipt::ReceiptCommand),
@@ -92,6 +97,9 @@ pub fn main() -> ExitCode {
     };
     if let Command::Validate(args) = &cli.command {
         return validate::run(spec, args);
+    }
+    if let Command::CheckConfig = &cli.command {
+        return check::run(&cli.data_dir, cli.config.as_deref());
     }
     let settings = match Settings::load(&cli.data_dir, cli.config.as_deref()) {
         Ok(s) => s,
@@ -120,7 +128,7 @@ pub fn main() -> ExitCode {
             Command::Restore { from } => backup::restore(&settings, &from).await,
             Command::Client(args) => client::run(args).await,
             Command::Seed(args) => seed::run(&settings, &args).await,
-            Command::Validate(_) => Ok(ExitCode::SUCCESS),
+            Command::Validate(_) | Command::CheckConfig => Ok(ExitCode::SUCCESS),
         }
     });
     result.unwrap_or_else(|e| {

@@ -17,6 +17,7 @@ mod deliveries;
 mod events;
 mod group;
 mod offices;
+pub mod probe;
 mod readers;
 mod receipt_keys;
 mod seed;
