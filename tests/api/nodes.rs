@@ -5,6 +5,7 @@
 use careplan_relay::relay::{Receipt, verify_receipt};
 
 use crate::helpers::*;
+use crate::support::db::TestDb;
 
 #[tokio::test]
 async fn two_nodes_share_one_postgres() {
@@ -69,6 +70,22 @@ fn current_key(data_dir: &std::path::Path) -> String {
         .to_string()
 }
 
+/// Runs `careplan-relay --data-dir DATA ARGS…` on the test's database: (exit code, stdout, stderr).
+fn cli(data: &std::path::Path, db: &TestDb, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_careplan-relay"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("CAREPLAN_RELAY__DATABASE__URL", &db.url)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
 async fn receipt(node: &TestApp, token: &str, submission: &str) -> Receipt {
     let answer = node
         .client(Some(token))
@@ -109,9 +126,30 @@ async fn receipts_signed_by_one_node_verify_with_the_keys_of_another() {
         verify_receipt(&by_a, &keys_b).expect("node A's receipt verifies with node B's keys");
         verify_receipt(&by_b, &keys_a).expect("node B's receipt verifies with node A's keys");
 
-        // Node A rotates its key (`receipt new-key`) and restarts; node B runs on and publishes the new key.
+        // `receipt verify` in node B's data directory, without --keys, verifies node A's receipt.
+        let file = dir_b.path().join("receipt-a.json");
+        std::fs::write(&file, serde_json::to_vec(&by_a).unwrap()).unwrap();
+        let (code, out, err) = cli(dir_b.path(), &db, &["receipt", "verify", file.to_str().unwrap()]);
+        assert_eq!(code, 0, "{}: {out}{err}", db.backend);
+
+        // Node A rotates its key with `receipt new-key`: published at once (node B lists it before node A
+        // restarts), it signs from node A's next start.
+        let (code, out, err) = cli(dir_a.path(), &db, &["receipt", "new-key"]);
+        assert_eq!(code, 0, "{}: {out}{err}", db.backend);
+        let rotated = current_key(dir_a.path());
+        assert_ne!(rotated, key_a);
+        let keys_b = published(&b).await;
+        assert!(
+            keys_b.iter().any(|(id, _)| *id == rotated),
+            "{}: {keys_b:?}",
+            db.backend
+        );
+        assert_eq!(
+            receipt(&a, &cm, &sid).await.key_id,
+            key_a,
+            "the running node keeps its key"
+        );
         a.stop().await;
-        let (rotated, _) = careplan_relay::relay::ReceiptKeys::generate(&dir_a.path().join("keys")).unwrap();
         let a = spawn_app(dir_a.path(), &db).await;
         let after = receipt(&a, &cm, &sid).await;
         assert_eq!(after.key_id, rotated);
