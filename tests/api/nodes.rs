@@ -70,14 +70,16 @@ fn current_key(data_dir: &std::path::Path) -> String {
         .to_string()
 }
 
-/// Runs `careplan-relay --data-dir DATA ARGS…` on the test's database: (exit code, stdout, stderr).
-fn cli(data: &std::path::Path, db: &TestDb, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_careplan-relay"))
-        .arg("--data-dir")
+/// Runs `careplan-relay --data-dir DATA ARGS…` on the test's database: (exit code, stdout, stderr). On a
+/// blocking thread: the nodes in this process must go on committing while the command waits for SQLite's lock.
+async fn cli(data: &std::path::Path, db: &TestDb, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_careplan-relay"));
+    cmd.arg("--data-dir")
         .arg(data)
         .args(args)
-        .env("CAREPLAN_RELAY__DATABASE__URL", &db.url)
-        .output()
+        .env("CAREPLAN_RELAY__DATABASE__URL", &db.url);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
         .unwrap();
     (
         out.status.code().unwrap_or(-1),
@@ -129,12 +131,12 @@ async fn receipts_signed_by_one_node_verify_with_the_keys_of_another() {
         // `receipt verify` in node B's data directory, without --keys, verifies node A's receipt.
         let file = dir_b.path().join("receipt-a.json");
         std::fs::write(&file, serde_json::to_vec(&by_a).unwrap()).unwrap();
-        let (code, out, err) = cli(dir_b.path(), &db, &["receipt", "verify", file.to_str().unwrap()]);
+        let (code, out, err) = cli(dir_b.path(), &db, &["receipt", "verify", file.to_str().unwrap()]).await;
         assert_eq!(code, 0, "{}: {out}{err}", db.backend);
 
         // Node A rotates its key with `receipt new-key`: published at once (node B lists it before node A
         // restarts), it signs from node A's next start.
-        let (code, out, err) = cli(dir_a.path(), &db, &["receipt", "new-key"]);
+        let (code, out, err) = cli(dir_a.path(), &db, &["receipt", "new-key"]).await;
         assert_eq!(code, 0, "{}: {out}{err}", db.backend);
         let rotated = current_key(dir_a.path());
         assert_ne!(rotated, key_a);
