@@ -14,9 +14,10 @@ use crate::http::{AppState, router};
 use crate::metrics_listener::serve_metrics;
 use crate::relay::Relay;
 use crate::server::{Limits, serve};
+use crate::server_cert::ServerCert;
 use crate::spec::Spec;
 use crate::store::Store;
-use crate::tls::{Pki, server_config};
+use crate::tls::{Pki, server_config_with};
 
 /// A relay bound to its address, ready to run.
 #[derive(Debug)]
@@ -25,6 +26,8 @@ pub struct App {
     /// The plain-HTTP `/metrics` listener (`server.metrics_listen`), unless turned off.
     metrics_listener: Option<TcpListener>,
     tls: Arc<rustls::ServerConfig>,
+    /// The server certificate in `tls`, reloaded from its files on SIGHUP.
+    server_cert: Arc<ServerCert>,
     state: AppState,
     settings: Settings,
     /// Held while the relay runs on a SQLite store: a second `serve` on the same data directory is refused.
@@ -86,7 +89,12 @@ impl App {
             .context("publishing the receipt keys in the database")?;
         let relay = Arc::new(relay);
         let (cert, key, client_ca) = tls_files(&settings)?;
-        let tls = server_config(&cert, &key, client_ca.as_deref(), settings.tls.allow_tls12)?;
+        let server_cert = ServerCert::load(&cert, &key)?;
+        let tls = server_config_with(
+            Arc::clone(&server_cert),
+            client_ca.as_deref(),
+            settings.tls.allow_tls12,
+        )?;
         let listener = TcpListener::bind(&settings.server.listen)
             .await
             .with_context(|| format!("binding {}", settings.server.listen))?;
@@ -102,6 +110,7 @@ impl App {
             listener,
             metrics_listener,
             tls,
+            server_cert,
             state: AppState {
                 relay,
                 max_body_bytes: settings.server.max_body_bytes,
@@ -126,6 +135,12 @@ impl App {
         &self.state.relay
     }
 
+    /// The server certificate; [`ServerCert::reload`] replaces it for the next handshakes (`serve` does on
+    /// SIGHUP).
+    pub fn server_cert(&self) -> &Arc<ServerCert> {
+        &self.server_cert
+    }
+
     /// Serves until `shutdown` completes, then drains and closes the database.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let s = &self.settings.server;
@@ -139,6 +154,7 @@ impl App {
         };
         tracing::info!(address = %self.local_addr()?, max_connections = limits.max_connections, "careplan-relay listening (HTTPS)");
         let sealer = tokio::spawn(seal_forever(self.state.relay.store.clone()));
+        let reloader = tokio::spawn(reload_on_hangup(Arc::clone(&self.server_cert)));
         let purger = tokio::spawn(purge_forever(
             Arc::clone(&self.state.relay),
             self.settings.retention.interval_secs,
@@ -170,6 +186,7 @@ impl App {
         served?;
         sealer.abort();
         purger.abort();
+        reloader.abort();
         let _ = crate::relay::audit::seal_all(&self.state.relay.store).await;
         self.state.relay.store.close().await;
         Ok(())
@@ -203,6 +220,38 @@ pub fn connection_cap(configured: usize) -> usize {
         }
         n => n,
     }
+}
+
+/// Reloads the server certificate and key from their files at every SIGHUP (a certificate renewed in place is
+/// served from the next handshake on, without a restart); a pair that does not load is logged and the one in
+/// use kept. The client CA is read at start only.
+async fn reload_on_hangup(server_cert: Arc<ServerCert>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP: the server certificate reloads only at start");
+                return;
+            }
+        };
+        while hangups.recv().await.is_some() {
+            match server_cert.reload() {
+                Ok(loaded) => tracing::info!(
+                    subject = %loaded.subject,
+                    not_after = %crate::domain::rfc3339(loaded.not_after.saturating_mul(1000)),
+                    "SIGHUP: reloaded the server certificate"
+                ),
+                Err(e) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "SIGHUP: the server certificate did not reload; serving the previous one"
+                ),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = server_cert;
 }
 
 /// Seals queued audit events onto the chain, continuously.

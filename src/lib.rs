@@ -42,6 +42,8 @@ pub mod metrics_listener;
 pub mod relay;
 /// The HTTPS accept loop: TLS, client certificates, timeouts, graceful drain.
 pub mod server;
+/// The server certificate, reloaded from its files on SIGHUP.
+pub mod server_cert;
 /// The database (SQLite or PostgreSQL): the only module that names sqlx.
 pub mod store;
 /// Logging setup (text or JSON).

@@ -10,12 +10,13 @@ use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
     KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
+use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 
 use crate::domain::{ClientCert, Office};
 use crate::files::write_private;
+use crate::server_cert::ServerCert;
 
 /// The files of a PKI: a CA (which also signs office client certificates) and a server certificate.
 #[derive(Debug, Clone)]
@@ -226,10 +227,16 @@ pub fn server_config(
     client_ca: Option<&Path>,
     allow_tls12: bool,
 ) -> anyhow::Result<Arc<rustls::ServerConfig>> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .with_context(|| format!("reading {}", cert.display()))?
-        .collect::<Result<_, _>>()?;
-    let key = PrivateKeyDer::from_pem_file(key).with_context(|| format!("reading {}", key.display()))?;
+    server_config_with(ServerCert::load(cert, key)?, client_ca, allow_tls12)
+}
+
+/// Like [`server_config`], with the server certificate from `server_cert`, which can be reloaded while the
+/// configuration is in use.
+pub fn server_config_with(
+    server_cert: Arc<ServerCert>,
+    client_ca: Option<&Path>,
+    allow_tls12: bool,
+) -> anyhow::Result<Arc<rustls::ServerConfig>> {
     let versions: &[&rustls::SupportedProtocolVersion] = if allow_tls12 {
         &[&rustls::version::TLS13, &rustls::version::TLS12]
     } else {
@@ -249,7 +256,7 @@ pub fn server_config(
         }
         None => builder.with_no_client_auth(),
     };
-    let mut config = builder.with_single_cert(certs, key)?;
+    let mut config = builder.with_cert_resolver(server_cert);
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
