@@ -52,18 +52,20 @@ pub(super) async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<
     crate::files::private_dir(&settings.data_dir)?;
     // Held until the end: no `serve` can start on the directory while its database is replaced.
     let _lock = crate::files::lock_data_dir(&settings.data_dir)?;
-    check_backup(from).await?;
+    let summary = check_backup(from).await?;
     let mut staged = db.as_os_str().to_owned();
     staged.push(".restoring");
     let staged = PathBuf::from(staged);
     copy_private(from, &staged)?;
-    let summary = match check_backup(&staged).await {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_file(&staged);
-            return Err(e.into());
-        }
-    };
+    let copied = std::fs::metadata(&staged)?.len();
+    if copied != summary.bytes {
+        let _ = std::fs::remove_file(&staged);
+        anyhow::bail!(
+            "{} changed while it was copied ({} bytes checked, {copied} copied): nothing was restored",
+            from.display(),
+            summary.bytes
+        );
+    }
     if db.exists() {
         // 2026-12-04T05:06:07.123Z → 20261204T050607Z
         let stamp: String = crate::domain::rfc3339(crate::domain::now_ms())

@@ -151,6 +151,25 @@ async fn backup_during_uploads_restores_every_acknowledged_set() {
     let (code, stdout, stderr) = relay(&fresh, &[], &["audit", "verify"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("\"intact\": true"), "{stdout}");
+
+    // Restoring over a database moves it aside (with its WAL, if any) instead of deleting it.
+    let before_restore = std::fs::read(fresh.join("relay.db")).unwrap();
+    let (code, stdout, stderr) = relay(&fresh, &[], &["restore", "--from", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let aside: Vec<_> = std::fs::read_dir(&fresh)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            name.starts_with("relay.db.before-restore-") && !name.ends_with("-wal") && !name.ends_with("-shm")
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(std::fs::read(&aside[0]).unwrap(), before_restore);
+    assert_eq!(
+        std::fs::read(fresh.join("relay.db")).unwrap(),
+        std::fs::read(&out).unwrap()
+    );
 }
 
 /// Sends one set and returns its receipt and submission id.

@@ -1,6 +1,6 @@
 //! `check-config`: checks the configuration without changing anything (the file and its values, the TLS files,
-//! the data directory and its permissions, the database, the listen addresses) and lists every finding in
-//! Japanese and English. Exit 0 when the relay can run with it (warnings allowed), 1 with every problem listed.
+//! the data directory and its permissions, the database, the listen addresses; the only file it writes is a
+//! probe of the data directory, removed at once) and lists every finding in Japanese and English. Exit 0 when the relay can run with it (warnings allowed), 1 with every problem listed.
 
 mod files;
 mod tls;
