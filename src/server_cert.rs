@@ -1,7 +1,8 @@
-//! The server certificate, reloadable while the relay runs: rustls asks [`ServerCert`] for the certificate at
-//! each handshake, and [`ServerCert::reload`] (on SIGHUP, see `App::run_until`) reads the files again and
-//! swaps the new pair in only when it parses and the key matches the certificate; otherwise the old pair stays.
-//! Connections already open keep the certificate they were made with.
+//! The server certificate, reloadable while the relay runs: rustls asks
+//! [`ServerCert`](crate::server_cert::ServerCert) for the certificate at each handshake, and
+//! [`ServerCert::reload`](crate::server_cert::ServerCert::reload) (on SIGHUP, see `App::run_until`) reads the
+//! files again and swaps the new pair in only when it parses and the key matches the certificate; otherwise the
+//! old pair stays. Connections already open keep the certificate they were made with.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
