@@ -60,7 +60,7 @@ impl App {
             .with_context(|| format!("creating {} (mode 0700)", settings.data_dir.display()))?;
         let sqlite = settings.database_url().starts_with("sqlite:");
         let lock = if sqlite {
-            Some(lock_data_dir(&settings.data_dir)?)
+            Some(crate::files::lock_data_dir(&settings.data_dir)?)
         } else {
             None
         };
@@ -82,6 +82,10 @@ impl App {
         if let Some(dir) = &settings.audit.export_dir {
             relay.export_dir.clone_from(dir);
         }
+        relay
+            .publish_keys()
+            .await
+            .context("publishing the receipt keys in the database")?;
         let relay = Arc::new(relay);
         let (cert, key, client_ca) = tls_files(&settings)?;
         let files = TlsFiles {
@@ -184,36 +188,6 @@ impl App {
         self.state.relay.store.close().await;
         Ok(())
     }
-}
-
-/// Takes `<data-dir>/serve.lock` for this process (an OS lock, released when the process ends, also on a
-/// crash) and writes its process id in it. One SQLite store has one serving process: a second is refused with
-/// the first one's process id.
-fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
-    use std::io::{Read, Seek, Write};
-    let path = data_dir.join("serve.lock");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut file = opts
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    if let Err(e) = file.try_lock() {
-        let mut other = String::new();
-        let _ = file.read_to_string(&mut other);
-        let other = other.trim();
-        anyhow::bail!(
-            "another careplan-relay serve (process {}) is using the data directory {} with its SQLite database; \
-             stop it first, or give this one another --data-dir ({e})",
-            if other.is_empty() { "?" } else { other },
-            data_dir.display()
-        );
-    }
-    file.set_len(0)?;
-    file.rewind()?;
-    writeln!(file, "{}", std::process::id())?;
-    Ok(file)
 }
 
 /// Open files kept out of the connection cap: the database, its WAL, readers, logs, certificates.

@@ -65,6 +65,39 @@ fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Takes `<data-dir>/serve.lock` for this process (an OS lock, released when the process ends, also on a
+/// crash) and writes its process id in it. One SQLite store has one serving process: a second is refused with
+/// the first one's process id; `restore` takes the same lock, so it never replaces a database that is served.
+///
+/// Errors: the lock file cannot be opened, or another process holds the lock (its process id is named).
+pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<std::fs::File> {
+    use anyhow::Context;
+    use std::io::{Read, Seek, Write};
+    let path = data_dir.join("serve.lock");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut file = opts
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    if let Err(e) = file.try_lock() {
+        let mut other = String::new();
+        let _ = file.read_to_string(&mut other);
+        let other = other.trim();
+        anyhow::bail!(
+            "another careplan-relay serve (process {}) is using the data directory {} with its SQLite database; \
+             stop it first, or give this one another --data-dir ({e})",
+            if other.is_empty() { "?" } else { other },
+            data_dir.display()
+        );
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    writeln!(file, "{}", std::process::id())?;
+    Ok(file)
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     #![allow(clippy::expect_used)]

@@ -44,7 +44,8 @@ pub mod http;
 pub mod metrics_listener;
 /// The use cases: submit, inbox, outbox, receipts, offices and credentials.
 pub mod relay;
-/// The HTTPS accept loop: TLS, client certificates, timeouts, graceful drain.
+/// The HTTPS accept loop: TLS (reloaded on SIGHUP or a file change), client certificates, timeouts, graceful
+/// drain.
 pub mod server;
 /// The database (SQLite or PostgreSQL): the only module that names sqlx.
 pub mod store;

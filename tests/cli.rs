@@ -1,6 +1,6 @@
 //! `careplan-relay validate` as a vendor runs it: exit codes, the readable report and the JSON report; and
 //! `careplan-relay cert` as an operator runs it: issue, list, revoke, and the refusal without a client CA; and
-//! `careplan-relay convert --to json`.
+//! `careplan-relay convert --to json`; and `careplan-relay check-config`.
 #![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests and test tools panic on failure
 
 use std::path::{Path, PathBuf};
@@ -8,6 +8,8 @@ use std::process::Command;
 
 #[path = "cli/cert.rs"]
 mod cert;
+#[path = "cli/check_config.rs"]
+mod check_config;
 #[path = "cli/convert.rs"]
 mod convert;
 #[path = "support/mod.rs"]

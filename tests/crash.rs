@@ -1,6 +1,6 @@
 //! Kill the relay process (SIGKILL) while clients upload concurrently, restart it, and check that every set
-//! that got a 201 is there, complete and byte-identical, and that no partial set is visible; and the other
-//! signals an operator sends: SIGTERM drains and stops, SIGHUP reloads the TLS files.
+//! that got a 201 is there, complete and byte-identical, and that no partial set is visible; and SIGTERM drains
+//! and stops.
 #![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests panic on failure
 
 mod support;
@@ -32,11 +32,6 @@ fn cli(data: &Path, db_url: &str, args: &[&str]) -> String {
 
 /// Starts `serve` on port 0 and returns the child and the address it logged.
 fn start(data: &Path, db_url: &str) -> (Child, String) {
-    start_with(data, db_url, &[])
-}
-
-/// `start` with more `CAREPLAN_RELAY__…` settings in the environment.
-fn start_with(data: &Path, db_url: &str, env: &[(&str, &str)]) -> (Child, String) {
     let mut child = Command::new(BIN)
         .arg("--data-dir")
         .arg(data)
@@ -44,7 +39,6 @@ fn start_with(data: &Path, db_url: &str, env: &[(&str, &str)]) -> (Child, String
         .env("CAREPLAN_RELAY__DATABASE__URL", db_url)
         .env("CAREPLAN_RELAY__SERVER__METRICS_LISTEN", "")
         .env("CAREPLAN_RELAY__SERVER__JSON_LOGS", "true")
-        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -246,58 +240,4 @@ async fn sigterm_drains_and_stops() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// SIGHUP makes `serve` read its certificate and key again: a client that trusts only the CA of the new
-/// certificate is refused before and served after, without a restart.
-#[tokio::test]
-async fn sighup_reloads_the_server_certificate() {
-    let db = support::db::sqlite();
-    let dir = tempfile::tempdir().unwrap();
-    let renewed = careplan_relay::tls::Pki::in_dir(&dir.path().join("renewed"));
-    renewed.ensure_dev().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    // Only SIGHUP reloads here: the file check would come after an hour.
-    let (mut child, addr) = start_with(
-        &data,
-        &db.url,
-        &[("CAREPLAN_RELAY__TLS__RELOAD_CHECK_SECS", "3600")],
-    );
-    let only_renewed = || {
-        Client::new(&ClientOptions {
-            url: format!("https://{addr}"),
-            cacert: Some(renewed.ca_cert.clone()),
-            ..Default::default()
-        })
-        .unwrap()
-    };
-    assert!(
-        only_renewed().get("/healthz").await.is_err(),
-        "the old certificate is not from that CA"
-    );
-    let tls = data.join("tls");
-    std::fs::copy(&renewed.server_key, tls.join("server.key")).unwrap();
-    std::fs::copy(&renewed.server_cert, tls.join("server.pem")).unwrap();
-    let status = Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let mut served = false;
-    for _ in 0..100 {
-        if only_renewed()
-            .get("/healthz")
-            .await
-            .is_ok_and(|a| a.status == 200)
-        {
-            served = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(served, "after SIGHUP the renewed certificate is served");
-    assert!(child.try_wait().unwrap().is_none(), "serve still runs");
-    child.kill().unwrap();
-    let _ = child.wait();
 }

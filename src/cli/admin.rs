@@ -1,4 +1,4 @@
-//! `office`, `token`, `receipt`, `audit` and `purge` commands: they work on the data directory or database URL, also
+//! `office`, `token`, `audit` and `purge` commands: they work on the data directory or database URL, also
 //! while the server runs.
 
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use secrecy::ExposeSecret;
 
 use crate::config::Settings;
 use crate::domain::{Office, OfficeKind, rfc3339};
-use crate::relay::{self, Receipt, ReceiptKeys, RelayError};
+use crate::relay::{self, RelayError};
 use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
@@ -63,20 +63,7 @@ pub enum AuditCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum ReceiptCommand {
-    /// Create a new signing key in <data-dir>/keys: it signs from the next start; old keys keep verifying.
-    NewKey,
-    /// Verify a receipt file ({payload, signature, key_id}) with the relay's keys.
-    Verify {
-        file: PathBuf,
-        /// A saved `GET /v1/keys` answer; by default the keys in the data directory.
-        #[arg(long)]
-        keys: Option<PathBuf>,
-    },
-}
-
-async fn store(settings: &Settings) -> anyhow::Result<Store> {
+pub(super) async fn store(settings: &Settings) -> anyhow::Result<Store> {
     crate::files::private_dir(&settings.data_dir)?;
     Ok(Store::connect(&settings.database_url(), Some(2)).await?)
 }
@@ -184,66 +171,6 @@ pub(super) async fn token(settings: &Settings, c: TokenCommand) -> anyhow::Resul
     };
     store.close().await;
     Ok(code)
-}
-
-pub(super) fn receipt(settings: &Settings, c: ReceiptCommand) -> anyhow::Result<ExitCode> {
-    let (file, keys) = match c {
-        ReceiptCommand::NewKey => {
-            let (id, _) = ReceiptKeys::generate(&settings.data_dir.join("keys"))?;
-            println!(
-                "created receipt key {id}; restart the relay (every node sharing the keys directory) to sign with it"
-            );
-            return Ok(ExitCode::SUCCESS);
-        }
-        ReceiptCommand::Verify { file, keys } => (file, keys),
-    };
-    let receipt: Receipt = serde_json::from_slice(&std::fs::read(&file)?)?;
-    let keys: Vec<(String, String)> = match keys {
-        Some(path) => {
-            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
-            v["keys"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .map(|k| {
-                    let s = |f: &str| k[f].as_str().unwrap_or_default().to_string();
-                    (s("key_id"), s("ed25519_public_key_base64"))
-                })
-                .collect()
-        }
-        None => {
-            // Verifying never creates a key: outside a relay's data directory there is nothing to verify with.
-            let dir = settings.data_dir.join("keys");
-            let has_keys = std::fs::read_dir(&dir)
-                .map(|mut d| d.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "ed25519"))))
-                .unwrap_or(false);
-            if !has_keys {
-                anyhow::bail!(
-                    "{} に受領証の鍵がありません。--keys に中継サーバーの GET /v1/keys の応答を保存したファイルを指定してください。\n\
-                     no receipt keys in {}: pass --keys FILE, a saved answer of the relay's GET /v1/keys \
-                     (for example `curl --cacert ca.pem https://relay.example:8443/v1/keys > keys.json`)",
-                    dir.display(),
-                    dir.display()
-                );
-            }
-            ReceiptKeys::load_or_create(&dir)?.public_keys()
-        }
-    };
-    match relay::verify_receipt(&receipt, &keys) {
-        Ok(payload) => {
-            println!(
-                "valid receipt (key {}):\n{}",
-                receipt.key_id,
-                serde_json::to_string_pretty(&payload)?
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            println!("INVALID receipt: {e}");
-            Ok(ExitCode::from(1))
-        }
-    }
 }
 
 pub(super) async fn audit(settings: &Settings, c: AuditCommand) -> anyhow::Result<ExitCode> {

@@ -1,9 +1,12 @@
 //! The command line of `careplan-relay` (API.md, "Command line").
 
 mod admin;
+mod backup;
 mod cert;
+mod check;
 mod client;
 mod convert;
+mod receipt;
 mod seed;
 mod validate;
 
@@ -60,9 +63,25 @@ pub enum Command {
         #[arg(long)]
         delivery: Option<String>,
     },
+    /// A consistent copy of the SQLite store, safe while `serve` runs (written 0600; it must not exist).
+    /// PostgreSQL: use pg_dump (docs/OPERATIONS.md).
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a `backup` file into the data directory of a stopped relay (refused while `serve` runs); a
+    /// database already there is moved aside as `relay.db.before-restore-<time>`.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Check the configuration without changing anything: the file and its values, TLS certificates against
+    /// their keys and expiry, the data directory and its permissions, the database, the listen addresses.
+    /// Exit 0: usable (warnings allowed); 1: not usable, every problem listed in Japanese and English.
+    CheckConfig,
     /// Verify receipts offline.
     #[command(subcommand)]
-    Receipt(admin::ReceiptCommand),
+    Receipt(receipt::ReceiptCommand),
     /// The reference client: send a set, read the inbox, fetch and acknowledge deliveries, fetch a receipt;
     /// `client sync --config FILE` is the folder agent.
     Client(client::Args),
@@ -85,6 +104,9 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => return validate::run(spec, args),
         Command::Convert(args) => return convert::run(spec, args),
         _ => {}
+    }
+    if let Command::CheckConfig = &cli.command {
+        return check::run(&cli.data_dir, cli.config.as_deref());
     }
     // The client reads no relay settings; `client sync` takes the global --config as the agent's file.
     let cli = match cli.command {
@@ -111,12 +133,14 @@ pub fn main() -> ExitCode {
             Command::Office(c) => admin::office(&settings, c).await,
             Command::Token(c) => admin::token(&settings, c).await,
             Command::Cert(c) => cert::cert(&settings, c).await,
-            Command::Receipt(c) => admin::receipt(&settings, c),
+            Command::Receipt(c) => receipt::receipt(&settings, c).await,
             Command::Audit(c) => admin::audit(&settings, c).await,
             Command::Purge { delivery } => admin::purge(&settings, delivery).await,
+            Command::Backup { out } => backup::backup(&settings, &out).await,
+            Command::Restore { from } => backup::restore(&settings, &from).await,
             Command::Client(_) => Ok(ExitCode::SUCCESS),
             Command::Seed(args) => seed::run(&settings, &args).await,
-            Command::Validate(_) | Command::Convert(_) => Ok(ExitCode::SUCCESS),
+            Command::Validate(_) | Command::Convert(_) | Command::CheckConfig => Ok(ExitCode::SUCCESS),
         }
     });
     result.unwrap_or_else(|e| {

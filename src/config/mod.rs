@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::message::Message;
+
 mod sections;
 
 pub use sections::{
@@ -140,8 +142,22 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Settings {
-    /// Loads defaults, the optional TOML file and the environment.
+    /// Loads defaults, the optional TOML file and the environment, and refuses settings with a problem (the
+    /// first of [`Settings::problems`]).
+    ///
+    /// Errors: the file cannot be read or parsed, a value has the wrong type, or a setting is unusable.
     pub fn load(data_dir: &Path, file: Option<&Path>) -> anyhow::Result<Settings> {
+        let s = Self::parse(data_dir, file)?;
+        if let Some(first) = s.problems().into_iter().next() {
+            anyhow::bail!("{}", first.en);
+        }
+        Ok(s)
+    }
+
+    /// Like [`Settings::load`] without judging the values (for `check-config`, which lists every problem).
+    ///
+    /// Errors: the file cannot be read or parsed, or a value has the wrong type.
+    pub fn parse(data_dir: &Path, file: Option<&Path>) -> anyhow::Result<Settings> {
         let mut builder = config::Config::builder();
         if let Some(f) = file {
             builder = builder.add_source(
@@ -157,13 +173,18 @@ impl Settings {
         );
         let mut s: Settings = builder.build()?.try_deserialize()?;
         s.data_dir = data_dir.to_path_buf();
-        s.validate()?;
         Ok(s)
     }
 
-    fn validate(&self) -> anyhow::Result<()> {
+    /// Every setting that makes the relay unusable, in Japanese and English (empty when none): TLS files set
+    /// alone or missing, zero timeouts and limits, a client certificate validity out of range.
+    pub fn problems(&self) -> Vec<Message> {
+        let mut out = Vec::new();
         if self.tls.cert.is_some() != self.tls.key.is_some() {
-            anyhow::bail!("tls.cert and tls.key must be set together");
+            out.push(Message::new(
+                "tls.cert と tls.key は両方とも指定してください",
+                "tls.cert and tls.key must be set together",
+            ));
         }
         for p in [
             &self.tls.cert,
@@ -175,7 +196,10 @@ impl Settings {
         .flatten()
         {
             if !p.exists() {
-                anyhow::bail!("TLS file {} does not exist", p.display());
+                out.push(Message::new(
+                    format!("TLSのファイル {} がありません", p.display()),
+                    format!("TLS file {} does not exist", p.display()),
+                ));
             }
         }
         for (key, secs) in [
@@ -186,25 +210,33 @@ impl Settings {
             ),
             ("server.idle_timeout_secs", self.server.idle_timeout_secs),
             ("server.request_timeout_secs", self.server.request_timeout_secs),
+            ("server.max_body_bytes", self.server.max_body_bytes as u64),
+            (
+                "server.max_files_per_upload",
+                self.server.max_files_per_upload as u64,
+            ),
         ] {
             if secs == 0 {
-                anyhow::bail!("{key} must be positive");
+                out.push(Message::new(
+                    format!("{key} は正の数にしてください"),
+                    format!("{key} must be positive"),
+                ));
             }
         }
         let days = self.tls.client_cert_days();
         if !(1..=crate::tls::MAX_CLIENT_CERT_DAYS).contains(&days) {
-            anyhow::bail!(
-                "tls.client_cert_days must be 1 to {}, not {days}",
-                crate::tls::MAX_CLIENT_CERT_DAYS
-            );
+            out.push(Message::new(
+                format!(
+                    "tls.client_cert_days は 1 から {} までです（{days} は範囲外）",
+                    crate::tls::MAX_CLIENT_CERT_DAYS
+                ),
+                format!(
+                    "tls.client_cert_days must be 1 to {}, not {days}",
+                    crate::tls::MAX_CLIENT_CERT_DAYS
+                ),
+            ));
         }
-        if self.server.max_body_bytes == 0 {
-            anyhow::bail!("server.max_body_bytes must be positive");
-        }
-        if self.server.max_files_per_upload == 0 {
-            anyhow::bail!("server.max_files_per_upload must be positive");
-        }
-        Ok(())
+        out
     }
 
     /// The database URL: the configured one, or SQLite in the data directory.

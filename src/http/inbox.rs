@@ -134,13 +134,19 @@ pub(super) async fn receipt(
     Ok(Json(json!(s.relay.receipt(&caller.office, &id).await?)))
 }
 
-pub(super) async fn keys(State(s): State<AppState>) -> Json<Value> {
+pub(super) async fn keys(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
     let keys: Vec<Value> = s
         .relay
-        .keys
-        .public_keys()
+        .published_keys()
+        .await?
         .into_iter()
-        .map(|(id, k)| json!({ "key_id": id, "ed25519_public_key_base64": k }))
+        .map(|k| {
+            json!({
+                "key_id": k.key_id,
+                "ed25519_public_key_base64": k.public_base64,
+                "created_at": crate::domain::rfc3339(k.created_at),
+            })
+        })
         .collect();
-    Json(json!({ "keys": keys }))
+    Ok(Json(json!({ "keys": keys })))
 }

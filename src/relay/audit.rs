@@ -167,7 +167,7 @@ impl Relay {
         };
         let stem = format!("audit-{first}-{last}");
         let signed = json!({ "first": first, "last": last, "count": count, "sha256": batch.sha256, "chain_head": batch.chain_head });
-        let receipt = self.keys.sign(signed.to_string());
+        let receipt = self.sign(signed.to_string()).await?;
         let manifest = json!({
             "first": first, "last": last, "count": count, "sha256": batch.sha256, "chain_head": batch.chain_head,
             "signed": receipt.payload, "signature": receipt.signature, "key_id": receipt.key_id,

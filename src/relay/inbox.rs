@@ -235,16 +235,16 @@ impl Relay {
     /// A signed receipt for the sender or the recipient of a submission, as things stand now.
     pub async fn receipt(&self, office: &str, submission_id: &str) -> Result<Receipt> {
         let d = self.store.delivery_of_submission(office, submission_id).await?;
-        Ok(self.sign_receipt(&d))
+        self.sign_receipt(&d).await
     }
 
     /// The receipt of a delivery as an admin sees it (the same signed payload the offices get).
     pub async fn receipt_for_admin(&self, delivery_id: &str) -> Result<Receipt> {
         let d = self.store.delivery_by_id(delivery_id).await?;
-        Ok(self.sign_receipt(&d))
+        self.sign_receipt(&d).await
     }
 
-    fn sign_receipt(&self, d: &DeliveryRow) -> Receipt {
+    async fn sign_receipt(&self, d: &DeliveryRow) -> Result<Receipt> {
         let payload = json!({
             "type": "careplan-relay receipt",
             "submission_id": d.submission_id,
@@ -261,6 +261,6 @@ impl Relay {
             "status": d.status,
             "issued_at": rfc3339(crate::domain::now_ms()),
         });
-        self.keys.sign(payload.to_string())
+        self.sign(payload.to_string()).await
     }
 }

@@ -1,0 +1,114 @@
+//! `receipt new-key` and `receipt verify`: the keys that sign receipts, and offline verification.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use crate::config::Settings;
+use crate::relay::{self, Receipt, ReceiptKeys};
+
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Create a new signing key in <data-dir>/keys, record it as this node's current key and publish it in the
+    /// database: it signs from the next start; old keys keep verifying.
+    NewKey,
+    /// Verify a receipt file ({payload, signature, key_id}) with the relay's keys.
+    Verify {
+        file: PathBuf,
+        /// A saved `GET /v1/keys` answer; by default the keys published in the database and those in the data
+        /// directory.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+    },
+}
+
+pub(super) async fn receipt(settings: &Settings, c: ReceiptCommand) -> anyhow::Result<ExitCode> {
+    let (file, keys) = match c {
+        ReceiptCommand::NewKey => {
+            let dir = settings.data_dir.join("keys");
+            let (id, _) = ReceiptKeys::generate(&dir)?;
+            let public = ReceiptKeys::public_in(&dir)?
+                .into_iter()
+                .find(|(k, _)| *k == id)
+                .map(|(_, p)| p)
+                .ok_or_else(|| anyhow::anyhow!("the new key {id} is not in {}", dir.display()))?;
+            let store = super::admin::store(settings).await?;
+            store
+                .register_receipt_key(&id, &public, crate::domain::now_ms())
+                .await?;
+            store.close().await;
+            println!(
+                "created receipt key {id}, recorded in {} and published in the database; restart this relay \
+                 to sign with it",
+                dir.join(relay::CURRENT_FILE).display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        ReceiptCommand::Verify { file, keys } => (file, keys),
+    };
+    let receipt: Receipt = serde_json::from_slice(&std::fs::read(&file)?)?;
+    let keys: Vec<(String, String)> = match keys {
+        Some(path) => {
+            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
+            v["keys"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|k| {
+                    let s = |f: &str| k[f].as_str().unwrap_or_default().to_string();
+                    (s("key_id"), s("ed25519_public_key_base64"))
+                })
+                .collect()
+        }
+        None => local_keys(settings).await?,
+    };
+    match relay::verify_receipt(&receipt, &keys) {
+        Ok(payload) => {
+            println!(
+                "valid receipt (key {}):\n{}",
+                receipt.key_id,
+                serde_json::to_string_pretty(&payload)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("INVALID receipt: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// The keys published in the relay's database (when it has one: a PostgreSQL URL, or an existing SQLite file)
+/// and those in `<data-dir>/keys`. Verifying never creates a key or a database.
+async fn local_keys(settings: &Settings) -> anyhow::Result<Vec<(String, String)>> {
+    let dir = settings.data_dir.join("keys");
+    let mut keys = ReceiptKeys::public_in(&dir)?;
+    let url = settings.database_url();
+    let has_database = match url.strip_prefix("sqlite://") {
+        Some(path) => std::path::Path::new(path).exists(),
+        None => true,
+    };
+    if has_database {
+        let store = crate::store::Store::connect(&url, Some(2)).await?;
+        keys.extend(
+            store
+                .receipt_keys()
+                .await?
+                .into_iter()
+                .map(|k| (k.key_id, k.public_key)),
+        );
+        store.close().await;
+    }
+    if keys.is_empty() {
+        anyhow::bail!(
+            "{} に受領証の鍵がありません。--keys に中継サーバーの GET /v1/keys の応答を保存したファイルを指定してください。\n\
+             no receipt keys in {}: pass --keys FILE, a saved answer of the relay's GET /v1/keys \
+             (for example `curl --cacert ca.pem https://relay.example:8443/v1/keys > keys.json`)",
+            dir.display(),
+            dir.display()
+        );
+    }
+    Ok(keys)
+}
