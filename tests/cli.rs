@@ -1,5 +1,6 @@
 //! `careplan-relay validate` as a vendor runs it: exit codes, the readable report and the JSON report; and
-//! `careplan-relay cert` as an operator runs it: issue, list, revoke, and the refusal without a client CA.
+//! `careplan-relay cert` as an operator runs it: issue, list, revoke, and the refusal without a client CA; and
+//! `careplan-relay user`: office users of the portal.
 #![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests and test tools panic on failure
 
 use std::path::{Path, PathBuf};
@@ -9,6 +10,8 @@ use std::process::Command;
 mod cert;
 #[path = "support/mod.rs"]
 mod support;
+#[path = "cli/user.rs"]
+mod user;
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);

@@ -76,12 +76,12 @@ pub enum ReceiptCommand {
     },
 }
 
-async fn store(settings: &Settings) -> anyhow::Result<Store> {
+pub(super) async fn store(settings: &Settings) -> anyhow::Result<Store> {
     crate::files::private_dir(&settings.data_dir)?;
     Ok(Store::connect(&settings.database_url(), Some(2)).await?)
 }
 
-fn fail(e: &RelayError) -> anyhow::Result<ExitCode> {
+pub(super) fn fail(e: &RelayError) -> anyhow::Result<ExitCode> {
     eprintln!("careplan-relay: {e}");
     Ok(ExitCode::from(1))
 }

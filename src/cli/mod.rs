@@ -4,6 +4,7 @@ mod admin;
 mod cert;
 mod client;
 mod seed;
+mod user;
 mod validate;
 
 use std::path::PathBuf;
@@ -44,6 +45,9 @@ pub enum Command {
     /// Issue and revoke bearer tokens.
     #[command(subcommand)]
     Token(admin::TokenCommand),
+    /// Office users of the browser portal (/office/): add, list, reset, unlock, disable.
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// Issue, list and revoke client certificates for offices.
     #[command(subcommand)]
     Cert(cert::CertCommand),
@@ -99,6 +103,7 @@ pub fn main() -> ExitCode {
             Command::Office(c) => admin::office(&settings, c).await,
             Command::Token(c) => admin::token(&settings, c).await,
             Command::Cert(c) => cert::cert(&settings, c).await,
+            Command::User(c) => user::user(&settings, c).await,
             Command::Receipt(c) => admin::receipt(&settings, c),
             Command::Audit(c) => admin::audit(&settings, c).await,
             Command::Purge { delivery } => admin::purge(&settings, delivery).await,

@@ -1,7 +1,8 @@
 //! The use cases: the only place that composes the pure core with the store.
 //!
 //! Submit (authorise → validate → route → store durably), the inbox (list, wait, download, acknowledge), the
-//! outbox, receipts, and the office and credential administration used by the CLI and the admin API.
+//! outbox, receipts, the office and credential administration used by the CLI and the admin API, and the
+//! office users of the portal (`users`).
 
 mod access;
 mod admin;
@@ -17,6 +18,7 @@ pub mod retention;
 pub mod sessions;
 mod submit;
 pub mod throttle;
+pub mod users;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,9 +34,10 @@ pub use certificates::parse_serial;
 pub use inbox::{DeliveryView, InboxRequest};
 pub use metrics::{METRICS_CONTENT_TYPE, Metrics};
 pub use receipt::{Receipt, ReceiptKeys, verify_receipt};
-pub use sessions::{AdminSession, NewAdminSession};
+pub use sessions::{AdminSession, NewAdminSession, NewSession};
 pub use submit::sha256_hex;
 pub use submit::{MAX_FILE_NAME_BYTES, Submitted, UploadedFile};
+pub use users::OfficeSession;
 
 use crate::message::Message;
 use crate::spec::Spec;
@@ -108,6 +111,8 @@ pub struct Relay {
     pub throttle: throttle::Throttle,
     /// How long an admin page session lasts.
     pub admin_session_ttl: Duration,
+    /// How long an office portal session lasts.
+    pub office_session_ttl: Duration,
 }
 
 impl Relay {
@@ -140,6 +145,7 @@ impl Relay {
             metrics: Metrics::default(),
             throttle: throttle::Throttle::new(crate::config::AuthThrottleSettings::default().limits()),
             admin_session_ttl: Duration::from_secs(crate::config::AdminPageSettings::default().session_secs),
+            office_session_ttl: Duration::from_secs(crate::config::AdminPageSettings::default().session_secs),
         })
     }
 }

@@ -22,6 +22,7 @@ mod sessions;
 mod sqlite;
 mod submissions;
 mod tokens;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -37,6 +38,7 @@ pub use events::NewEvent;
 pub use sessions::SessionRow;
 pub use submissions::{NewFile, NewSubmission, Prior};
 pub use tokens::TokenRow;
+pub use users::{UserChange, UserRow, UserSessionRow};
 
 /// PostgreSQL's "database does not exist" (3D000) as one line that says what to do.
 fn missing_database(e: sqlx::Error, opts: &PgConnectOptions) -> StoreError {
