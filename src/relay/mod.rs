@@ -13,6 +13,7 @@ mod bounds;
 mod certificates;
 mod inbox;
 mod metrics;
+pub mod portal;
 mod receipt;
 pub mod retention;
 pub mod sessions;

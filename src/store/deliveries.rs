@@ -41,7 +41,7 @@ pub struct InboxQuery {
     pub limit: i64,
 }
 
-type Row = (
+pub(super) type Row = (
     i64,
     String,
     String,
@@ -64,7 +64,7 @@ macro_rules! columns {
     };
 }
 
-fn delivery(r: Row) -> DeliveryRow {
+pub(super) fn delivery(r: Row) -> DeliveryRow {
     DeliveryRow {
         seq: r.0,
         id: r.1,
@@ -84,7 +84,7 @@ fn delivery(r: Row) -> DeliveryRow {
 
 impl Store {
     /// Reads the files of all `rows` in one query (not one per delivery).
-    async fn attach_files(&self, rows: &mut [DeliveryRow]) -> Result<()> {
+    pub(super) async fn attach_files(&self, rows: &mut [DeliveryRow]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }

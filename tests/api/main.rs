@@ -17,6 +17,7 @@ mod journey;
 mod listeners;
 mod lockout;
 mod nodes;
+mod portal;
 mod raw;
 mod sessions;
 mod upload;
