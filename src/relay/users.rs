@@ -67,7 +67,7 @@ fn bad_login(login: &str) -> RelayError {
     ))
 }
 
-/// A fresh initial password: [`INITIAL_PASSWORD_CHARS`] characters of an unambiguous alphabet (about 93 bits).
+/// A fresh initial password: 16 characters of an unambiguous alphabet (about 93 bits).
 pub fn initial_password() -> SecretString {
     let mut bytes = [0u8; INITIAL_PASSWORD_CHARS];
     let mut out = String::with_capacity(INITIAL_PASSWORD_CHARS);
