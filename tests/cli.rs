@@ -1,6 +1,7 @@
 //! `careplan-relay validate` as a vendor runs it: exit codes, the readable report and the JSON report; and
 //! `careplan-relay cert` as an operator runs it: issue, list, revoke, and the refusal without a client CA; and
-//! `careplan-relay convert --to json`; and `careplan-relay check-config`.
+//! `careplan-relay convert --to json`; `careplan-relay check-config`; and `careplan-relay user`: office users of
+//! the portal.
 #![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests and test tools panic on failure
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,8 @@ mod check_config;
 mod convert;
 #[path = "support/mod.rs"]
 mod support;
+#[path = "cli/user.rs"]
+mod user;
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir);

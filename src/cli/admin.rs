@@ -68,7 +68,7 @@ pub(super) async fn store(settings: &Settings) -> anyhow::Result<Store> {
     Ok(Store::connect(&settings.database_url(), Some(2)).await?)
 }
 
-fn fail(e: &RelayError) -> anyhow::Result<ExitCode> {
+pub(super) fn fail(e: &RelayError) -> anyhow::Result<ExitCode> {
     eprintln!("careplan-relay: {e}");
     Ok(ExitCode::from(1))
 }

@@ -8,6 +8,7 @@ mod client;
 mod convert;
 mod receipt;
 mod seed;
+mod user;
 mod validate;
 
 use std::path::PathBuf;
@@ -51,6 +52,9 @@ pub enum Command {
     /// Issue and revoke bearer tokens.
     #[command(subcommand)]
     Token(admin::TokenCommand),
+    /// Office users of the browser portal (/office/): add, list, reset, unlock, disable.
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// Issue, list and revoke client certificates for offices.
     #[command(subcommand)]
     Cert(cert::CertCommand),
@@ -133,6 +137,7 @@ pub fn main() -> ExitCode {
             Command::Office(c) => admin::office(&settings, c).await,
             Command::Token(c) => admin::token(&settings, c).await,
             Command::Cert(c) => cert::cert(&settings, c).await,
+            Command::User(c) => user::user(&settings, c).await,
             Command::Receipt(c) => receipt::receipt(&settings, c).await,
             Command::Audit(c) => admin::audit(&settings, c).await,
             Command::Purge { delivery } => admin::purge(&settings, delivery).await,

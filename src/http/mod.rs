@@ -7,6 +7,7 @@ mod error;
 mod inbox;
 mod lockouts;
 mod records;
+mod office;
 mod submissions;
 mod upload;
 mod web;
@@ -125,6 +126,7 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         .route("/admin/deliveries/{id}", get(web::delivery))
         .route("/admin/audit/verify", get(web::verify))
         .route("/admin/lockouts/clear", post(web::clear_lockout))
+        .merge(office::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             record_latency,

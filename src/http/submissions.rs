@@ -22,7 +22,7 @@ pub(super) struct NameQuery {
 /// The files of one set, read from the request (multipart parts named `file`, or a raw body with `?name=`).
 /// Extracted last, after authentication; a refused body is answered directly (400, 413). The parsing and its
 /// bounds are [`read_upload`]'s.
-pub(super) struct SetUpload(Vec<UploadedFile>);
+pub(super) struct SetUpload(pub(super) Vec<UploadedFile>);
 
 impl FromRequest<AppState> for SetUpload {
     type Rejection = Response;

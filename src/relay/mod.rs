@@ -1,7 +1,8 @@
 //! The use cases: the only place that composes the pure core with the store.
 //!
 //! Submit (authorise → validate → route → store durably), the inbox (list, wait, download, acknowledge), the
-//! outbox, receipts, and the office and credential administration used by the CLI and the admin API.
+//! outbox, receipts, the office and credential administration used by the CLI and the admin API, and the
+//! office users of the portal (`users`).
 
 mod access;
 mod admin;
@@ -14,12 +15,14 @@ mod inbox;
 mod keys;
 mod metrics;
 mod order;
+pub mod portal;
 mod receipt;
 mod records;
 pub mod retention;
 pub mod sessions;
 mod submit;
 pub mod throttle;
+pub mod users;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,9 +40,10 @@ pub use keys::PublishedKey;
 pub use metrics::{METRICS_CONTENT_TYPE, Metrics};
 pub use order::W_SEQUENCE_OLDER;
 pub use receipt::{CURRENT_FILE, LocalKey, Receipt, ReceiptKeys, verify_receipt};
-pub use sessions::{AdminSession, NewAdminSession};
+pub use sessions::{AdminSession, NewAdminSession, NewSession};
 pub use submit::sha256_hex;
 pub use submit::{MAX_FILE_NAME_BYTES, Submitted, UploadedFile};
+pub use users::OfficeSession;
 
 use crate::message::Message;
 use crate::spec::Spec;
@@ -123,6 +127,8 @@ pub struct Relay {
     pub admin_session_ttl: Duration,
     /// Whether a set older than one of its stream accepted before is accepted with a warning or refused.
     pub older_sets: crate::config::OlderSets,
+    /// How long an office portal session lasts.
+    pub office_session_ttl: Duration,
 }
 
 impl Relay {
@@ -156,6 +162,7 @@ impl Relay {
             throttle: throttle::Throttle::new(crate::config::AuthThrottleSettings::default().limits()),
             admin_session_ttl: Duration::from_secs(crate::config::AdminPageSettings::default().session_secs),
             older_sets: crate::config::OlderSets::default(),
+            office_session_ttl: Duration::from_secs(crate::config::AdminPageSettings::default().session_secs),
         })
     }
 }

@@ -1,5 +1,6 @@
-//! Admin page sessions: an opaque random id in the cookie (only its SHA-256 is stored), an expiry, logout that
-//! ends the session on the server, and a CSRF token derived from the session for the page's forms.
+//! Sessions of the admin page and of the office portal (`users`): an opaque random id in the cookie (only its
+//! SHA-256 is stored), an expiry, logout that ends the session on the server, and a CSRF token derived from the
+//! session for the page's forms.
 
 use std::net::IpAddr;
 
@@ -18,9 +19,9 @@ use crate::store::NewEvent;
 /// Length of a session id: 32 random bytes in base64url without padding.
 pub const SESSION_ID_CHARS: usize = 43;
 
-/// A session just started: the id goes into the cookie once and is never stored.
+/// A session just started (admin or office): the id goes into the cookie once and is never stored.
 #[derive(Debug)]
-pub struct NewAdminSession {
+pub struct NewSession {
     pub id: SecretString,
     /// The CSRF token of the session's forms.
     pub csrf: String,
@@ -54,6 +55,22 @@ pub fn csrf_matches(expected: &str, presented: &str) -> bool {
     expected.as_bytes().ct_eq(presented.as_bytes()).into()
 }
 
+/// The admin page's name for a new session.
+pub type NewAdminSession = NewSession;
+
+/// A new session lasting `ttl`, and the SHA-256 hex of its id (what the store keeps).
+pub(super) fn new_session(ttl: std::time::Duration) -> (NewSession, String) {
+    let id = random_token(32);
+    let expires_at = now_ms() + i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
+    let id_hash = sha256_hex(id.as_bytes());
+    let session = NewSession {
+        csrf: csrf_token(&id),
+        id: id.into(),
+        expires_at,
+    };
+    (session, id_hash)
+}
+
 /// A fresh random value for a cookie: `bytes` random bytes in base64url.
 pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
@@ -69,22 +86,17 @@ impl Relay {
         token_id: &str,
         request_id: Option<&str>,
     ) -> Result<NewAdminSession> {
-        let id = random_token(32);
-        let expires_at = now_ms() + i64::try_from(self.admin_session_ttl.as_millis()).unwrap_or(i64::MAX / 2);
+        let (session, id_hash) = new_session(self.admin_session_ttl);
         let event = NewEvent::new(
             "admin.session_started",
             None,
-            json!({ "token_id": token_id, "expires_at": crate::domain::rfc3339(expires_at) }),
+            json!({ "token_id": token_id, "expires_at": crate::domain::rfc3339(session.expires_at) }),
         )
         .request(request_id);
         self.store
-            .insert_admin_session(&sha256_hex(id.as_bytes()), token_id, expires_at, event)
+            .insert_admin_session(&id_hash, token_id, session.expires_at, event)
             .await?;
-        Ok(NewAdminSession {
-            csrf: csrf_token(&id),
-            id: id.into(),
-            expires_at,
-        })
+        Ok(session)
     }
 
     /// The live session with this id, from `source`: 429 while the source is locked out; `Unauthenticated` for

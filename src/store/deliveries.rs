@@ -46,7 +46,7 @@ pub struct InboxQuery {
     pub limit: i64,
 }
 
-type Row = (
+pub(super) type Row = (
     i64,
     String,
     String,
@@ -74,7 +74,7 @@ macro_rules! columns {
     };
 }
 
-fn delivery(r: Row) -> DeliveryRow {
+pub(super) fn delivery(r: Row) -> DeliveryRow {
     DeliveryRow {
         seq: r.0,
         id: r.1,
@@ -96,7 +96,7 @@ fn delivery(r: Row) -> DeliveryRow {
 
 impl Store {
     /// Reads the files of all `rows` in one query (not one per delivery).
-    async fn attach_files(&self, rows: &mut [DeliveryRow]) -> Result<()> {
+    pub(super) async fn attach_files(&self, rows: &mut [DeliveryRow]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }

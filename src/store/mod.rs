@@ -20,6 +20,7 @@ mod events;
 mod group;
 mod offices;
 pub mod probe;
+mod portal;
 mod readers;
 mod receipt_keys;
 mod seed;
@@ -28,6 +29,7 @@ mod sets;
 mod sqlite;
 mod submissions;
 mod tokens;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -42,9 +44,11 @@ pub use certificates::CertificateRow;
 pub use deliveries::{DeliveryRow, FileMeta, InboxQuery};
 pub use events::NewEvent;
 pub use receipt_keys::ReceiptKeyRow;
+pub use portal::{NewestQuery, Side};
 pub use sessions::SessionRow;
 pub use submissions::{NewFile, NewSubmission, Newer, Prior, Stored};
 pub use tokens::TokenRow;
+pub use users::{UserChange, UserRow, UserSessionRow};
 
 /// PostgreSQL's "database does not exist" (3D000) as one line that says what to do.
 fn missing_database(e: sqlx::Error, opts: &PgConnectOptions) -> StoreError {

@@ -1,4 +1,6 @@
-//! Admin page sessions, stored by the SHA-256 of the session id (never the id itself).
+//! Sessions of the admin page and of the office portal, stored by the SHA-256 of the session id (never the id
+//! itself) in one `sessions` table: an admin session names its admin token, an office session its office user
+//! (`store::users`).
 
 use super::events::append_events;
 use super::{NewEvent, Result, Store, dispatch, dispatch_write};
@@ -20,7 +22,7 @@ pub struct SessionRow {
 }
 
 /// How long an ended session's row is kept (its start and end stay in the audit trail), in ms.
-const ENDED_KEPT_MS: i64 = 86_400_000;
+pub(super) const ENDED_KEPT_MS: i64 = 86_400_000;
 
 type SessionSql = (String, i64, i64, Option<i64>, Option<i64>);
 
@@ -38,7 +40,7 @@ impl Store {
         dispatch_write!(self, |p| {
             let mut tx = p.begin_with(self.begin_sql()).await?;
             sqlx::query(
-                "insert into admin_sessions (id_hash, token_id, created_at, expires_at) values ($1, $2, $3, $4)",
+                "insert into sessions (id_hash, token_id, created_at, expires_at) values ($1, $2, $3, $4)",
             )
             .bind(id_hash)
             .bind(token_id)
@@ -46,7 +48,7 @@ impl Store {
             .bind(expires_at)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("delete from admin_sessions where coalesce(revoked_at, expires_at) < $1")
+            sqlx::query("delete from sessions where coalesce(revoked_at, expires_at) < $1")
                 .bind(now - ENDED_KEPT_MS)
                 .execute(&mut *tx)
                 .await?;
@@ -60,12 +62,12 @@ impl Store {
     pub async fn admin_session(&self, id_hash: &str) -> Result<Option<SessionRow>> {
         let row: Option<SessionSql> = dispatch!(self, |p| {
             sqlx::query_as(
-            "select s.token_id, s.created_at, s.expires_at, s.revoked_at, t.revoked_at from admin_sessions s \
-             join tokens t on t.id = s.token_id where s.id_hash = $1"
-        )
-        .bind(id_hash)
-        .fetch_optional(p)
-        .await?
+                "select s.token_id, s.created_at, s.expires_at, s.revoked_at, t.revoked_at from sessions s \
+             join tokens t on t.id = s.token_id where s.id_hash = $1",
+            )
+            .bind(id_hash)
+            .fetch_optional(p)
+            .await?
         });
         Ok(row.map(
             |(token_id, created_at, expires_at, revoked_at, token_revoked)| SessionRow {
@@ -78,20 +80,24 @@ impl Store {
         ))
     }
 
-    /// Ends a session (logout): sets `revoked_at` and records `event`, only if it was not ended already.
-    /// Whether it was ended now.
+    /// Ends an admin session (logout): [`Store::revoke_session`].
     pub async fn revoke_admin_session(&self, id_hash: &str, event: NewEvent) -> Result<bool> {
+        self.revoke_session(id_hash, event).await
+    }
+
+    /// Ends a session of either kind (logout): sets `revoked_at` and records `event`, only if it was not ended
+    /// already. Whether it was ended now.
+    pub async fn revoke_session(&self, id_hash: &str, event: NewEvent) -> Result<bool> {
         let now = now_ms();
         let ended;
         dispatch_write!(self, |p| {
             let mut tx = p.begin_with(self.begin_sql()).await?;
-            let r = sqlx::query(
-                "update admin_sessions set revoked_at = $1 where id_hash = $2 and revoked_at is null",
-            )
-            .bind(now)
-            .bind(id_hash)
-            .execute(&mut *tx)
-            .await?;
+            let r =
+                sqlx::query("update sessions set revoked_at = $1 where id_hash = $2 and revoked_at is null")
+                    .bind(now)
+                    .bind(id_hash)
+                    .execute(&mut *tx)
+                    .await?;
             ended = r.rows_affected() > 0;
             if ended {
                 append_events!(tx, [(now, &event)]);

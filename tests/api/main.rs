@@ -19,6 +19,7 @@ mod listeners;
 mod lockout;
 mod nodes;
 mod order;
+mod portal;
 mod raw;
 mod records;
 mod renewal;

@@ -1,7 +1,7 @@
 //! The admin web page (`/admin/`) as an admin uses it, on the real relay (SQLite, temporary data directory,
 //! development TLS): over plain HTTPS (status codes, headers, the session cookie, escaping), and in headless
 //! Chromium driven through chromedriver's W3C WebDriver API (login, dashboard, delivery log and its filters, a
-//! set's history and receipt, the audit verification, logout).
+//! set's history and receipt, the audit verification, logout); and the office portal (`portal`).
 //!
 //! The browser test needs `/usr/bin/chromedriver` and `/usr/bin/chromium` (Debian: `apt-get install chromium
 //! chromium-driver`). Without them it is skipped with a note, unless `CAREPLAN_RELAY_REQUIRE_BROWSER=1` (set by
@@ -11,6 +11,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod portal;
 mod setup;
 mod webdriver;
 

@@ -30,6 +30,7 @@ pub struct Relay {
     _db: support::db::TestDb,
     pub admin: String,
     pub office_token: String,
+    pub store: careplan_relay::store::Store,
     shutdown: oneshot::Sender<()>,
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -120,6 +121,7 @@ pub async fn start() -> Relay {
         _db: db,
         admin,
         office_token: cm,
+        store: store.clone(),
         shutdown,
         handle,
     }

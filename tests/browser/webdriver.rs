@@ -227,4 +227,45 @@ impl Browser {
         )
         .await;
     }
+
+    /// Types local file paths into a file input (several: one per line).
+    pub async fn choose_files(&self, css: &str, paths: &[std::path::PathBuf]) {
+        let e = self.find(css).await;
+        let text: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            Some(json!({ "text": text.join("\n") })),
+        )
+        .await;
+    }
+
+    /// The value of a cookie of the current page (HttpOnly ones too).
+    pub async fn cookie(&self, name: &str) -> String {
+        let v = self
+            .call(reqwest::Method::GET, &format!("/cookie/{name}"), None)
+            .await;
+        v["value"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// Sets the window's size in CSS pixels.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await;
+    }
+
+    /// A PNG of the viewport, written to `path`.
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        use base64::Engine;
+        let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap_or_default())
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        std::fs::write(path, png).unwrap();
+    }
 }

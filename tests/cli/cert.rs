@@ -7,7 +7,7 @@ use std::process::Command;
 use crate::support;
 
 /// Runs `careplan-relay --data-dir DATA ARGS…` with `env`; returns (exit code, stdout, stderr).
-fn relay(data: &Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+pub fn relay(data: &Path, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_careplan-relay"))
         .arg("--data-dir")
         .arg(data)
