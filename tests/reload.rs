@@ -131,7 +131,10 @@ async fn sighup_reloads_the_server_certificate() {
     replace(&cert, &third_cert);
     hangup();
     let refused = next_message("do not load");
-    assert!(refused["fields"]["error"].is_string(), "the log says why: {refused}");
+    assert!(
+        refused["fields"]["error"].is_string(),
+        "the log says why: {refused}"
+    );
     assert_eq!(served_cn(&addr, &ca_pem).await, "second");
 
     assert!(

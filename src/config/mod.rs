@@ -10,8 +10,7 @@ use crate::message::Message;
 mod sections;
 
 pub use sections::{
-    AdminPageSettings, AuditSettings, AuthThrottleSettings, OlderSets, RelaySettings, RetentionSettings,
-    TlsSettings,
+    AdminPageSettings, AuditSettings, AuthThrottleSettings, RelaySettings, RetentionSettings, TlsSettings,
 };
 
 /// Everything the relay can be told. `deploy/relay.example.toml` documents each key.

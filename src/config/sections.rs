@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::relay::OlderSets;
+
 /// TLS files. With none set, a development CA and server certificate are created under `<data-dir>/tls/`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -131,21 +133,9 @@ pub struct AdminPageSettings {
 impl Default for AdminPageSettings {
     fn default() -> Self {
         AdminPageSettings {
-            session_secs: 8 * 3600,
+            session_secs: crate::relay::DEFAULT_SESSION_SECS,
         }
     }
-}
-
-/// What the relay does with a set older than a set of its stream accepted before it (an older sequence from the
-/// same sender to the same recipient, of the same kind of set: see `spec::Unit::stream`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OlderSets {
-    /// Accept it (201) with the warning `W_SEQUENCE_OLDER`, and flag it in the recipient's inbox item.
-    #[default]
-    Warn,
-    /// Refuse it (409 `sequence_older`); nothing is stored but the rejection.
-    Refuse,
 }
 
 /// `[relay]`: how sets are accepted.

@@ -38,9 +38,9 @@ pub use certificates::parse_serial;
 pub use inbox::{DeliveryView, InboxRequest, OlderThan};
 pub use keys::PublishedKey;
 pub use metrics::{METRICS_CONTENT_TYPE, Metrics};
-pub use order::W_SEQUENCE_OLDER;
+pub use order::{OlderSets, W_SEQUENCE_OLDER};
 pub use receipt::{CURRENT_FILE, LocalKey, Receipt, ReceiptKeys, verify_receipt};
-pub use sessions::{AdminSession, NewAdminSession, NewSession};
+pub use sessions::{AdminSession, DEFAULT_SESSION_SECS, NewAdminSession, NewSession};
 pub use submit::sha256_hex;
 pub use submit::{MAX_FILE_NAME_BYTES, Submitted, UploadedFile};
 pub use users::OfficeSession;
@@ -126,7 +126,7 @@ pub struct Relay {
     /// How long an admin page session lasts.
     pub admin_session_ttl: Duration,
     /// Whether a set older than one of its stream accepted before is accepted with a warning or refused.
-    pub older_sets: crate::config::OlderSets,
+    pub older_sets: OlderSets,
     /// How long an office portal session lasts.
     pub office_session_ttl: Duration,
 }
@@ -160,9 +160,9 @@ impl Relay {
             export_dir: data_dir.join("export"),
             metrics: Metrics::default(),
             throttle: throttle::Throttle::new(crate::config::AuthThrottleSettings::default().limits()),
-            admin_session_ttl: Duration::from_secs(crate::config::AdminPageSettings::default().session_secs),
-            older_sets: crate::config::OlderSets::default(),
-            office_session_ttl: Duration::from_secs(crate::config::AdminPageSettings::default().session_secs),
+            admin_session_ttl: Duration::from_secs(sessions::DEFAULT_SESSION_SECS),
+            older_sets: OlderSets::default(),
+            office_session_ttl: Duration::from_secs(sessions::DEFAULT_SESSION_SECS),
         })
     }
 }

@@ -11,6 +11,18 @@ use crate::store::{Newer, Prior};
 /// The stable code of the warning on a set accepted after a newer set of its stream.
 pub const W_SEQUENCE_OLDER: &str = "W_SEQUENCE_OLDER";
 
+/// What the relay does with a set older than a set of its stream accepted before it (an older sequence from the
+/// same sender to the same recipient, of the same kind of set: see `spec::Unit::stream`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OlderSets {
+    /// Accept it (201) with the warning `W_SEQUENCE_OLDER`, and flag it in the recipient's inbox item.
+    #[default]
+    Warn,
+    /// Refuse it (409 `sequence_older`); nothing is stored but the rejection.
+    Refuse,
+}
+
 /// The warning on a set with `sequence` accepted after `newer`:
 /// `{code, message_ja, message_en, newer_sequence, newer_submission_id}`.
 fn older_warning(sequence: &str, newer: &Newer) -> Value {

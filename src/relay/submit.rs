@@ -205,7 +205,7 @@ impl Relay {
             response: body.to_string(),
             accepted_at,
             stream,
-            refuse_older: self.older_sets == crate::config::OlderSets::Refuse,
+            refuse_older: self.older_sets == super::OlderSets::Refuse,
             files: new_files,
             events,
         };

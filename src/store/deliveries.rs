@@ -74,6 +74,9 @@ macro_rules! columns {
     };
 }
 
+/// The columns of a `Row`, in its order, for queries of other store modules.
+pub(super) const COLUMNS: &str = columns!();
+
 pub(super) fn delivery(r: Row) -> DeliveryRow {
     DeliveryRow {
         seq: r.0,

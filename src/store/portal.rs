@@ -1,6 +1,6 @@
 //! The office portal's lists: an office's deliveries newest first, as received or as sent, in pages.
 
-use super::deliveries::{Row, delivery};
+use super::deliveries::{COLUMNS, Row, delivery};
 use super::{DeliveryRow, Result, Store, dispatch};
 
 /// Which side of a delivery an office is on in a list.
@@ -27,8 +27,6 @@ pub struct NewestQuery {
 impl Store {
     /// An office's deliveries, newest (highest `seq`, the order of acceptance) first, with their files.
     pub async fn newest_deliveries(&self, q: &NewestQuery) -> Result<Vec<DeliveryRow>> {
-        const COLUMNS: &str = "select seq, id, submission_id, sender, sender_type, recipient, sequence, month, \
-             status, received_at, downloaded_at, acknowledged_at from deliveries";
         let side = match q.side {
             Side::Received => "recipient = $1",
             Side::Sent => "sender = $1",
@@ -38,7 +36,9 @@ impl Store {
         } else {
             ""
         };
-        let sql = format!("{COLUMNS} where {side}{pending} and seq < $2 order by seq desc limit $3");
+        let sql = format!(
+            "select {COLUMNS} from deliveries where {side}{pending} and seq < $2 order by seq desc limit $3"
+        );
         let before = q.before.unwrap_or(i64::MAX);
         let rows: Vec<Row> = dispatch!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(&q.office)

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use careplan_relay::client::Client;
-use careplan_relay::config::OlderSets;
+use careplan_relay::relay::OlderSets;
 use serde_json::Value;
 
 use crate::helpers::*;

@@ -363,7 +363,10 @@ async fn portal_send_inbox_zip_acknowledge_receipt_and_isolation() {
 
         // The recipient's inbox: newest first, the sender's name, Japanese kind names and the month.
         let inbox = p.get("/office/", &prov).await.text().await.unwrap();
-        let (a, b) = (inbox.find(newer).unwrap(), inbox.find(older).unwrap());
+        let (a, b) = (
+            inbox.find(newer).unwrap_or_else(|| panic!("{inbox}")),
+            inbox.find(older).unwrap(),
+        );
         assert!(a < b, "newest first");
         for expected in ["事業所 1310000001", "利用者補足情報", "2025年04月", "未取得"] {
             assert!(inbox.contains(expected), "{expected}: {inbox}");
