@@ -210,9 +210,8 @@ mod tests {
         Spec::get().expect("spec loads")
     }
 
-    #[test]
-    fn a_schedule_set_becomes_typed_records() {
-        let unit = spec().units.iter().find(|u| u.name == "schedule").expect("unit");
+    /// The records of the generated set of `unit` (the small v4 scenario).
+    fn document_of(unit: &crate::spec::Unit) -> RecordsDocument {
         let files = unit_files(spec(), unit, &Scenario::small(Generation::V4));
         let input: Vec<InputFile<'_>> = files
             .iter()
@@ -221,7 +220,13 @@ mod tests {
                 bytes: &f.bytes,
             })
             .collect();
-        let doc = document(spec(), &input).expect("records");
+        document(spec(), &input).expect("records")
+    }
+
+    #[test]
+    fn a_schedule_set_becomes_typed_records() {
+        let unit = spec().units.iter().find(|u| u.name == "schedule").expect("unit");
+        let doc = document_of(unit);
         assert_eq!(doc.format, FORMAT);
         let plan = doc.files.iter().find(|f| f.kind == "UPPLAN").expect("UPPLAN");
         assert_eq!(plan.csv_version.as_deref(), Some("202407"));
@@ -248,15 +253,7 @@ mod tests {
     #[test]
     fn free_text_keeps_quotes_commas_and_line_breaks() {
         let unit = spec().units.iter().find(|u| u.name == "plan").expect("unit");
-        let files = unit_files(spec(), unit, &Scenario::small(Generation::V4));
-        let input: Vec<InputFile<'_>> = files
-            .iter()
-            .map(|f| InputFile {
-                name: &f.name,
-                bytes: &f.bytes,
-            })
-            .collect();
-        let doc = document(spec(), &input).expect("records");
+        let doc = document_of(unit);
         let texts: Vec<&str> = doc
             .files
             .iter()

@@ -6,26 +6,15 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+mod support;
+
 use careplan_relay::spec::Spec;
 use careplan_relay::validate::{InputFile, SetReport, validate_set};
 use serde_json::Value;
+use support::read_set;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/external")
-}
-
-fn read_set(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("entry"))
-        .filter(|e| e.path().is_file())
-        .map(|e| {
-            let name = e.file_name().into_string().expect("a UTF-8 name");
-            (name, std::fs::read(e.path()).expect("read"))
-        })
-        .collect();
-    files.sort();
-    files
 }
 
 fn report(files: &[(String, Vec<u8>)]) -> SetReport {

@@ -14,20 +14,7 @@ fn spec() -> &'static Spec {
     Spec::get().expect("spec")
 }
 
-fn read_set(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| {
-            let e = e.expect("entry");
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).expect("read"),
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
+use support::read_set;
 
 fn report(files: &[(String, Vec<u8>)]) -> SetReport {
     let input: Vec<InputFile<'_>> = files

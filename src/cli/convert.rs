@@ -31,23 +31,10 @@ pub struct Args {
 /// 2: a file could not be opened.
 pub(super) fn run(spec: &Spec, args: &Args) -> ExitCode {
     let Format::Json = args.to;
-    let mut loaded = Vec::with_capacity(args.files.len());
-    for path in &args.files {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        match std::fs::read(path) {
-            Ok(bytes) => loaded.push((name, bytes)),
-            Err(e) => {
-                eprintln!(
-                    "careplan-relay convert: {} を読めません / cannot read it: {e}",
-                    path.display()
-                );
-                return ExitCode::from(2);
-            }
-        }
-    }
+    let loaded = match super::read_named_files("convert", &args.files) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
     let files: Vec<InputFile<'_>> = loaded
         .iter()
         .map(|(name, bytes)| InputFile { name, bytes })

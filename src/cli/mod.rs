@@ -94,6 +94,27 @@ pub enum Command {
     Seed(seed::Args),
 }
 
+/// Reads the files named on the command line as `(file name, bytes)`. A file that cannot be read is named on
+/// stderr (Japanese and English) and ends the command with exit code 2.
+fn read_named_files(command: &str, paths: &[PathBuf]) -> Result<Vec<(String, Vec<u8>)>, ExitCode> {
+    paths
+        .iter()
+        .map(|path| {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            std::fs::read(path).map(|bytes| (name, bytes)).map_err(|e| {
+                eprintln!(
+                    "careplan-relay {command}: {} を読めません / cannot read it: {e}",
+                    path.display()
+                );
+                ExitCode::from(2)
+            })
+        })
+        .collect()
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -20,20 +20,10 @@ pub struct Args {
 }
 
 pub(super) fn run(spec: &Spec, args: &Args) -> ExitCode {
-    let mut loaded = Vec::with_capacity(args.files.len());
-    for path in &args.files {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        match std::fs::read(path) {
-            Ok(bytes) => loaded.push((name, bytes)),
-            Err(e) => {
-                eprintln!("careplan-relay validate: cannot read {}: {e}", path.display());
-                return ExitCode::from(2);
-            }
-        }
-    }
+    let loaded = match super::read_named_files("validate", &args.files) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
     let names: Vec<&str> = loaded.iter().map(|(n, _)| n.as_str()).collect();
     let groups = validate::group_by_sequence(spec, &names);
     let bar = progress(loaded.len());

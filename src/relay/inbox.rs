@@ -259,7 +259,8 @@ impl Relay {
             "downloaded_at": d.downloaded_at.map(rfc3339),
             "acknowledged_at": d.acknowledged_at.map(rfc3339),
             "status": d.status,
-            "issued_at": rfc3339(crate::domain::now_ms()),
+            // The time of the state the receipt attests, not of the request: the same state gives the same receipt.
+            "issued_at": rfc3339(d.received_at.max(d.downloaded_at.unwrap_or(0)).max(d.acknowledged_at.unwrap_or(0))),
         });
         self.sign(payload.to_string()).await
     }

@@ -99,7 +99,17 @@ async fn send_download_acknowledge_with_receipt() {
         assert!(verify_receipt(&tampered, &keys).is_err());
         // Sender and recipient can fetch the receipt; another office cannot.
         let sid = created.json["submission_id"].as_str().unwrap();
-        assert_status(&sender.get(&format!("/v1/receipts/{sid}")).await.unwrap(), 200);
+        let first = sender.get(&format!("/v1/receipts/{sid}")).await.unwrap();
+        assert_status(&first, 200);
+        // A receipt shown twice is the same receipt: it attests a state, issued at that state's time.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let again = sender.get(&format!("/v1/receipts/{sid}")).await.unwrap();
+        assert_eq!(first.json, again.json, "{}", db.backend);
+        assert_eq!(
+            recipient.get(&format!("/v1/receipts/{sid}")).await.unwrap().json,
+            first.json,
+            "the recipient gets the same receipt"
+        );
 
         assert!(
             recipient.get("/v1/inbox").await.unwrap().json["items"]

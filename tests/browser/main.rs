@@ -250,8 +250,22 @@ async fn admin_page_in_a_browser() {
     assert!(receipt.contains("careplan-relay receipt") && receipt.contains("\"status\": \"acknowledged\""));
     assert!(!b.text("#signature").await.is_empty());
     let events = b.text("#events").await;
-    for kind in ["submission.accepted", "delivery.queued", "delivery.acknowledged"] {
+    for kind in [
+        "submission.accepted",
+        "delivery.queued",
+        "delivery.downloaded",
+        "delivery.acknowledged",
+    ] {
         assert!(events.contains(kind), "{events}");
+    }
+    // Each download names the file it served.
+    for prefix in ["UPPLAN_202504_", "UPSIKYU_202504_", "UPHOSOKU_202504_"] {
+        assert!(
+            events
+                .lines()
+                .any(|l| l.contains("delivery.downloaded") && l.contains(prefix)),
+            "{prefix}: {events}"
+        );
     }
     assert_eq!(b.all("#files tbody tr").await.len(), 3);
 

@@ -142,6 +142,12 @@ pub(super) fn deliveries(
     out
 }
 
+/// The file an event names (a download names the file it served), from its detail.
+fn event_file(detail: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(detail).ok()?;
+    v.get("name")?.as_str().map(str::to_string)
+}
+
 fn events(list: &[EventRow]) -> String {
     if list.is_empty() {
         return "<p class=\"muted\">なし None.</p>\n".into();
@@ -150,10 +156,11 @@ fn events(list: &[EventRow]) -> String {
         .iter()
         .map(|e| {
             format!(
-                "<tr><td class=\"num\">{}</td><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td>\
-                 <td class=\"mono\">{}</td></tr>",
+                "<tr><td class=\"num\">{}</td><td><code>{}</code></td><td class=\"mono\">{}</td><td>{}</td>\
+                 <td class=\"num\">{}</td><td class=\"mono\">{}</td></tr>",
                 e.seq,
                 esc(&e.kind),
+                opt(event_file(&e.detail).as_deref()),
                 time(Some(e.at)),
                 opt(e.office.as_deref()),
                 opt(e.request_id.as_deref()),
@@ -165,6 +172,7 @@ fn events(list: &[EventRow]) -> String {
         &[
             "# Seq",
             "種別 Kind",
+            "ファイル File",
             "時刻 Time",
             "事業所 Office",
             "リクエストID Request id",
