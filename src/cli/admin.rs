@@ -92,7 +92,7 @@ pub(super) async fn office(settings: &Settings, c: OfficeCommand) -> anyhow::Res
             if let Err(e) = relay::add_office(&store, &o, "cli").await {
                 return fail(&e);
             }
-            println!(
+            say!(
                 "registered office {} ({}, {})",
                 o.number,
                 o.kind.as_str(),
@@ -101,20 +101,20 @@ pub(super) async fn office(settings: &Settings, c: OfficeCommand) -> anyhow::Res
         }
         OfficeCommand::Disable { number } => {
             match relay::set_office_enabled(&store, &number, false, "cli", None).await {
-                Ok(_) => println!("disabled office {number}"),
+                Ok(_) => say!("disabled office {number}"),
                 Err(e) => return fail(&e),
             }
         }
         OfficeCommand::Enable { number } => {
             match relay::set_office_enabled(&store, &number, true, "cli", None).await {
-                Ok(_) => println!("enabled office {number}"),
+                Ok(_) => say!("enabled office {number}"),
                 Err(e) => return fail(&e),
             }
         }
         OfficeCommand::List => {
             for o in store.offices().await? {
                 let state = if o.enabled { "enabled" } else { "disabled" };
-                println!(
+                say!(
                     "{}\t{}\t{}\t{}\t{}",
                     o.number,
                     o.kind.as_str(),
@@ -135,9 +135,9 @@ pub(super) async fn token(settings: &Settings, c: TokenCommand) -> anyhow::Resul
         TokenCommand::Issue { office, .. } => {
             match relay::issue_token(&store, office.as_deref(), "cli").await {
                 Ok(t) => {
-                    println!("token id: {}", t.id);
-                    println!("the token is shown once; store it now:");
-                    println!("{}", t.token.expose_secret());
+                    say!("token id: {}", t.id);
+                    say!("the token is shown once; store it now:");
+                    say!("{}", t.token.expose_secret());
                     ExitCode::SUCCESS
                 }
                 Err(RelayError::NotFound) => {
@@ -155,7 +155,7 @@ pub(super) async fn token(settings: &Settings, c: TokenCommand) -> anyhow::Resul
                 for (id, created, revoked) in rows {
                     let state =
                         revoked.map_or_else(|| "active".to_string(), |r| format!("revoked {}", rfc3339(r)));
-                    println!("{id}\t{}\t{state}", rfc3339(created));
+                    say!("{id}\t{}\t{state}", rfc3339(created));
                 }
                 ExitCode::SUCCESS
             }
@@ -163,7 +163,7 @@ pub(super) async fn token(settings: &Settings, c: TokenCommand) -> anyhow::Resul
         },
         TokenCommand::Revoke { id } => match relay::revoke_token(&store, &id, "cli").await {
             Ok(()) => {
-                println!("revoked token {id}");
+                say!("revoked token {id}");
                 ExitCode::SUCCESS
             }
             Err(e) => return fail(&e),
@@ -178,7 +178,7 @@ pub(super) async fn audit(settings: &Settings, c: AuditCommand) -> anyhow::Resul
     let code = match c {
         AuditCommand::Verify => {
             let v = relay::audit::verify(&store).await?;
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            say!("{}", serde_json::to_string_pretty(&v)?);
             if v.intact {
                 ExitCode::SUCCESS
             } else {
@@ -196,8 +196,8 @@ pub(super) async fn audit(settings: &Settings, c: AuditCommand) -> anyhow::Resul
                 crate::relay::Relay::new(store.clone(), spec, &settings.data_dir, std::time::Duration::ZERO)?;
             let done = relay.export_audit(&out, "cli").await?;
             match &done.batch {
-                Some(m) => println!("{}", serde_json::to_string_pretty(m)?),
-                None => println!("nothing new to export"),
+                Some(m) => say!("{}", serde_json::to_string_pretty(m)?),
+                None => say!("nothing new to export"),
             }
             ExitCode::SUCCESS
         }
@@ -214,26 +214,26 @@ pub(super) async fn purge(settings: &Settings, delivery: Option<String>) -> anyh
     let code = match delivery {
         Some(id) => match relay.purge_delivery(&id, "cli", None).await {
             Ok(()) => {
-                println!("purged the bytes of delivery {id}");
+                say!("purged the bytes of delivery {id}");
                 ExitCode::SUCCESS
             }
             Err(e) => return fail(&e),
         },
         None => {
             let n = relay.purge_expired(policy).await?;
-            println!(
+            say!(
                 "purged the bytes of {n} acknowledged sets older than {} days",
                 policy.acknowledged_days
             );
             let flagged = relay.flagged(policy, 1000).await?;
             if !flagged.is_empty() {
-                println!(
+                say!(
                     "{} sets are unacknowledged after {} days (purge only with --delivery):",
                     flagged.len(),
                     policy.flag_unacknowledged_days
                 );
                 for id in flagged {
-                    println!("{id}");
+                    say!("{id}");
                 }
             }
             ExitCode::SUCCESS

@@ -31,13 +31,13 @@ fn describe(s: &BackupSummary) -> String {
 pub(super) async fn backup(settings: &Settings, out: &Path) -> anyhow::Result<ExitCode> {
     let db = sqlite_file(settings, "backup")?;
     let summary = backup_sqlite(&db, out).await?;
-    println!(
+    say!(
         "backed up {} to {} ({})",
         db.display(),
         out.display(),
         describe(&summary)
     );
-    println!(
+    say!(
         "the signing keys and TLS files are not in it: keep a copy of {} and {} too",
         settings.data_dir.join("keys").display(),
         settings.data_dir.join("tls").display()
@@ -84,14 +84,14 @@ pub(super) async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<
                 std::fs::rename(&old, &new)?;
             }
         }
-        println!(
+        say!(
             "moved the database that was there to {}",
             Path::new(&aside).display()
         );
     }
     std::fs::rename(&staged, &db)?;
     sync_parent(&db)?;
-    println!(
+    say!(
         "restored {} into {} ({})",
         from.display(),
         db.display(),

@@ -125,7 +125,7 @@ async fn run(settings: &Settings, relay: &Relay, c: CertCommand) -> anyhow::Resu
                 Err(e) => return refuse_error(&e),
             };
             let (cert_path, key_path) = cert.write(&out)?;
-            println!(
+            say!(
                 "issued client certificate {} for office {office}, valid {} to {}: {} {}",
                 cert.serial,
                 rfc3339(cert.not_before),
@@ -150,9 +150,9 @@ async fn run(settings: &Settings, relay: &Relay, c: CertCommand) -> anyhow::Resu
                 )));
             }
             let now = now_ms();
-            println!("serial\toffice\tnot_before\tnot_after\tstate");
+            say!("serial\toffice\tnot_before\tnot_after\tstate");
             for c in relay.certificates(office.as_deref(), LIST_LIMIT).await? {
-                println!(
+                say!(
                     "{}\t{}\t{}\t{}\t{}",
                     c.serial,
                     c.office,
@@ -163,7 +163,7 @@ async fn run(settings: &Settings, relay: &Relay, c: CertCommand) -> anyhow::Resu
             }
         }
         CertCommand::Revoke { serial } => match relay.revoke_certificate(&serial, "cli", None).await {
-            Ok(c) => println!(
+            Ok(c) => say!(
                 "revoked client certificate {} of office {} ({})",
                 c.serial,
                 c.office,

@@ -8,6 +8,12 @@ use clap::Subcommand;
 use crate::client::{Client, ClientOptions};
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 done (a 200 or 201); 1 the set was refused (422, the report on stdout); \
+2 anything else: the relay's answer on stdout and its message on stderr in Japanese and English (401, 403, 404, \
+409, 413, 429, 5xx), or the relay could not be reached (with a hint). `client sync --once`: 0 nothing failed, 1 \
+something stays to be retried, 2 the agent could not run."
+)]
 pub struct Args {
     /// The relay's base URL.
     #[arg(
@@ -26,7 +32,8 @@ pub struct Args {
     /// Private key of the client certificate (PEM).
     #[arg(long, global = true, requires = "cert")]
     key: Option<PathBuf>,
-    /// CA certificate that signed the relay's server certificate (e.g. data/tls/ca.pem).
+    /// CA certificate that signed the relay's server certificate; default `<data-dir>/tls/ca.pem` when it
+    /// exists (the development CA of a relay run from that directory), else the system's roots.
     #[arg(long, global = true)]
     cacert: Option<PathBuf>,
     #[command(subcommand)]
@@ -83,16 +90,38 @@ enum ClientCommand {
     },
 }
 
-/// Runs `client …`; `config` is the global `--config` (the agent's file for `client sync`).
-pub(super) fn main(a: Args, config: Option<PathBuf>) -> ExitCode {
+/// Runs `client …`; `config` is the global `--config` (the agent's file for `client sync`), `data_dir` the
+/// global `--data-dir` (where the default `--cacert` is looked for).
+pub(super) fn main(a: Args, config: Option<PathBuf>, data_dir: &std::path::Path) -> ExitCode {
     let result = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt.block_on(run(a, config)),
+        Ok(rt) => rt.block_on(run(a, config, data_dir)),
         Err(e) => Err(e.into()),
     };
     result.unwrap_or_else(|e| {
         eprintln!("careplan-relay: {}", crate::agent::one_line(&e));
+        if let Some((ja, en)) = hint(&e) {
+            eprintln!("{ja}\n{en}");
+        }
         ExitCode::from(2)
     })
+}
+
+/// What to do about the usual reasons a client cannot talk to the relay, in Japanese and English.
+fn hint(e: &anyhow::Error) -> Option<(&'static str, &'static str)> {
+    let text = format!("{e:?}");
+    if text.contains("UnknownIssuer") || text.contains("invalid peer certificate") {
+        return Some((
+            "ヒント: リレーのサーバー証明書を発行した CA を --cacert で指定してください（開発用のリレーなら <data-dir>/tls/ca.pem）。",
+            "hint: pass --cacert with the CA that signed the relay's certificate (for a development relay: <data-dir>/tls/ca.pem)",
+        ));
+    }
+    if text.contains("Connection refused") || text.contains("error sending request") {
+        return Some((
+            "ヒント: リレーに接続できません。--url（https://ホスト:ポート）とリレーが動いていることを確かめてください。",
+            "hint: the relay cannot be reached; check --url (https://host:port) and that the relay is running",
+        ));
+    }
+    None
 }
 
 async fn sync(config: Option<PathBuf>, once: bool, status: bool) -> anyhow::Result<ExitCode> {
@@ -103,7 +132,8 @@ async fn sync(config: Option<PathBuf>, once: bool, status: bool) -> anyhow::Resu
     let cfg = AgentConfig::load(&path)?;
     let spec = crate::spec::Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
     if status {
-        print!("{}", crate::agent::status(&cfg, spec)?);
+        let text = crate::agent::status(&cfg, spec)?;
+        say!("{}", text.trim_end());
         return Ok(ExitCode::SUCCESS);
     }
     let agent = Agent::open(cfg, spec)?;
@@ -128,19 +158,38 @@ fn print(v: &serde_json::Value) {
     );
 }
 
-async fn run(a: Args, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+async fn run(a: Args, config: Option<PathBuf>, data_dir: &std::path::Path) -> anyhow::Result<ExitCode> {
     if let ClientCommand::Sync { once, status } = a.command {
         return sync(config, once, status).await;
     }
+    if a.url.starts_with("http://") {
+        anyhow::bail!(
+            "リレーは HTTPS だけを受け付けます。--url を https:// で始めてください / the relay speaks HTTPS only: \
+             give --url as https://… (`{}`)",
+            a.url
+        );
+    }
+    let cacert = a
+        .cacert
+        .or_else(|| Some(data_dir.join("tls").join("ca.pem")).filter(|p| p.is_file()));
     let client = Client::new(&ClientOptions {
         url: a.url,
         token: a.token.map(Into::into),
         cert: a.cert,
         key: a.key,
-        cacert: a.cacert,
+        cacert,
     })?;
     let answer = match a.command {
-        ClientCommand::Send { files } => client.send_paths(&files).await?,
+        ClientCommand::Send { files } => {
+            let a = client.send_paths(&files).await?;
+            if a.status == 200 {
+                eprintln!(
+                    "このセットは既に受け付けられています（再送: 最初の応答を返します）。\n\
+                     already accepted: this is the first answer again (a replay)"
+                );
+            }
+            a
+        }
         ClientCommand::Inbox { all, wait } => {
             let status = if all { "all" } else { "pending" };
             client
@@ -148,10 +197,21 @@ async fn run(a: Args, config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
                 .await?
         }
         ClientCommand::Fetch { id, out } => {
-            for p in client.fetch(&id, &out).await? {
-                print(&serde_json::Value::String(p.display().to_string()));
+            // An unknown delivery is answered as `ack` answers it: the relay's 404, not a client error.
+            let d = client.get(&format!("/v1/inbox/{id}")).await?;
+            if d.status != 200 {
+                d
+            } else {
+                let paths = client.fetch(&id, &out).await?;
+                for p in &paths {
+                    say!("{}", p.display());
+                }
+                eprintln!(
+                    "ダイジェスト一致: {n} ファイル / digests OK: {n} files",
+                    n = paths.len()
+                );
+                return Ok(ExitCode::SUCCESS);
             }
-            return Ok(ExitCode::SUCCESS);
         }
         ClientCommand::Ack { id, receipt } => {
             let a = client.post(&format!("/v1/inbox/{id}/ack")).await?;

@@ -1,5 +1,13 @@
 //! The command line of `careplan-relay` (API.md, "Command line").
 
+/// `println!` that ends quietly when stdout is closed (`… | head -1`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod admin;
 mod backup;
 mod cert;
@@ -135,7 +143,7 @@ pub fn main() -> ExitCode {
     }
     // The client reads no relay settings; `client sync` takes the global --config as the agent's file.
     let cli = match cli.command {
-        Command::Client(args) => return client::main(args, cli.config),
+        Command::Client(args) => return client::main(args, cli.config, &cli.data_dir),
         command => Cli { command, ..cli },
     };
     let settings = match Settings::load(&cli.data_dir, cli.config.as_deref()) {

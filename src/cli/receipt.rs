@@ -38,7 +38,7 @@ pub(super) async fn receipt(settings: &Settings, c: ReceiptCommand) -> anyhow::R
                 .register_receipt_key(&id, &public, crate::domain::now_ms())
                 .await?;
             store.close().await;
-            println!(
+            say!(
                 "created receipt key {id}, recorded in {} and published in the database; restart this relay \
                  to sign with it",
                 dir.join(relay::CURRENT_FILE).display()
@@ -66,7 +66,7 @@ pub(super) async fn receipt(settings: &Settings, c: ReceiptCommand) -> anyhow::R
     };
     match relay::verify_receipt(&receipt, &keys) {
         Ok(payload) => {
-            println!(
+            say!(
                 "valid receipt (key {}):\n{}",
                 receipt.key_id,
                 serde_json::to_string_pretty(&payload)?
@@ -74,7 +74,7 @@ pub(super) async fn receipt(settings: &Settings, c: ReceiptCommand) -> anyhow::R
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!("INVALID receipt: {e}");
+            say!("INVALID receipt: {e}");
             Ok(ExitCode::from(1))
         }
     }

@@ -77,7 +77,7 @@ pub(super) async fn run(settings: &Settings, args: &Args) -> anyhow::Result<Exit
         }
     };
     store.close().await;
-    println!("office {office}");
-    println!("{}", token.token.expose_secret());
+    say!("office {office}");
+    say!("{}", token.token.expose_secret());
     Ok(ExitCode::SUCCESS)
 }

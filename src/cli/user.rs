@@ -47,8 +47,8 @@ pub enum UserCommand {
 }
 
 fn print_password(what: &str, login: &str, password: &SecretString) {
-    println!("{what} {login}; the one-time password is shown once and must be changed at the first login:");
-    println!("{}", password.expose_secret());
+    say!("{what} {login}; the one-time password is shown once and must be changed at the first login:");
+    say!("{}", password.expose_secret());
 }
 
 fn not_found(login: &str) -> anyhow::Result<ExitCode> {
@@ -75,7 +75,7 @@ pub(super) async fn user(settings: &Settings, c: UserCommand) -> anyhow::Result<
                     } else {
                         "active"
                     };
-                    println!("{}\t{state}\t{}", u.login, rfc3339(u.created_at));
+                    say!("{}\t{state}\t{}", u.login, rfc3339(u.created_at));
                 }
                 Ok(())
             }
@@ -86,10 +86,10 @@ pub(super) async fn user(settings: &Settings, c: UserCommand) -> anyhow::Result<
             .map(|p| print_password("reset office user", &w.login, &p)),
         UserCommand::Unlock(w) => users::unlock_user(&store, &w.login, w.office.as_deref(), "cli")
             .await
-            .map(|()| println!("unlocked office user {}", w.login)),
+            .map(|()| say!("unlocked office user {}", w.login)),
         UserCommand::Disable(w) => users::disable_user(&store, &w.login, w.office.as_deref(), "cli")
             .await
-            .map(|()| println!("disabled office user {}", w.login)),
+            .map(|()| say!("disabled office user {}", w.login)),
     };
     store.close().await;
     match result {

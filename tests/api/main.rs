@@ -9,6 +9,7 @@ mod admin;
 mod auth;
 mod backup;
 mod certificates;
+mod client_cli;
 mod connections;
 mod errors;
 mod hardening;

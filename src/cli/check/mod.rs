@@ -47,15 +47,15 @@ impl Findings {
                 Level::Warning => "WARNING",
                 Level::Problem => "PROBLEM",
             };
-            println!("{tag:<8}{what}: {}", m.ja);
-            println!("{:<8}{what}: {}", "", m.en);
+            say!("{tag:<8}{what}: {}", m.ja);
+            say!("{:<8}{what}: {}", "", m.en);
         }
         let (problems, warnings) = (self.count(Level::Problem), self.count(Level::Warning));
         if problems == 0 {
-            println!("使えます（警告 {warnings} 件） / usable ({warnings} warnings)");
+            say!("使えます（警告 {warnings} 件） / usable ({warnings} warnings)");
             ExitCode::SUCCESS
         } else {
-            println!(
+            say!(
                 "使えません: 問題 {problems} 件、警告 {warnings} 件 / NOT usable: {problems} problems, {warnings} warnings"
             );
             ExitCode::from(1)
