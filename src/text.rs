@@ -35,7 +35,8 @@ pub fn is_year_month(s: &str) -> bool {
 /// `YYYYMMDD`, a real calendar date (no 和暦, no 20230230).
 pub fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() != 8 || !is_year_month(&s[..6]) {
+    // ASCII first: slicing a str elsewhere than at a character boundary panics.
+    if b.len() != 8 || !s.is_ascii() || !is_year_month(&s[..6]) {
         return false;
     }
     match (num(&b[..4]), num(&b[4..6]), num(&b[6..])) {
@@ -55,6 +56,7 @@ pub fn is_time(s: &str) -> bool {
 pub fn is_date_time(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 14
+        && s.is_ascii()
         && is_date(&s[..8])
         && matches!((num(&b[8..10]), num(&b[10..12]), num(&b[12..])), (Some(h), Some(m), Some(sec)) if h < 24 && m < 60 && sec < 60)
 }
@@ -62,6 +64,19 @@ pub fn is_date_time(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ascii_values_of_the_right_byte_length_are_not_dates() {
+        // 8 and 14 bytes, with a character across the byte where a date or date-time is cut (found by fuzzing).
+        for s in ["20250é1", "2025é01", "é250101"] {
+            assert_eq!(s.len(), 8, "{s}");
+            assert!(!is_date(s), "{s}");
+        }
+        for s in ["20250101é1230", "202501é112300"] {
+            assert_eq!(s.len(), 14, "{s}");
+            assert!(!is_date_time(s), "{s}");
+        }
+    }
 
     #[test]
     fn calendar() {
