@@ -8,12 +8,13 @@ use crate::name::FileName;
 use crate::sjis;
 use crate::spec::{Kind, Layout, Rule, Spec};
 
+use super::annex::Annex;
 use super::content::Content;
 use super::field::{self, Issue};
 use super::report::{Code, FileReport, Finding};
 use super::rules::{Equipment, bind_issue, first_version, hosoku_plan_date};
 use super::shapes;
-use super::totals::{Annex, Schedule, TotalsFacts};
+use super::totals::{Schedule, TotalsFacts};
 
 /// What the set check needs from a file, gathered while its records stream past.
 #[derive(Debug, Default)]

@@ -3,6 +3,7 @@
 //! `validate_set` is the whole judgement on one set; `group_by_sequence` forms sets from loose files.
 //! Nothing here performs I/O: callers hand in names and bytes and get a `SetReport`.
 
+mod annex;
 mod content;
 mod field;
 mod file;
