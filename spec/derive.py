@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Derive spec/layouts/*.csv from the merged canonical layouts of the standard.
 
-Usage: python3 spec/derive.py PATH/TO/canonical
+Usage: python3 spec/derive.py [spec/canonical]
 
 The canonical files carry no, name_ja, name_en, type, max_len, required, format, v4_only and notes.
 This script adds the three columns the validator needs and that are our decisions (see spec/README.md):
@@ -109,4 +109,4 @@ def main(src):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "../shared/spec/canonical")
+    main(sys.argv[1] if len(sys.argv) > 1 else "spec/canonical")

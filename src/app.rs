@@ -65,7 +65,7 @@ impl App {
             None
         };
         let url = settings.database_url();
-        let store = Store::connect(&url, settings.database.max_connections)
+        let (store, _) = Store::open(&url, settings.database.max_connections, settings.schema())
             .await
             .with_context(|| format!("opening the database {}", redact_url(&url)))?;
         tracing::info!(database = %redact_url(&url), backend = store.backend(), "database ready");

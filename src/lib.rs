@@ -17,7 +17,7 @@ pub mod sjis;
 pub mod spec;
 /// Value formats: calendar months, dates, times on ASCII digits.
 pub mod text;
-/// Validation of files and sets; the report of API.md.
+/// Validation of files and sets; the report (the relay's 422 body, `validate --json`).
 pub mod validate;
 
 /// Vocabulary shared by the layers: offices, principals, statuses, times.

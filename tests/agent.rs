@@ -1,7 +1,7 @@
 //! The folder agent (`careplan-relay client sync`) as an office runs it: the binary against the real relay over
 //! HTTPS on SQLite and PostgreSQL, with real folders. Crash windows are reconstructed on disk (the relay's state,
 //! the folders and the journal as a kill at that point leaves them) and the next `--once` pass must converge;
-//! a running agent is also killed with SIGKILL.
+//! running agents are also killed with SIGKILL, once at a known point and again and again at any (kills.rs).
 #![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests panic on failure
 
 #[path = "support/mod.rs"]
@@ -13,6 +13,8 @@ mod helpers;
 
 #[path = "agent/exchange.rs"]
 mod exchange;
+#[path = "agent/kills.rs"]
+mod kills;
 #[path = "agent/recovery.rs"]
 mod recovery;
 #[path = "agent/watch.rs"]

@@ -1,7 +1,7 @@
 //! `careplan-relay validate` as a vendor runs it: exit codes, the readable report and the JSON report; and
 //! `careplan-relay cert` as an operator runs it: issue, list, revoke, and the refusal without a client CA; and
 //! `careplan-relay convert --to json`; `careplan-relay check-config`; and `careplan-relay user`: office users of
-//! the portal.
+//! the portal; and `careplan-relay migrate` with PostgreSQL roles of least privilege.
 #![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests and test tools panic on failure
 
 use std::path::{Path, PathBuf};
@@ -13,6 +13,8 @@ mod cert;
 mod check_config;
 #[path = "cli/convert.rs"]
 mod convert;
+#[path = "cli/postgres_roles.rs"]
+mod postgres_roles;
 #[path = "support/mod.rs"]
 mod support;
 #[path = "cli/user.rs"]

@@ -6,55 +6,14 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use careplan_relay::client::{Client, ClientOptions};
 use careplan_relay::generate::{Scenario, unit_files};
 use careplan_relay::spec::{Generation, Spec};
-
-const BIN: &str = env!("CARGO_BIN_EXE_careplan-relay");
-
-fn cli(data: &Path, db_url: &str, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("CAREPLAN_RELAY__DATABASE__URL", db_url)
-        .output()
-        .expect("run careplan-relay");
-    assert!(out.status.success(), "{args:?}: {}", out.stderr.escape_ascii());
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Starts `serve` on port 0 and returns the child and the address it logged.
-fn start(data: &Path, db_url: &str) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("CAREPLAN_RELAY__DATABASE__URL", db_url)
-        .env("CAREPLAN_RELAY__SERVER__METRICS_LISTEN", "")
-        .env("CAREPLAN_RELAY__SERVER__JSON_LOGS", "true")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("serve exited before listening").unwrap();
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if let Some(a) = v["fields"]["address"].as_str() {
-            break a.to_string();
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
-}
+use support::process::{Node, cli};
 
 fn set(seq: usize) -> Vec<(String, Vec<u8>)> {
     let spec = Spec::get().unwrap();
@@ -112,7 +71,8 @@ async fn crash_and_recover(db_url: &str) {
             .to_string()
     };
     let (sender_token, recipient_token) = (token("1310000001"), token("1310000002"));
-    let (mut child, addr) = start(data, db_url);
+    let mut node = Node::start(data, db_url);
+    let addr = node.addr.clone();
     let client = |addr: &str, t: &str| {
         Client::new(&ClientOptions {
             url: format!("https://{addr}"),
@@ -142,8 +102,7 @@ async fn crash_and_recover(db_url: &str) {
         }));
     }
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    child.kill().expect("SIGKILL");
-    child.wait().unwrap();
+    node.kill();
     for t in tasks {
         t.await.unwrap();
     }
@@ -154,8 +113,8 @@ async fn crash_and_recover(db_url: &str) {
         accepted.len()
     );
 
-    let (mut child, addr) = start(data, db_url);
-    let recipient = client(&addr, &recipient_token);
+    node.restart();
+    let recipient = client(&node.addr, &recipient_token);
     let mut seen = HashMap::new();
     let mut after = String::new();
     loop {
@@ -192,8 +151,6 @@ async fn crash_and_recover(db_url: &str) {
             assert!(got == *bytes, "{name} is byte-identical after the crash");
         }
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -215,22 +172,22 @@ async fn sigkill_loses_no_acknowledged_upload_postgres() {
 async fn sigterm_drains_and_stops() {
     let db = support::db::sqlite();
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, addr) = start(dir.path(), &db.url);
+    let mut node = Node::start(dir.path(), &db.url);
     let client = Client::new(&ClientOptions {
-        url: format!("https://{addr}"),
+        url: node.url(),
         cacert: Some(dir.path().join("tls/ca.pem")),
         ..Default::default()
     })
     .unwrap();
     assert_eq!(client.get("/healthz").await.unwrap().status, 200);
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &node.pid().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        if let Some(code) = child.try_wait().unwrap() {
+        if let Some(code) = node.try_wait() {
             assert!(code.success(), "serve exits 0 after SIGTERM: {code:?}");
             break;
         }

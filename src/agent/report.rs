@@ -1,5 +1,5 @@
 //! The refusal report a clerk reads: `<sequence>.report.txt` in Japanese and English, from the JSON report
-//! (the 422 body of API.md, the local validator's report, or an error answer with `code` and messages).
+//! (the 422 body of `POST /v1/submissions` in docs/openapi.json, the local validator's report, or an error answer with `code` and messages).
 
 use std::fmt::Write;
 

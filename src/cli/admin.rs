@@ -65,7 +65,9 @@ pub enum AuditCommand {
 
 pub(super) async fn store(settings: &Settings) -> anyhow::Result<Store> {
     crate::files::private_dir(&settings.data_dir)?;
-    Ok(Store::connect(&settings.database_url(), Some(2)).await?)
+    Ok(Store::open(&settings.database_url(), Some(2), settings.schema())
+        .await?
+        .0)
 }
 
 pub(super) fn fail(e: &RelayError) -> anyhow::Result<ExitCode> {

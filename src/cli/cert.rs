@@ -87,7 +87,9 @@ fn signing_ca(settings: &Settings) -> Result<(PathBuf, PathBuf), Message> {
 
 async fn open(settings: &Settings) -> anyhow::Result<Relay> {
     crate::files::private_dir(&settings.data_dir)?;
-    let store = Store::connect(&settings.database_url(), Some(2)).await?;
+    let store = Store::open(&settings.database_url(), Some(2), settings.schema())
+        .await?
+        .0;
     let spec = crate::spec::Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
     Relay::open(store, spec, &settings.data_dir, std::time::Duration::ZERO)
 }

@@ -1,4 +1,4 @@
-//! The command line of `careplan-relay` (API.md, "Command line").
+//! The command line of `careplan-relay` (README.md; `careplan-relay --help`).
 
 /// `println!` that ends quietly when stdout is closed (`… | head -1`) instead of panicking.
 macro_rules! say {
@@ -14,6 +14,7 @@ mod cert;
 mod check;
 mod client;
 mod convert;
+mod migrate;
 mod receipt;
 mod seed;
 mod user;
@@ -87,6 +88,10 @@ pub enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Apply the schema's migrations to the database and exit; for a relay whose own database role may not
+    /// change the schema (`database.migrate_at_start = false`): run it as the schema's owner at install and
+    /// after each upgrade (docs/OPERATIONS.md, "PostgreSQL").
+    Migrate,
     /// Check the configuration without changing anything: the file and its values, TLS certificates against
     /// their keys and expiry, the data directory and its permissions, the database, the listen addresses.
     /// Exit 0: usable (warnings allowed); 1: not usable, every problem listed in Japanese and English.
@@ -171,6 +176,7 @@ pub fn main() -> ExitCode {
             Command::Audit(c) => admin::audit(&settings, c).await,
             Command::Purge { delivery } => admin::purge(&settings, delivery).await,
             Command::Backup { out } => backup::backup(&settings, &out).await,
+            Command::Migrate => migrate::migrate(&settings).await,
             Command::Restore { from } => backup::restore(&settings, &from).await,
             Command::Client(_) => Ok(ExitCode::SUCCESS),
             Command::Seed(args) => seed::run(&settings, &args).await,

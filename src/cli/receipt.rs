@@ -18,8 +18,14 @@ pub enum ReceiptCommand {
         file: PathBuf,
         /// A saved `GET /v1/keys` answer; by default the keys published in the database and those in the data
         /// directory.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "url")]
         keys: Option<PathBuf>,
+        /// A relay's base URL: its `GET /v1/keys` (no token needed) gives the keys.
+        #[arg(long)]
+        url: Option<String>,
+        /// CA certificate of that relay's server certificate (PEM), when the system does not trust it.
+        #[arg(long, requires = "url")]
+        cacert: Option<PathBuf>,
     },
 }
 
@@ -45,24 +51,29 @@ pub(super) async fn receipt(settings: &Settings, c: ReceiptCommand) -> anyhow::R
             );
             return Ok(ExitCode::SUCCESS);
         }
-        ReceiptCommand::Verify { file, keys } => (file, keys),
+        ReceiptCommand::Verify {
+            file,
+            keys,
+            url,
+            cacert,
+        } => (file, (keys, url, cacert)),
     };
     let receipt: Receipt = serde_json::from_slice(&std::fs::read(&file)?)?;
     let keys: Vec<(String, String)> = match keys {
-        Some(path) => {
-            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
-            v["keys"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .map(|k| {
-                    let s = |f: &str| k[f].as_str().unwrap_or_default().to_string();
-                    (s("key_id"), s("ed25519_public_key_base64"))
-                })
-                .collect()
+        (Some(path), _, _) => keys_document(&serde_json::from_slice(&std::fs::read(path)?)?),
+        (None, Some(url), cacert) => {
+            let client = crate::client::Client::new(&crate::client::ClientOptions {
+                url,
+                cacert,
+                ..Default::default()
+            })?;
+            let answer = client.get("/v1/keys").await?;
+            if answer.status != 200 {
+                anyhow::bail!("GET /v1/keys answered {}: {}", answer.status, answer.json);
+            }
+            keys_document(&answer.json)
         }
-        None => local_keys(settings).await?,
+        (None, None, _) => local_keys(settings).await?,
     };
     match relay::verify_receipt(&receipt, &keys) {
         Ok(payload) => {
@@ -80,6 +91,17 @@ pub(super) async fn receipt(settings: &Settings, c: ReceiptCommand) -> anyhow::R
     }
 }
 
+/// The (key_id, base64 public key) pairs of a `GET /v1/keys` document.
+fn keys_document(v: &serde_json::Value) -> Vec<(String, String)> {
+    let keys = v["keys"].as_array().map(Vec::as_slice).unwrap_or_default();
+    keys.iter()
+        .map(|k| {
+            let s = |f: &str| k[f].as_str().unwrap_or_default().to_string();
+            (s("key_id"), s("ed25519_public_key_base64"))
+        })
+        .collect()
+}
+
 /// The keys published in the relay's database (when it has one: a PostgreSQL URL, or an existing SQLite file)
 /// and those in `<data-dir>/keys`. Verifying never creates a key or a database.
 async fn local_keys(settings: &Settings) -> anyhow::Result<Vec<(String, String)>> {
@@ -91,7 +113,9 @@ async fn local_keys(settings: &Settings) -> anyhow::Result<Vec<(String, String)>
         None => true,
     };
     if has_database {
-        let store = crate::store::Store::connect(&url, Some(2)).await?;
+        let store = crate::store::Store::open(&url, Some(2), settings.schema())
+            .await?
+            .0;
         keys.extend(
             store
                 .receipt_keys()
@@ -103,9 +127,9 @@ async fn local_keys(settings: &Settings) -> anyhow::Result<Vec<(String, String)>
     }
     if keys.is_empty() {
         anyhow::bail!(
-            "{} に受領証の鍵がありません。--keys に中継サーバーの GET /v1/keys の応答を保存したファイルを指定してください。\n\
-             no receipt keys in {}: pass --keys FILE, a saved answer of the relay's GET /v1/keys \
-             (for example `curl --cacert ca.pem https://relay.example:8443/v1/keys > keys.json`)",
+            "{} に受領証の鍵がありません。--url に中継サーバーのURLを、または --keys に GET /v1/keys の応答を保存したファイルを指定してください。\n\
+             no receipt keys in {}: pass --url https://relay.example:8443 (its GET /v1/keys; --cacert CA.pem when \
+             needed), or --keys FILE, a saved answer of GET /v1/keys",
             dir.display(),
             dir.display()
         );

@@ -29,7 +29,9 @@ pub struct Args {
 
 pub(super) async fn run(settings: &Settings, args: &Args) -> anyhow::Result<ExitCode> {
     crate::files::private_dir(&settings.data_dir)?;
-    let store = Store::connect(&settings.database_url(), Some(2)).await?;
+    let store = Store::open(&settings.database_url(), Some(2), settings.schema())
+        .await?
+        .0;
     eprintln!(
         "seeding {} offices and {} deliveries on {}",
         args.offices,

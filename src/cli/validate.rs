@@ -11,7 +11,7 @@ use crate::validate::{self, FileReport, Finding, InputFile, SetReport};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Print the report as JSON (the HTTP 422 body of API.md; one object per set in `sets`).
+    /// Print the report as JSON (the HTTP 422 body of the relay; one object per set in `sets`).
     #[arg(long)]
     json: bool,
     /// The files to check; files sharing a 14-digit sequence form one set.

@@ -91,7 +91,7 @@ impl ServerSettings {
 }
 
 /// Where the data lives. Without a URL, SQLite at `<data-dir>/relay.db`.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(default)]
 pub struct DatabaseSettings {
     /// `sqlite://…` or `postgres://…`. May hold a password, so it never appears in Debug output or logs.
@@ -99,6 +99,20 @@ pub struct DatabaseSettings {
     /// SQLite: read-only connections (writes and checkpoints use one more each); PostgreSQL: connections in the
     /// pool.
     pub max_connections: Option<u32>,
+    /// Whether `serve` and the other commands apply the schema's migrations themselves (default true). False
+    /// when the relay's database role may not change the schema (PostgreSQL least privilege): the schema's
+    /// owner runs `careplan-relay migrate`, and a database lacking a migration is refused.
+    pub migrate_at_start: bool,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: None,
+            max_connections: None,
+            migrate_at_start: true,
+        }
+    }
 }
 
 impl std::fmt::Debug for DatabaseSettings {
@@ -106,6 +120,7 @@ impl std::fmt::Debug for DatabaseSettings {
         f.debug_struct("DatabaseSettings")
             .field("url", &self.url.as_deref().map(redact_url))
             .field("max_connections", &self.max_connections)
+            .field("migrate_at_start", &self.migrate_at_start)
             .finish()
     }
 }
@@ -244,6 +259,15 @@ impl Settings {
             .url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("relay.db").display()))
+    }
+
+    /// Whether opening the store applies migrations or only requires them (`database.migrate_at_start`).
+    pub fn schema(&self) -> crate::store::Schema {
+        if self.database.migrate_at_start {
+            crate::store::Schema::Migrate
+        } else {
+            crate::store::Schema::RequireCurrent
+        }
     }
 }
 

@@ -99,13 +99,25 @@ impl IntoResponse for ApiError {
                 }
                 r
             }
-            RelayError::Store(e) => {
-                tracing::error!(error = %e, "store error");
-                fixed(
+            RelayError::Store(e) if e.is_transient() => {
+                tracing::error!(error = %e, "store error (transient)");
+                let mut r = fixed(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
                     "データベースに接続できません。しばらくしてから再送してください。",
                     "the database is unavailable; retry later",
+                );
+                r.headers_mut()
+                    .insert("retry-after", HeaderValue::from_static("1"));
+                r
+            }
+            RelayError::Store(e) => {
+                tracing::error!(error = %e, "store error");
+                fixed(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "内部エラーが発生しました。",
+                    "internal error",
                 )
             }
             RelayError::Internal(e) => {

@@ -1,4 +1,4 @@
-//! The HTTP API of API.md: the router, its layers, and one module per resource.
+//! The HTTP API (docs/openapi.json, served at `GET /v1/openapi.json`): the router, its layers, and one module per resource.
 
 mod admin;
 mod auth;
@@ -52,10 +52,16 @@ async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
             StatusCode::OK,
             Json(json!({ "status": "ok", "database": s.relay.store.backend() })),
         ),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "database": "unreachable" })),
-        ),
+        Err(e) => {
+            let why = match e {
+                crate::store::StoreError::WriterStopped => "writer stopped",
+                _ => "unreachable",
+            };
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": why })),
+            )
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! on that office's inbox (not every waiting inbox of the node). Entries exist only while someone waits.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::Notify;
@@ -10,6 +11,8 @@ use tokio::sync::Notify;
 #[derive(Debug, Default)]
 pub(crate) struct Arrivals {
     waiting: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Inbox requests waiting now, of all offices (the gauge `careplan_inbox_long_polls`).
+    waiters: AtomicUsize,
 }
 
 /// Interest in one office's arrivals; dropping it forgets the office when nobody else waits on it.
@@ -29,8 +32,14 @@ impl Arrivals {
         }
     }
 
+    /// How many inbox requests wait now.
+    pub(crate) fn waiters(&self) -> usize {
+        self.waiters.load(Ordering::Relaxed)
+    }
+
     /// Starts watching `office`'s inbox.
     pub(crate) fn watch(&self, office: &str) -> Watch<'_> {
+        self.waiters.fetch_add(1, Ordering::Relaxed);
         let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
         let notify = Arc::clone(waiting.entry(office.to_string()).or_default());
         Watch {
@@ -43,6 +52,7 @@ impl Arrivals {
 
 impl Drop for Watch<'_> {
     fn drop(&mut self) {
+        self.arrivals.waiters.fetch_sub(1, Ordering::Relaxed);
         let mut waiting = self
             .arrivals
             .waiting
@@ -75,8 +85,10 @@ mod tests {
             assert!(tokio::time::timeout(short, wake_a).await.is_ok());
             assert!(tokio::time::timeout(short, wake_b).await.is_err());
         }
+        assert_eq!(arrivals.waiters(), 2);
         drop(a);
         drop(b);
+        assert_eq!(arrivals.waiters(), 0);
         assert!(
             arrivals
                 .waiting

@@ -86,6 +86,10 @@ fn describe() {
         "Age of the oldest delivery not yet acknowledged."
     );
     describe_gauge!("careplan_audit_sealed", "Audit events sealed onto the chain.");
+    describe_gauge!(
+        "careplan_inbox_long_polls",
+        "Inbox requests waiting (long-polling) on this node now."
+    );
     describe_gauge!("careplan_audit_queued", "Audit events waiting to be sealed.");
     describe_gauge!("careplan_db_pool_connections", "Open database connections.");
     describe_gauge!("careplan_db_pool_idle", "Idle database connections.");
@@ -171,6 +175,7 @@ impl super::Relay {
             ("careplan_deliveries_pending", pending as f64),
             ("careplan_deliveries_pending_oldest_age_seconds", oldest_age),
             ("careplan_audit_sealed", sealed as f64),
+            ("careplan_inbox_long_polls", self.arrivals.waiters() as f64),
             ("careplan_audit_queued", queued as f64),
             ("careplan_db_pool_connections", size as f64),
             ("careplan_db_pool_idle", idle as f64),

@@ -56,24 +56,47 @@ pub(super) struct GroupCommit {
 
 impl GroupCommit {
     /// Starts the writer task on `pool` (a pool of one connection, shared with the other writes of this process).
+    ///
+    /// If the task ends (a panic in a job), it is logged, [`GroupCommit::is_running`] turns false (`/healthz`
+    /// answers 503), and every write fails at once with [`StoreError::WriterStopped`] instead of waiting.
     pub(super) fn start(pool: SqlitePool) -> GroupCommit {
         let (jobs, rx) = mpsc::unbounded_channel();
-        tokio::spawn(writer(pool, rx));
+        let task = tokio::spawn(writer(pool, rx));
+        tokio::spawn(async move {
+            if let Err(e) = task.await
+                && e.is_panic()
+            {
+                tracing::error!(
+                    "the SQLite writer task panicked: every write fails until the relay restarts"
+                );
+            }
+        });
         GroupCommit { jobs }
+    }
+
+    /// Whether the writer task still takes jobs.
+    pub(super) fn is_running(&self) -> bool {
+        !self.jobs.is_closed()
+    }
+
+    /// The error for a job whose answer never came: the writer died with it, or its batch was dropped.
+    fn lost(&self) -> StoreError {
+        if self.is_running() {
+            StoreError::Batch("the writer dropped the job".into())
+        } else {
+            StoreError::WriterStopped
+        }
     }
 
     /// Stores an accepted set in the next batch.
     pub(super) async fn insert(&self, s: NewSubmission) -> Result<Stored> {
         let (tx, rx) = oneshot::channel();
         self.send(Job::Insert(Box::new(s), tx))?;
-        rx.await
-            .map_err(|_| StoreError::Batch("the writer dropped the job".into()))?
+        rx.await.map_err(|_| self.lost())?
     }
 
     fn send(&self, job: Job) -> Result<()> {
-        self.jobs
-            .send(job)
-            .map_err(|_| StoreError::Batch("the writer has stopped".into()))
+        self.jobs.send(job).map_err(|_| StoreError::WriterStopped)
     }
 
     /// Runs `work` inside the next batch's transaction and returns its result once the batch has committed.
@@ -105,8 +128,7 @@ impl GroupCommit {
             })
         });
         self.send(Job::Work(work))?;
-        rx.await
-            .map_err(|_| StoreError::Batch("the writer dropped the job".into()))?
+        rx.await.map_err(|_| self.lost())?
     }
 }
 
@@ -216,5 +238,36 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
         for step in steps {
             (step.answer)(outcome.as_deref());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_writer_that_died_is_reported_and_writes_fail_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
+        let pool = SqlitePool::connect(&url).await.expect("open");
+        let group = GroupCommit::start(pool);
+        let ok: Result<i64> = group
+            .run(|conn| Box::pin(async move { Ok(sqlx::query_scalar("select 1").fetch_one(conn).await?) }))
+            .await;
+        assert_eq!(ok.expect("a write through the writer"), 1);
+        assert!(group.is_running());
+
+        let died: Result<()> = group
+            .run(|_| Box::pin(async move { panic!("a job panics") }))
+            .await;
+        assert!(matches!(died, Err(StoreError::WriterStopped)), "{died:?}");
+        assert!(!group.is_running());
+        let started = std::time::Instant::now();
+        let after: Result<()> = group.run(|_| Box::pin(async move { Ok(()) })).await;
+        assert!(matches!(after, Err(StoreError::WriterStopped)), "{after:?}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "refused without waiting"
+        );
     }
 }

@@ -16,8 +16,10 @@ pub mod backup;
 mod bodies;
 mod certificates;
 mod deliveries;
+mod error;
 mod events;
 mod group;
+mod migrations;
 mod offices;
 mod portal;
 pub mod probe;
@@ -42,7 +44,9 @@ pub use audit::{ChainRow, EventRow, ExportRow, GENESIS, chain_hash};
 pub use bodies::SetOf;
 pub use certificates::CertificateRow;
 pub use deliveries::{DeliveryRow, FileMeta, InboxQuery};
+pub use error::{Result, StoreError};
 pub use events::NewEvent;
+pub use migrations::Schema;
 pub use portal::{NewestQuery, Side};
 pub use receipt_keys::ReceiptKeyRow;
 pub use sessions::SessionRow;
@@ -82,42 +86,6 @@ pub struct RowCounts {
 }
 
 /// Errors of the store layer.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("not found")]
-    NotFound,
-    /// The object existed but its bytes were purged by retention.
-    #[error("purged")]
-    Gone,
-    /// A unique constraint refused the write (e.g. an office number or a set registered twice).
-    #[error("already exists")]
-    Conflict,
-    /// A set was refused because a newer set of its stream was accepted before it (nothing was stored).
-    #[error("a newer set of the stream was accepted before")]
-    OlderSet(Box<Newer>),
-    #[error("database: {0}")]
-    Db(#[source] sqlx::Error),
-    /// A group-committed write failed because its batch failed (the cause is logged once by the writer).
-    #[error("database: {0}")]
-    Batch(String),
-    #[error("migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The database cannot be used as configured (what to do is in the message).
-    #[error("{0}")]
-    Setup(String),
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        match &e {
-            sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
-            _ => StoreError::Db(e),
-        }
-    }
-}
-
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Debug, Clone)]
 enum Pool {
@@ -202,6 +170,15 @@ pub(crate) use write_tx;
 impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://…`) and applies the migrations.
     pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Store> {
+        Ok(Store::open(url, max_connections, Schema::Migrate).await?.0)
+    }
+
+    /// Connects to `url` and applies or checks the migrations as `schema` says; the store and the migration
+    /// versions this call applied.
+    ///
+    /// Errors: `Setup` for a PostgreSQL database that does not exist, or (with [`Schema::RequireCurrent`]) one
+    /// that lacks a migration; `Db` when it cannot be reached; `Migrate` when a migration fails.
+    pub async fn open(url: &str, max_connections: Option<u32>, schema: Schema) -> Result<(Store, Vec<i64>)> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -220,16 +197,8 @@ impl Store {
         } else {
             sqlite::open(url, max_connections).await?
         };
-        store.migrate().await?;
-        Ok(store)
-    }
-
-    async fn migrate(&self) -> Result<()> {
-        match &self.writer {
-            Writer::Sqlite(p, _) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
-            Writer::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
-        }
-        Ok(())
+        let applied = store.schema(schema).await?;
+        Ok((store, applied))
     }
 
     /// How write transactions start: SQLite takes the write lock at once (`BEGIN IMMEDIATE`), so a transaction
@@ -287,8 +256,13 @@ impl Store {
         })
     }
 
-    /// Checks that the database answers.
+    /// Checks that the database answers and, on SQLite, that the writer task runs (`WriterStopped` if not).
     pub async fn ping(&self) -> Result<()> {
+        if let Writer::Sqlite(_, group) = &self.writer
+            && !group.is_running()
+        {
+            return Err(StoreError::WriterStopped);
+        }
         dispatch!(self, |p| sqlx::query("select 1").execute(p).await.map(|_| ())?);
         Ok(())
     }

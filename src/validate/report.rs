@@ -1,4 +1,4 @@
-//! The validation report: the JSON body of API.md (422, `/v1/validate`, `validate --json`).
+//! The validation report: the JSON body of docs/openapi.json (422, `/v1/validate`, `validate --json`).
 
 use std::collections::BTreeMap;
 

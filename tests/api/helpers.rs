@@ -174,6 +174,30 @@ impl TestApp {
     }
 
     /// Stops the server (drain) and waits for it.
+    /// Waits until `n` inbox requests long-poll on this node (the gauge `careplan_inbox_long_polls` of the
+    /// metrics listener), so that a test sends what they wait for only once they wait. Panics after 20 s.
+    pub async fn long_polls(&self, n: usize) {
+        let metrics = self.metrics_addr.expect("the metrics listener");
+        let want = format!("careplan_inbox_long_polls {n}\n");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let text = reqwest::get(format!("http://{metrics}/metrics"))
+                .await
+                .expect("GET /metrics")
+                .text()
+                .await
+                .unwrap();
+            if text.contains(&want) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{n} long-polls never waited"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

@@ -184,7 +184,7 @@ async fn inbox_orders_by_arrival_pages_and_long_polls() {
         }
         let started = std::time::Instant::now();
         let waiting = tokio::spawn(async move { other.get("/v1/inbox?wait=20").await.unwrap() });
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        app.long_polls(1).await;
         assert_status(&sender.send(schedule("20250328130000")).await.unwrap(), 201);
         let got = waiting.await.unwrap();
         assert_eq!(got.json["items"][0]["sequence"], "20250328130000");

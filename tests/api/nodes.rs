@@ -21,7 +21,7 @@ async fn two_nodes_share_one_postgres() {
         let recipient = b.client(Some(&prov));
         tokio::spawn(async move { recipient.get("/v1/inbox?wait=20").await.unwrap() })
     };
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    b.long_polls(1).await;
     let set = schedule("20250328101500");
     assert_status(&a.client(Some(&cm)).send(set.clone()).await.unwrap(), 201);
     let got = waiting.await.unwrap();
@@ -133,6 +133,32 @@ async fn receipts_signed_by_one_node_verify_with_the_keys_of_another() {
         std::fs::write(&file, serde_json::to_vec(&by_a).unwrap()).unwrap();
         let (code, out, err) = cli(dir_b.path(), &db, &["receipt", "verify", file.to_str().unwrap()]).await;
         assert_eq!(code, 0, "{}: {out}{err}", db.backend);
+
+        // Outside any relay's data directory: no key is created; without keys it says how to get them, and
+        // `--url` verifies with the keys a relay publishes.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let (file_arg, url, ca) = (file.to_str().unwrap(), b.url(), b.ca());
+        let nowhere = crate::support::db::sqlite_at(&elsewhere.path().join("none.db"));
+        let (code, _, err) = cli(elsewhere.path(), &nowhere, &["receipt", "verify", file_arg]).await;
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("--url"), "{err}");
+        let args = [
+            "receipt",
+            "verify",
+            file_arg,
+            "--url",
+            &url,
+            "--cacert",
+            ca.to_str().unwrap(),
+        ];
+        let (code, out, err) = cli(elsewhere.path(), &nowhere, &args).await;
+        assert_eq!(code, 0, "{}: {out}{err}", db.backend);
+        assert!(out.starts_with("valid receipt"), "{out}");
+        assert!(!elsewhere.path().join("keys").exists(), "verifying made no key");
+        assert!(
+            !elsewhere.path().join("none.db").exists(),
+            "verifying made no database"
+        );
 
         // Node A rotates its key with `receipt new-key`: published at once (node B lists it before node A
         // restarts), it signs from node A's next start.

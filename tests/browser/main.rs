@@ -191,6 +191,10 @@ async fn admin_page_over_https() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    no_browser,
+    ignore = "needs Chromium and chromedriver: apt-get install chromium chromium-driver"
+)]
 async fn admin_page_in_a_browser() {
     let Some(mut driver) = Chromedriver::start() else {
         return;

@@ -78,6 +78,10 @@ async fn first_login(b: &Browser, url: &str, login: &str, first: &str, mine: &st
 }
 
 #[tokio::test]
+#[cfg_attr(
+    no_browser,
+    ignore = "needs Chromium and chromedriver: apt-get install chromium chromium-driver"
+)]
 async fn office_portal_in_a_browser() {
     let Some(mut driver) = Chromedriver::start() else {
         return;

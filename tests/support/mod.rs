@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod db;
+pub mod process;
 
 /// The files of a set directory as `(file name, bytes)`, sorted by name; subdirectories are left out.
 pub fn read_set(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
