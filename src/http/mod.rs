@@ -132,6 +132,17 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         .route("/admin/deliveries/{id}", get(web::delivery))
         .route("/admin/audit/verify", get(web::verify))
         .route("/admin/lockouts/clear", post(web::clear_lockout))
+        .route("/admin/offices", post(web::add_office))
+        .route("/admin/offices/{number}/enabled", post(web::set_enabled))
+        .route("/admin/offices/{number}/tokens", post(web::issue_token))
+        .route("/admin/offices/{number}/users", post(web::add_user))
+        .route("/admin/tokens/{id}/revoke", post(web::revoke_token))
+        .route("/admin/users/{login}/{action}", post(web::user_action))
+        .route(
+            "/admin/certificates/{serial}/revoke",
+            post(web::revoke_certificate),
+        )
+        .route("/admin/deliveries/{id}/purge", post(web::purge))
         .merge(office::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

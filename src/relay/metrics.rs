@@ -4,6 +4,7 @@
 //!
 //! Counters: `careplan_submissions_total{outcome,kind}`, `careplan_rejections_total{code}`,
 //! `careplan_requests_total{route,status}`, `careplan_auth_failures_total`, `careplan_lockouts_total`.
+//! SQLite's group commit: `careplan_group_commit_batches_total`, `…_jobs_total`, `…_fsync_microseconds_total`.
 //! Histogram: `careplan_request_duration_seconds{route}`. Gauges read at each scrape: pending deliveries and
 //! the age of the oldest, the audit chain (sealed, queued, age of the oldest queued event), the database pool,
 //! the server certificate's end of validity.
@@ -93,6 +94,19 @@ fn describe() {
     describe_gauge!("careplan_audit_queued", "Audit events waiting to be sealed.");
     describe_gauge!("careplan_db_pool_connections", "Open database connections.");
     describe_gauge!("careplan_db_pool_idle", "Idle database connections.");
+    describe_counter!(
+        "careplan_group_commit_batches_total",
+        "SQLite group commits (one transaction and one WAL fsync each)."
+    );
+    describe_counter!(
+        "careplan_group_commit_jobs_total",
+        "Writes carried by SQLite group commits (mean batch size: its rate over the batches' rate)."
+    );
+    describe_counter!(
+        "careplan_group_commit_fsync_microseconds_total",
+        Unit::Microseconds,
+        "Time SQLite group commits spent in COMMIT, the WAL's fsync (mean latency: its rate over the batches')."
+    );
     describe_gauge!(
         "careplan_tls_certificate_not_after_seconds",
         Unit::Seconds,
@@ -147,11 +161,14 @@ impl Metrics {
         self.handle.run_upkeep();
     }
 
-    /// The Prometheus text, with the gauges the caller read now.
-    pub fn render(&self, gauges: &[(&'static str, f64)]) -> String {
+    /// The Prometheus text, with the gauges and the totals the caller read now.
+    pub fn render(&self, gauges: &[(&'static str, f64)], totals: &[(&'static str, u64)]) -> String {
         self.with(|| {
             for (name, value) in gauges {
                 gauge!(*name).set(*value);
+            }
+            for (name, value) in totals {
+                counter!(*name).absolute(*value);
             }
             let not_after = self.tls_not_after.load(Ordering::Relaxed);
             if not_after > 0 {
@@ -171,7 +188,7 @@ impl super::Relay {
         let (size, idle) = self.store.pool_stats();
         let now = crate::domain::now_ms();
         let oldest_age = oldest.map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0);
-        Ok(self.metrics.render(&[
+        let gauges = [
             ("careplan_deliveries_pending", pending as f64),
             ("careplan_deliveries_pending_oldest_age_seconds", oldest_age),
             ("careplan_audit_sealed", sealed as f64),
@@ -179,6 +196,15 @@ impl super::Relay {
             ("careplan_audit_queued", queued as f64),
             ("careplan_db_pool_connections", size as f64),
             ("careplan_db_pool_idle", idle as f64),
-        ]))
+        ];
+        let totals = match self.store.group_commit_stats() {
+            Some((batches, jobs, micros)) => vec![
+                ("careplan_group_commit_batches_total", batches),
+                ("careplan_group_commit_jobs_total", jobs),
+                ("careplan_group_commit_fsync_microseconds_total", micros),
+            ],
+            None => Vec::new(),
+        };
+        Ok(self.metrics.render(&gauges, &totals))
     }
 }

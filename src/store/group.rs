@@ -11,6 +11,8 @@
 //! reach are carried into the next batch.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::SqliteConnection;
 use sqlx::sqlite::SqlitePool;
@@ -48,10 +50,20 @@ enum Job {
     Work(Work),
 }
 
+/// What the writer has done since start: batches committed (or rolled back), the jobs in them, and the time
+/// spent in `COMMIT` (the WAL's fsync), for `/metrics`.
+#[derive(Debug, Default)]
+pub(super) struct WriteStats {
+    pub(super) batches: AtomicU64,
+    pub(super) jobs: AtomicU64,
+    pub(super) commit_micros: AtomicU64,
+}
+
 /// The handle requests use to reach the writer task.
 #[derive(Debug, Clone)]
 pub(super) struct GroupCommit {
     jobs: mpsc::UnboundedSender<Job>,
+    pub(super) stats: Arc<WriteStats>,
 }
 
 impl GroupCommit {
@@ -61,7 +73,8 @@ impl GroupCommit {
     /// answers 503), and every write fails at once with [`StoreError::WriterStopped`] instead of waiting.
     pub(super) fn start(pool: SqlitePool) -> GroupCommit {
         let (jobs, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(writer(pool, rx));
+        let stats = Arc::new(WriteStats::default());
+        let task = tokio::spawn(writer(pool, rx, Arc::clone(&stats)));
         tokio::spawn(async move {
             if let Err(e) = task.await
                 && e.is_panic()
@@ -71,7 +84,7 @@ impl GroupCommit {
                 );
             }
         });
-        GroupCommit { jobs }
+        GroupCommit { jobs, stats }
     }
 
     /// Whether the writer task still takes jobs.
@@ -141,7 +154,7 @@ async fn store_sets(
     Ok(insert_sets!(conn, &mut subs))
 }
 
-async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
+async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>, stats: Arc<WriteStats>) {
     let mut queue: VecDeque<Job> = VecDeque::new();
     loop {
         if queue.is_empty() {
@@ -219,10 +232,16 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
         };
         drop(conn);
         let jobs = inserts.len() + steps.len();
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        stats.jobs.fetch_add(jobs as u64, Ordering::Relaxed);
+        let committing = started.elapsed().saturating_sub(ran);
+        stats
+            .commit_micros
+            .fetch_add(committing.as_micros() as u64, Ordering::Relaxed);
         tracing::debug!(
             jobs,
             run_us = ran.as_micros() as u64,
-            commit_us = (started.elapsed() - ran).as_micros() as u64,
+            commit_us = committing.as_micros() as u64,
             "group commit"
         );
         for (s, tx) in inserts {

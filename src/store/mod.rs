@@ -226,6 +226,19 @@ impl Store {
         }
     }
 
+    /// The SQLite writer's group commits since start: (batches, jobs in them, microseconds spent committing);
+    /// `None` on PostgreSQL, whose writes commit one transaction each.
+    pub fn group_commit_stats(&self) -> Option<(u64, u64, u64)> {
+        match &self.writer {
+            Writer::Sqlite(_, group) => {
+                let s = &group.stats;
+                let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+                Some((load(&s.batches), load(&s.jobs), load(&s.commit_micros)))
+            }
+            Writer::Postgres(_) => None,
+        }
+    }
+
     /// Deliveries not yet acknowledged: how many, and when the oldest arrived (Unix ms).
     pub async fn pending_deliveries(&self) -> Result<(i64, Option<i64>)> {
         let row: (i64, Option<i64>) = dispatch!(self, |p| sqlx::query_as(

@@ -103,6 +103,28 @@ async fn the_metrics_listener_serves_metrics_without_a_token_and_nothing_else() 
         assert!(answer.contains("text/plain; version=0.0.4"), "{answer}");
         assert!(answer.contains("careplan_deliveries_pending 1"), "{answer}");
         assert!(answer.contains("careplan_submissions_total"), "{answer}");
+        // SQLite's group commit: at least the accepted set's batch, with its fsync time.
+        if db.backend == "sqlite" {
+            let total = |name: &str| -> u64 {
+                let line = answer
+                    .lines()
+                    .find(|l| l.starts_with(&format!("{name} ")))
+                    .unwrap_or_default();
+                line.rsplit(' ')
+                    .next()
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0)
+            };
+            assert!(total("careplan_group_commit_batches_total") >= 1, "{answer}");
+            assert!(
+                total("careplan_group_commit_jobs_total") >= total("careplan_group_commit_batches_total"),
+                "{answer}"
+            );
+            assert!(
+                answer.contains("careplan_group_commit_fsync_microseconds_total "),
+                "{answer}"
+            );
+        }
 
         // Nothing else: other paths 404, other methods 405.
         let other = raw_http(metrics, b"GET /v1/inbox HTTP/1.1\r\nHost: relay\r\n\r\n").await;

@@ -11,6 +11,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod actions;
 mod portal;
 mod setup;
 mod webdriver;

@@ -1,14 +1,19 @@
 //! The admin web page (`/admin/`): server-rendered HTML, no JavaScript. Login starts a server-side session
 //! (`session`): the `careplan_admin` cookie (HttpOnly, Secure, SameSite=Strict, Path=/admin) holds an opaque
 //! random id that [`AdminCaller`] looks up; every form carries the session's CSRF token. The pages show names,
-//! digests, offices and times, never record contents; the only changes they make are logout and clearing an
-//! authentication lockout.
+//! digests, offices and times, never record contents. The changes the admin API makes are forms here too
+//! (`actions`: offices, tokens, office users, certificates, purges) besides logout and clearing a lockout.
 
+mod actions;
+mod forms;
 mod html;
 mod log;
 mod session;
 mod views;
 
+pub(super) use actions::{
+    add_office, add_user, issue_token, purge, revoke_certificate, revoke_token, set_enabled, user_action,
+};
 pub(super) use session::{clear_lockout, login, logout};
 
 use axum::extract::rejection::QueryRejection;
@@ -133,6 +138,9 @@ fn failure(e: ApiError) -> Response {
     r
 }
 
+/// The newest client certificates the dashboard lists.
+const CERTIFICATES_SHOWN: i64 = 50;
+
 /// `GET /admin/`: the dashboard, or the login form without a valid admin session.
 pub(super) async fn dashboard(State(s): State<AppState>, who: Result<AdminCaller, ApiError>) -> Page {
     let who = match who.map_err(Refused::from) {
@@ -144,7 +152,8 @@ pub(super) async fn dashboard(State(s): State<AppState>, who: Result<AdminCaller
     let mut offices = Vec::new();
     for o in store.offices().await? {
         let tokens = store.tokens(Some(&o.number)).await?;
-        offices.push((o, tokens));
+        let users = store.users(&o.number).await?;
+        offices.push((o, tokens, users));
     }
     let mut flagged_ids = s.relay.flagged(s.relay.policy, FLAGGED_SHOWN + 1).await?;
     let more_flagged = flagged_ids.len() as i64 > FLAGGED_SHOWN;
@@ -163,6 +172,7 @@ pub(super) async fn dashboard(State(s): State<AppState>, who: Result<AdminCaller
         more_flagged,
         policy: s.relay.policy,
         lockouts: s.relay.lockouts(),
+        certificates: store.certificates(None, CERTIFICATES_SHOWN).await?,
         csrf: who.session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
     };
     Ok(page(

@@ -53,7 +53,7 @@ fn forbidden() -> Message {
 
 /// 403 unless `presented` is the session's CSRF token. Requests authenticated by a bearer token (no cookie) are
 /// not forgeable by another site and need none.
-fn check_csrf(who: &AdminCaller, presented: &str) -> Result<(), Refused> {
+pub(super) fn check_csrf(who: &AdminCaller, presented: &str) -> Result<(), Refused> {
     match &who.session {
         Some(s) if !csrf_matches(&s.csrf, presented) => {
             Err(Refused::Error(ApiError(RelayError::Forbidden(forbidden()))))

@@ -2,11 +2,12 @@
 
 use std::fmt::Write;
 
+use super::forms::{button, certificates, register_form, users_cell};
 use super::html::{esc, facts, opt, table, time};
 use crate::domain::{Office, OfficeKind};
 use crate::relay::audit::Verification;
 use crate::relay::retention::Policy;
-use crate::store::DeliveryRow;
+use crate::store::{CertificateRow, DeliveryRow, UserRow};
 
 /// A credential as the store lists it: (id, created_at, revoked_at).
 pub(super) type Token = (String, i64, Option<i64>);
@@ -14,7 +15,8 @@ pub(super) type Token = (String, i64, Option<i64>);
 /// Everything the dashboard shows.
 #[derive(Debug)]
 pub(super) struct Dashboard {
-    pub offices: Vec<(Office, Vec<Token>)>,
+    /// Each office with its tokens and its portal users.
+    pub offices: Vec<(Office, Vec<Token>, Vec<UserRow>)>,
     pub admin_tokens: Vec<Token>,
     /// The newest sealed position: (position, hash, sealed_at).
     pub head: Option<(i64, String, i64)>,
@@ -27,6 +29,8 @@ pub(super) struct Dashboard {
     pub policy: Policy,
     /// Authentication lockouts in force in this process.
     pub lockouts: Vec<crate::relay::throttle::Lockout>,
+    /// The newest client certificates issued here.
+    pub certificates: Vec<CertificateRow>,
     /// The session's CSRF token, for the forms.
     pub csrf: String,
 }
@@ -73,7 +77,7 @@ fn kind(k: OfficeKind) -> String {
     format!("{ja} <span class=\"muted\">{}</span>", k.as_str())
 }
 
-fn tokens(list: &[Token]) -> String {
+fn tokens(list: &[Token], csrf: &str) -> String {
     if list.is_empty() {
         return "<span class=\"muted\">なし none</span>".into();
     }
@@ -81,7 +85,15 @@ fn tokens(list: &[Token]) -> String {
     for (id, created, revoked) in list {
         let state = match revoked {
             Some(r) => format!("<span class=\"bad\">失効 revoked</span> {}", time(Some(*r))),
-            None => "<span class=\"ok\">有効 active</span>".into(),
+            None => format!(
+                "<span class=\"ok\">有効 active</span> {}",
+                button(
+                    csrf,
+                    &format!("/admin/tokens/{}/revoke", esc(id)),
+                    &[],
+                    "失効 Revoke"
+                )
+            ),
         };
         let _ = write!(
             out,
@@ -101,19 +113,25 @@ fn offices(d: &Dashboard) -> String {
     let rows: Vec<String> = d
         .offices
         .iter()
-        .map(|(o, t)| {
-            let enabled = if o.enabled {
-                "<span class=\"ok\">有効 enabled</span>"
+        .map(|(o, t, users)| {
+            let number = esc(&o.number);
+            let (state, flip, label) = if o.enabled {
+                ("<span class=\"ok\">有効 enabled</span>", "false", "無効にする Disable")
             } else {
-                "<span class=\"bad\">無効 disabled</span>"
+                ("<span class=\"bad\">無効 disabled</span>", "true", "有効にする Enable")
             };
+            let enabled = format!(
+                "{state} {}",
+                button(&d.csrf, &format!("/admin/offices/{number}/enabled"), &[("enabled", flip)], label)
+            );
+            let issue = button(&d.csrf, &format!("/admin/offices/{number}/tokens"), &[], "トークン発行 Issue a token");
             format!(
-                "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{enabled}</td><td>{}</td></tr>",
-                esc(&o.number),
+                "<tr><td class=\"num\">{number}</td><td>{}</td><td>{}</td><td>{}</td><td>{enabled}</td><td>{}{issue}</td><td>{}</td></tr>",
                 esc(&o.name),
                 kind(o.kind),
                 esc(&o.service_types.join(", ")),
-                tokens(t)
+                tokens(t, &d.csrf),
+                users_cell(&d.csrf, &o.number, users)
             )
         })
         .collect();
@@ -126,6 +144,7 @@ fn offices(d: &Dashboard) -> String {
             "サービス種類 Service types",
             "状態 Enabled",
             "認証情報 Credentials",
+            "ポータル利用者 Portal users",
         ],
         &rows,
     )
@@ -173,10 +192,17 @@ fn retention(d: &Dashboard) -> String {
         .flagged
         .iter()
         .map(|r| {
+            let id = super::html::url_component(&r.id);
+            let purge = button(
+                &d.csrf,
+                &format!("/admin/deliveries/{id}/purge"),
+                &[],
+                "消去 Purge",
+            );
             format!(
                 "<tr><td><a href=\"/admin/deliveries/{0}\">{1}</a></td><td class=\"num\">{2}</td>\
-                 <td class=\"num\">{3}</td><td>{4}</td><td>{5}</td></tr>",
-                super::html::url_component(&r.id),
+                 <td class=\"num\">{3}</td><td>{4}</td><td>{5}</td><td>{purge}</td></tr>",
+                id,
                 time(Some(r.received_at)),
                 esc(&r.sender),
                 esc(&r.recipient),
@@ -193,6 +219,7 @@ fn retention(d: &Dashboard) -> String {
             "送信先 Recipient",
             "連番 Sequence",
             "状態 Status",
+            "",
         ],
         &rows,
     ));
@@ -205,8 +232,11 @@ fn retention(d: &Dashboard) -> String {
 pub(super) fn dashboard(d: &Dashboard) -> String {
     let mut out = String::from("<h2>事業所 Offices</h2>\n");
     out.push_str(&offices(d));
+    out.push_str(&register_form(&d.csrf));
     out.push_str("<h2>管理者トークン Admin tokens</h2>\n");
-    out.push_str(&tokens(&d.admin_tokens));
+    out.push_str(&tokens(&d.admin_tokens, &d.csrf));
+    out.push_str("<h2>クライアント証明書 Client certificates</h2>\n");
+    out.push_str(&certificates(&d.csrf, &d.certificates));
     out.push_str("\n<h2>監査証跡 Audit trail</h2>\n");
     out.push_str(&audit(d));
     out.push_str("<h2>認証ロック Authentication lockouts</h2>\n");

@@ -1,0 +1,251 @@
+//! The admin page's actions, the admin API's changes as forms: register, enable and disable offices; issue and
+//! revoke tokens; create, reset, unlock and disable office users; revoke client certificates; purge a flagged
+//! set. Every form carries the session's CSRF token (403 without it); every action goes through `relay`, which
+//! records its audit event with the admin token's id as the actor. A new token or one-time password is shown
+//! once, on the page that answers the form, and never again.
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+use super::html::esc;
+use super::session::check_csrf;
+use super::{Page, Refused, nav, page, redirect};
+use crate::domain::{Office, OfficeKind};
+use crate::http::AppState;
+use crate::http::auth::AdminCaller;
+use crate::http::error::ApiError;
+use crate::message::Message;
+use crate::relay::{self, RelayError};
+
+/// The fields of every action form (each form sends the ones it has).
+#[derive(Debug, Default, Deserialize)]
+pub(in crate::http) struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    /// Service types separated by commas or spaces.
+    #[serde(default)]
+    service_types: String,
+    #[serde(default)]
+    login: String,
+    /// `true` or `false` (enable or disable an office).
+    #[serde(default)]
+    enabled: String,
+}
+
+/// The signed-in admin and the form, once the form's CSRF token matched the session's.
+fn checked(
+    who: Result<AdminCaller, ApiError>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Result<(AdminCaller, ActionForm, String), Refused> {
+    let who = who?;
+    let form = form.map(|f| f.0).unwrap_or_default();
+    check_csrf(&who, &form.csrf)?;
+    let actor = format!("admin:{}", who.token_id);
+    Ok((who, form, actor))
+}
+
+fn refused(e: RelayError) -> Refused {
+    Refused::Error(ApiError(e))
+}
+
+fn invalid(ja: &str, en: &str) -> Refused {
+    refused(RelayError::BadRequest(Message::new(ja, en)))
+}
+
+/// A page that shows a secret once (a token, a one-time password), with what it is for.
+fn shown_once(who: &AdminCaller, title: &str, what: &str, secret: &str) -> Response {
+    let body = format!(
+        "<p>{}</p>\n<p><code class=\"wrap secret\" id=\"secret\">{}</code></p>\n\
+         <p class=\"muted\">この値は二度と表示されません。今すぐ安全に渡してください。 \
+         It is shown once and never again: hand it over safely now.</p>\n\
+         <p><a href=\"/admin/\">ダッシュボードへ戻る Back to the dashboard</a></p>\n",
+        esc(what),
+        esc(secret)
+    );
+    page(StatusCode::OK, title, nav(who), &body)
+}
+
+/// `POST /admin/offices` (`number`, `name`, `kind`, `service_types`): registers an office.
+pub(in crate::http) async fn add_office(
+    State(s): State<AppState>,
+    who: Result<AdminCaller, ApiError>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Page {
+    let (_, f, actor) = checked(who, form)?;
+    let kind = OfficeKind::parse(&f.kind)
+        .ok_or_else(|| invalid("事業所の種別を選んでください。", "choose the office's kind"))?;
+    let office = Office {
+        number: f.number.trim().to_string(),
+        name: f.name.trim().to_string(),
+        kind,
+        service_types: f
+            .service_types
+            .split([',', ' ', '、'])
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
+        enabled: true,
+    };
+    relay::add_office(&s.relay.store, &office, &actor)
+        .await
+        .map_err(refused)?;
+    Ok(redirect("/admin/#offices", None))
+}
+
+/// `POST /admin/offices/{number}/enabled` (`enabled`: `true` or `false`).
+pub(in crate::http) async fn set_enabled(
+    State(s): State<AppState>,
+    Path(number): Path<String>,
+    who: Result<AdminCaller, ApiError>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Page {
+    let (who, f, actor) = checked(who, form)?;
+    let enabled = f.enabled == "true";
+    relay::set_office_enabled(
+        &s.relay.store,
+        &number,
+        enabled,
+        &actor,
+        who.request_id.as_deref(),
+    )
+    .await
+    .map_err(refused)?;
+    Ok(redirect("/admin/#offices", None))
+}
+
+/// `POST /admin/offices/{number}/tokens`: issues a token for the office and shows it once.
+pub(in crate::http) async fn issue_token(
+    State(s): State<AppState>,
+    Path(number): Path<String>,
+    who: Result<AdminCaller, ApiError>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Page {
+    let (who, _, actor) = checked(who, form)?;
+    let t = relay::issue_token(&s.relay.store, Some(&number), &actor)
+        .await
+        .map_err(refused)?;
+    let what = format!(
+        "事業所 {number} のトークン（ID {}）。 The token of office {number} (id {}).",
+        t.id, t.id
+    );
+    Ok(shown_once(
+        &who,
+        "トークンを発行しました Token issued",
+        &what,
+        t.token.expose_secret(),
+    ))
+}
+
+/// `POST /admin/tokens/{id}/revoke`.
+pub(in crate::http) async fn revoke_token(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    who: Result<AdminCaller, ApiError>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Page {
+    let (_, _, actor) = checked(who, form)?;
+    relay::revoke_token(&s.relay.store, &id, &actor)
+        .await
+        .map_err(refused)?;
+    Ok(redirect("/admin/#offices", None))
+}
+
+/// `POST /admin/offices/{number}/users` (`login`): creates an office user and shows the one-time password.
+pub(in crate::http) async fn add_user(
+    State(s): State<AppState>,
+    Path(number): Path<String>,
+    who: Result<AdminCaller, ApiError>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Page {
+    let (who, f, actor) = checked(who, form)?;
+    let login = f.login.trim();
+    let password = relay::users::add_user(&s.relay.store, &number, login, &actor)
+        .await
+        .map_err(refused)?;
+    let what = format!(
+        "事業所 {number} の利用者 {login} の初回パスワード（初回ログインで変更）。 \
+         The one-time password of {login} at office {number} (changed at the first login)."
+    );
+    Ok(shown_once(
+        &who,
+        "利用者を作成しました User created",
+        &what,
+        password.expose_secret(),
+    ))
+}
+
+/// `POST /admin/users/{login}/{action}`: `reset` (a new one-time password, shown once), `unlock` or `disable`.
+pub(in crate::http) async fn user_action(
+    State(s): State<AppState>,
+    Path((login, action)): Path<(String, String)>,
+    who: Result<AdminCaller, ApiError>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Page {
+    let (who, _, actor) = checked(who, form)?;
+    let store = &s.relay.store;
+    match action.as_str() {
+        "reset" => {
+            let password = relay::users::reset_user(store, &login, None, &actor)
+                .await
+                .map_err(refused)?;
+            let what = format!(
+                "利用者 {login} の新しい初回パスワード（次のログインで変更）。 \
+                 The new one-time password of {login} (changed at the next login)."
+            );
+            return Ok(shown_once(
+                &who,
+                "パスワードを再設定しました Password reset",
+                &what,
+                password.expose_secret(),
+            ));
+        }
+        "unlock" => relay::users::unlock_user(store, &login, None, &actor).await,
+        "disable" => relay::users::disable_user(store, &login, None, &actor).await,
+        _ => Err(RelayError::NotFound),
+    }
+    .map_err(refused)?;
+    Ok(redirect("/admin/#offices", None))
+}
+
+/// `POST /admin/certificates/{serial}/revoke`.
+pub(in crate::http) async fn revoke_certificate(
+    State(s): State<AppState>,
+    Path(serial): Path<String>,
+    who: Result<AdminCaller, ApiError>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Page {
+    let (who, _, actor) = checked(who, form)?;
+    s.relay
+        .revoke_certificate(&serial, &actor, who.request_id.as_deref())
+        .await
+        .map_err(refused)?;
+    Ok(redirect("/admin/#certificates", None))
+}
+
+/// `POST /admin/deliveries/{id}/purge`: purges a set that retention flagged (as the admin API does).
+pub(in crate::http) async fn purge(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    who: Result<AdminCaller, ApiError>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Page {
+    let (who, _, actor) = checked(who, form)?;
+    s.relay
+        .purge_delivery(&id, &actor, who.request_id.as_deref())
+        .await
+        .map_err(refused)?;
+    Ok(redirect(
+        &format!("/admin/deliveries/{}", super::html::url_component(&id)),
+        None,
+    ))
+}
