@@ -259,16 +259,24 @@ impl SetReport {
         self.cap(MAX_FINDINGS_PER_SET);
     }
 
-    /// Keeps at most `max` findings: set errors first, then each file's in order, then set warnings.
+    /// Keeps at most `max` findings: every file's first finding (errors first), so that a clerk sees what is
+    /// wrong with each file whatever the others hold; then set errors, each file's further findings in order,
+    /// and set warnings. With more files than `max`, one finding per file (the number of files per upload is
+    /// bounded by `server.max_files_per_upload`).
     fn cap(&mut self, max: usize) {
-        let mut left = max;
+        let floors: Vec<usize> = self
+            .files
+            .iter()
+            .map(|f| usize::from(!f.errors.is_empty() || !f.warnings.is_empty()))
+            .collect();
+        let mut left = max.saturating_sub(floors.iter().sum());
         let keep = self.set_errors.len().min(left);
         for f in self.set_errors.split_off(keep) {
             *self.set_omitted.entry(f.code).or_default() += 1;
         }
         left -= keep;
-        for f in &mut self.files {
-            left -= f.keep_first(left);
+        for (f, floor) in self.files.iter_mut().zip(floors) {
+            left -= f.keep_first(floor + left) - floor;
         }
         let keep = self.set_warnings.len().min(left);
         for f in self.set_warnings.split_off(keep) {

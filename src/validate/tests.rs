@@ -158,6 +158,44 @@ fn a_report_lists_at_most_the_set_cap_and_counts_the_rest_by_code() {
     assert!(size < 1_000_000, "{size} bytes");
 }
 
+#[test]
+fn every_file_keeps_its_first_finding_when_others_fill_the_cap() {
+    // Found by fuzzing: a file named wrongly after files that filled the cap lost its E_FILENAME to the summary.
+    let mut body = Vec::new();
+    for _ in 0..3000 {
+        body.extend_from_slice(b"x,y\r\n");
+    }
+    let mut files: Vec<crate::generate::GenFile> = (0..3)
+        .map(|i| crate::generate::GenFile {
+            name: format!("UPPLAN_202504_1310000001_43_1310000002_11_202503281{i:05}.CSV"),
+            bytes: body.clone(),
+        })
+        .collect();
+    files.push(crate::generate::GenFile {
+        name: "UPHOSOKU_000000_1310000001_1310000002_2025032810\u{1}\u{1f}00.CSV".into(),
+        bytes: b"x".to_vec(),
+    });
+    let r = run(&files);
+    let last = r.files.last().expect("four files");
+    assert!(
+        last.errors.iter().any(|f| f.code == Code::FileName),
+        "{:?}",
+        last.errors
+    );
+    assert!(
+        r.files.iter().all(|f| !f.errors.is_empty()),
+        "every file lists an error"
+    );
+    let listed: usize = r
+        .files
+        .iter()
+        .map(|f| f.errors.len() + f.warnings.len())
+        .sum::<usize>()
+        + r.set_errors.len()
+        + r.set_warnings.len();
+    assert!(listed <= report::MAX_FINDINGS_PER_SET, "{listed} findings listed");
+}
+
 /// A change to a generated set: kind, record index, v4 item number, new value.
 type Change<'a> = (Kind, usize, u32, &'a str);
 
