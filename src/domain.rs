@@ -109,6 +109,24 @@ pub fn rfc3339(ms: i64) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
+/// A time (Unix ms) in Japan Standard Time (UTC+9, no daylight saving), as offices read it:
+/// `2025-03-28 19:15:00 JST`.
+pub fn japan_time(ms: i64) -> String {
+    let offset = time::UtcOffset::from_hms(9, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(offset);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} JST",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// Parses RFC 3339 (or a bare `YYYY-MM-DD`, read as midnight UTC) into Unix milliseconds.
 pub fn parse_time(s: &str) -> Option<i64> {
     let full = if s.len() == 10 {
@@ -125,6 +143,13 @@ pub fn parse_time(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn japan_time_is_utc_plus_nine() {
+        assert_eq!(japan_time(0), "1970-01-01 09:00:00 JST");
+        let ms = parse_time("2025-03-28T10:15:00Z").expect("parses");
+        assert_eq!(japan_time(ms), "2025-03-28 19:15:00 JST");
+    }
 
     #[test]
     fn times_round_trip() {

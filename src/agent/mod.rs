@@ -37,7 +37,10 @@ pub struct Log {
 impl Log {
     /// Writes `time  ja / en` as one line. Lines name sets by sequence and office numbers, never contents.
     pub fn line(&self, ja: &str, en: &str) {
-        let line = format!("{}  {ja} / {en}\n", journal::now());
+        let line = format!(
+            "{}  {ja} / {en}\n",
+            crate::domain::japan_time(crate::domain::now_ms())
+        );
         let _ = std::io::stdout().write_all(line.as_bytes());
         if let Some(path) = &self.file
             && let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path)

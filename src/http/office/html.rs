@@ -2,32 +2,15 @@
 //! Japan time, months, kinds and service types by their Japanese names, statuses.
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use time::{OffsetDateTime, UtcOffset};
 
 use crate::domain::Status;
 use crate::spec::{Kind, Spec};
 
 const CSS: &str = include_str!("style.css");
 
-/// Japan Standard Time, UTC+9 (Japan has no daylight saving time).
-fn jst_offset() -> UtcOffset {
-    UtcOffset::from_hms(9, 0, 0).unwrap_or(UtcOffset::UTC)
-}
-
 /// A time (Unix ms) in Japan time: `2025-03-28 19:15:00 JST`.
 pub(super) fn jst(ms: i64) -> String {
-    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        .to_offset(jst_offset());
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} JST",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    crate::domain::japan_time(ms)
 }
 
 /// An optional time in Japan time, or a dash.
