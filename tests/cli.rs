@@ -220,4 +220,37 @@ fn offices_are_disabled_and_enabled_and_tokens_listed_on_the_command_line() {
         "2P",
     ]);
     assert!(!ok);
+    // A kind that does not fit its service types is refused: a care-manager office offers 43.
+    let (ok, _) = run(&[
+        "office",
+        "add",
+        "1310000003",
+        "--name",
+        "X",
+        "--kind",
+        "care_manager",
+        "--service-type",
+        "11",
+    ]);
+    assert!(!ok);
+    // `office edit`: a new name and service types, under the same rules.
+    let (ok, edited) = run(&[
+        "office",
+        "edit",
+        "1310000002",
+        "--name",
+        "訪問介護B（本店）",
+        "--service-type",
+        "11",
+        "--service-type",
+        "12",
+    ]);
+    assert!(ok, "{edited}");
+    let (_, offices) = run(&["office", "list"]);
+    assert!(
+        offices.contains("訪問介護B（本店）") && offices.contains("11,12"),
+        "{offices}"
+    );
+    let (ok, _) = run(&["office", "edit", "1310000002", "--service-type", "43"]);
+    assert!(!ok, "a provider must offer a service other than care management");
 }

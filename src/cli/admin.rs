@@ -32,6 +32,15 @@ pub enum OfficeCommand {
     Disable { number: String },
     /// Enable a disabled office again.
     Enable { number: String },
+    /// Change an office's name or service types (the ones given replace the old ones).
+    Edit {
+        number: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// A service type the office offers (repeat for several); replaces the registered ones.
+        #[arg(long = "service-type")]
+        service_types: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +119,23 @@ pub(super) async fn office(settings: &Settings, c: OfficeCommand) -> anyhow::Res
         OfficeCommand::Enable { number } => {
             match relay::set_office_enabled(&store, &number, true, "cli", None).await {
                 Ok(_) => say!("enabled office {number}"),
+                Err(e) => return fail(&e),
+            }
+        }
+        OfficeCommand::Edit {
+            number,
+            name,
+            service_types,
+        } => {
+            let types = (!service_types.is_empty()).then_some(service_types);
+            match relay::edit_office(&store, &number, name.as_deref(), types, "cli", None).await {
+                Ok(o) => say!(
+                    "office {}: {} ({}, {})",
+                    o.number,
+                    o.name,
+                    o.kind.as_str(),
+                    o.service_types.join(",")
+                ),
                 Err(e) => return fail(&e),
             }
         }

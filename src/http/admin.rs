@@ -53,9 +53,13 @@ pub(super) async fn offices(State(s): State<AppState>, _a: AdminCaller) -> ApiRe
     ))
 }
 
+/// `PATCH /v1/admin/offices/{number}`: any of the three; what is given changes.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct OfficePatch {
-    enabled: bool,
+    enabled: Option<bool>,
+    name: Option<String>,
+    service_types: Option<Vec<String>>,
 }
 
 pub(super) async fn patch_office(
@@ -65,14 +69,29 @@ pub(super) async fn patch_office(
     Json(p): Json<OfficePatch>,
 ) -> ApiResult<Json<Value>> {
     let actor = format!("admin:{}", a.token_id);
-    let office = relay::set_office_enabled(
-        &s.relay.store,
-        &number,
-        p.enabled,
-        &actor,
-        a.request_id.as_deref(),
-    )
-    .await?;
+    let rid = a.request_id.as_deref();
+    if p.enabled.is_none() && p.name.is_none() && p.service_types.is_none() {
+        return Err(RelayError::BadRequest(crate::message::Message::new(
+            "enabled、name、service_types のいずれかを指定してください。",
+            "give enabled, name or service_types",
+        ))
+        .into());
+    }
+    let mut office = s.relay.store.office(&number).await.map_err(RelayError::from)?;
+    if p.name.is_some() || p.service_types.is_some() {
+        office = relay::edit_office(
+            &s.relay.store,
+            &number,
+            p.name.as_deref(),
+            p.service_types,
+            &actor,
+            rid,
+        )
+        .await?;
+    }
+    if let Some(enabled) = p.enabled {
+        office = relay::set_office_enabled(&s.relay.store, &number, enabled, &actor, rid).await?;
+    }
     Ok(Json(json!(office)))
 }
 

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::submit::sha256_hex;
 use super::{Relay, RelayError, Result};
-use crate::domain::{ClientCert, Office, Principal};
+use crate::domain::{ClientCert, Office, OfficeKind, Principal};
 use crate::message::{Message, clip};
 use crate::spec::Spec;
 use crate::store::{NewEvent, Store, StoreError};
@@ -76,6 +76,7 @@ fn check_office_fields(office: &Office) -> Result<()> {
         );
     }
     let spec = Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    kind_fits(spec, office)?;
     for (i, t) in types.iter().enumerate() {
         if spec.service_type(t).is_none() {
             return bad(
@@ -94,6 +95,68 @@ fn check_office_fields(office: &Office) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The kind must fit the service types: a care-manager office (居宅介護支援事業所) offers 43, a prevention centre
+/// (地域包括支援センター) 46 or AF, and a provider at least one service that is not care management.
+fn kind_fits(spec: &Spec, office: &Office) -> Result<()> {
+    let planner = |t: &String| spec.service_type(t).is_some_and(|s| s.scope == "planner");
+    let types = &office.service_types;
+    let (fits, ja, en) = match office.kind {
+        OfficeKind::CareManager => (
+            types.iter().any(|t| t == "43"),
+            "居宅介護支援事業所（care_manager）はサービス種類 43 を含めてください。",
+            "a care-manager office (care_manager) offers service type 43",
+        ),
+        OfficeKind::PreventionCenter => (
+            types.iter().any(|t| t == "46" || t == "AF"),
+            "地域包括支援センター（prevention_center）はサービス種類 46 か AF を含めてください。",
+            "a prevention centre (prevention_center) offers service type 46 or AF",
+        ),
+        OfficeKind::Provider => (
+            types.iter().any(|t| !planner(t)),
+            "サービス事業所（provider）は居宅介護支援・介護予防支援以外のサービス種類を含めてください。",
+            "a provider offers at least one service type other than care management (43, 46, AF)",
+        ),
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(RelayError::BadRequest(Message::new(ja, en)))
+    }
+}
+
+/// Changes an office's name and/or service types (an `office.edited` event with what changed); answers the
+/// office as it now stands. The same rules as [`add_office`] apply to the result.
+///
+/// Errors: [`RelayError::NotFound`] for an unregistered office, `BadRequest` for a name or service types the
+/// relay refuses.
+pub async fn edit_office(
+    store: &Store,
+    number: &str,
+    name: Option<&str>,
+    service_types: Option<Vec<String>>,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<Office> {
+    let mut office = store.office(number).await?;
+    if let Some(n) = name {
+        office.name = n.trim().to_string();
+    }
+    if let Some(t) = service_types {
+        office.service_types = t;
+    }
+    check_office_fields(&office)?;
+    let event = NewEvent::new(
+        "office.edited",
+        Some(number),
+        json!({ "name_changed": name.is_some(), "service_types": office.service_types, "actor": actor }),
+    )
+    .request(request_id);
+    store
+        .edit_office(number, &office.name, &office.service_types, event)
+        .await?;
+    Ok(store.office(number).await?)
 }
 
 /// Issues a token for an office (or an admin token with `None`).

@@ -82,4 +82,33 @@ impl Store {
         });
         Ok(())
     }
+
+    /// Sets an office's name and service types; `NotFound` if the number is not registered.
+    pub async fn edit_office(
+        &self,
+        number: &str,
+        name: &str,
+        service_types: &[String],
+        event: NewEvent,
+    ) -> Result<()> {
+        let now = now_ms();
+        dispatch_write!(self, |p| {
+            let mut tx = p.begin_with(self.begin_sql()).await?;
+            let done = sqlx::query(
+                "update offices set name = $1, service_types = $2, updated_at = $3 where number = $4",
+            )
+            .bind(name)
+            .bind(service_types.join(","))
+            .bind(now)
+            .bind(number)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            append_events!(tx, [(now, &event)]);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
 }

@@ -276,3 +276,81 @@ async fn admin_api_end_to_end() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn offices_are_edited_and_their_kind_must_fit_their_service_types() {
+    for db in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let app = spawn_app(dir.path(), &db).await;
+        let admin = app.client(Some(&app.admin_token().await));
+        let office = |kind: &str, types: serde_json::Value| json!({"number": "1310000004", "name": "通所介護D", "kind": kind, "service_types": types});
+        // A kind that does not fit the service types is refused, saying why.
+        for (kind, types) in [
+            ("care_manager", json!(["11"])),
+            ("prevention_center", json!(["43"])),
+            ("provider", json!(["43"])),
+        ] {
+            let r = admin
+                .post_json("/v1/admin/offices", office(kind, types))
+                .await
+                .unwrap();
+            assert_status(&r, 400);
+            assert!(r.json["message"].as_str().unwrap().contains(kind), "{}", r.json);
+        }
+        assert_status(
+            &admin
+                .post_json("/v1/admin/offices", office("provider", json!(["15", "78"])))
+                .await
+                .unwrap(),
+            201,
+        );
+
+        // A new name and service types; the same rules; nothing at all is refused.
+        let r = admin
+            .patch_json(
+                "/v1/admin/offices/1310000004",
+                json!({"name": "通所介護D（新館）", "service_types": ["78"]}),
+            )
+            .await
+            .unwrap();
+        assert_status(&r, 200);
+        assert_eq!(
+            (r.json["name"].as_str(), &r.json["service_types"]),
+            (Some("通所介護D（新館）"), &json!(["78"]))
+        );
+        let refused = admin
+            .patch_json("/v1/admin/offices/1310000004", json!({"service_types": ["43"]}))
+            .await
+            .unwrap();
+        assert_status(&refused, 400);
+        assert_status(
+            &admin
+                .patch_json("/v1/admin/offices/1310000004", json!({}))
+                .await
+                .unwrap(),
+            400,
+        );
+        assert_status(
+            &admin
+                .patch_json("/v1/admin/offices/1310000099", json!({"name": "x"}))
+                .await
+                .unwrap(),
+            404,
+        );
+        let listed = admin.get("/v1/admin/offices").await.unwrap();
+        assert!(
+            listed.json.to_string().contains("通所介護D（新館）"),
+            "{}",
+            listed.json
+        );
+        let events = app.events().await;
+        assert!(
+            events
+                .iter()
+                .any(|(kind, d)| kind == "office.edited" && d["service_types"] == json!(["78"])),
+            "{events:?}"
+        );
+        app.stop().await;
+        db.cleanup().await;
+    }
+}

@@ -1,4 +1,4 @@
-//! The admin page's actions in headless Chromium: register an office, issue its token (shown once; it works on
+//! The admin page's actions in headless Chromium: register an office, edit its name, issue its token (shown once; it works on
 //! the API), revoke it (refused from then on), disable and enable the office, create an office user and reset
 //! its password (each one-time password shown once, and different), purge a flagged set, and every action an
 //! audit event with the admin as its actor. A form without the session's CSRF token is refused.
@@ -62,6 +62,14 @@ async fn admin_page_actions_in_a_browser() {
         t.contains(NEW_OFFICE) && t.contains("通所介護C")
     })
     .await;
+
+    // Edit its name.
+    let edit = format!("form[action='/admin/offices/{NEW_OFFICE}/edit']");
+    b.click(&format!("details:has({edit}) > summary")).await;
+    b.type_into(&format!("{edit} input[name=name]"), "通所介護C（新館）")
+        .await;
+    b.click(&format!("{edit} button")).await;
+    offices_until(&b, "the new name", |t| t.contains("通所介護C（新館）")).await;
 
     // Issue its token: shown once, and it works.
     b.click(&format!(

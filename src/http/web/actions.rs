@@ -42,6 +42,15 @@ pub(in crate::http) struct ActionForm {
     enabled: String,
 }
 
+/// Service types as typed in a form: separated by commas, spaces or 、.
+fn service_types(typed: &str) -> Vec<String> {
+    typed
+        .split([',', ' ', '、'])
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// The signed-in admin and the form, once the form's CSRF token matched the session's.
 fn checked(
     who: Result<AdminCaller, ApiError>,
@@ -88,12 +97,7 @@ pub(in crate::http) async fn add_office(
         number: f.number.trim().to_string(),
         name: f.name.trim().to_string(),
         kind,
-        service_types: f
-            .service_types
-            .split([',', ' ', '、'])
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .collect(),
+        service_types: service_types(&f.service_types),
         enabled: true,
     };
     relay::add_office(&s.relay.store, &office, &actor)
@@ -115,6 +119,30 @@ pub(in crate::http) async fn set_enabled(
         &s.relay.store,
         &number,
         enabled,
+        &actor,
+        who.request_id.as_deref(),
+    )
+    .await
+    .map_err(refused)?;
+    Ok(redirect("/admin/#offices", None))
+}
+
+/// `POST /admin/offices/{number}/edit` (`name`, `service_types`): changes what is filled in.
+pub(in crate::http) async fn edit_office(
+    State(s): State<AppState>,
+    Path(number): Path<String>,
+    who: Result<AdminCaller, ApiError>,
+    form: Result<Form<ActionForm>, FormRejection>,
+) -> Page {
+    let (who, f, actor) = checked(who, form)?;
+    let name = Some(f.name.trim()).filter(|n| !n.is_empty());
+    let types: Vec<String> = service_types(&f.service_types);
+    let types = (!types.is_empty()).then_some(types);
+    relay::edit_office(
+        &s.relay.store,
+        &number,
+        name,
+        types,
         &actor,
         who.request_id.as_deref(),
     )

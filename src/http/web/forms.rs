@@ -36,6 +36,20 @@ pub(super) fn register_form(csrf: &str) -> String {
     )
 }
 
+/// The form that changes an office's name or service types (what is filled in changes).
+pub(super) fn edit_form(csrf: &str, number: &str, name: &str, types: &str) -> String {
+    format!(
+        "<details><summary>変更 Edit</summary><form method=\"post\" action=\"/admin/offices/{}/edit\">{}\
+         <label>名称 Name <input name=\"name\" maxlength=\"100\" value=\"{}\"></label> \
+         <label>サービス種類 Service types <input name=\"service_types\" value=\"{}\"></label> \
+         <button type=\"submit\">保存 Save</button></form></details>",
+        esc(number),
+        csrf_field(csrf),
+        esc(name),
+        esc(types)
+    )
+}
+
 /// The form that creates a user for office `number`.
 pub(super) fn user_form(csrf: &str, number: &str) -> String {
     format!(

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::forms::{button, certificates, register_form, users_cell};
+use super::forms::{button, certificates, edit_form, register_form, users_cell};
 use super::html::{esc, facts, opt, table, time};
 use crate::domain::{Office, OfficeKind};
 use crate::relay::audit::Verification;
@@ -126,8 +126,9 @@ fn offices(d: &Dashboard) -> String {
             );
             let issue = button(&d.csrf, &format!("/admin/offices/{number}/tokens"), &[], "トークン発行 Issue a token");
             format!(
-                "<tr><td class=\"num\">{number}</td><td>{}</td><td>{}</td><td>{}</td><td>{enabled}</td><td>{}{issue}</td><td>{}</td></tr>",
+                "<tr><td class=\"num\">{number}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{enabled}</td><td>{}{issue}</td><td>{}</td></tr>",
                 esc(&o.name),
+                edit_form(&d.csrf, &o.number, &o.name, &o.service_types.join(", ")),
                 kind(o.kind),
                 esc(&o.service_types.join(", ")),
                 tokens(t, &d.csrf),
