@@ -146,6 +146,49 @@ async fn office_portal_in_a_browser() {
         archive.by_name(&name).unwrap().read_to_end(&mut back).unwrap();
         assert!(back == bytes, "{name}");
     }
+    // The set read as forms: the 第6表 grid's totals are the records' counts, one grid per insured person.
+    b.goto(&delivery_url).await;
+    b.click("#view").await;
+    b.find("table.grid").await;
+    shot(&b, "forms").await;
+    let files = schedule(QUEUED);
+    let inputs: Vec<careplan_relay::validate::InputFile<'_>> = files
+        .iter()
+        .map(|(name, bytes)| careplan_relay::validate::InputFile { name, bytes })
+        .collect();
+    let doc = careplan_relay::records::document(Spec::get().unwrap(), &inputs).unwrap();
+    let plan = doc
+        .files
+        .iter()
+        .find(|f| f.kind == "UPPLAN")
+        .expect("a 第6表 file");
+    let counted: i64 = plan
+        .records
+        .iter()
+        .filter_map(|r| r.items.get("service_count").and_then(serde_json::Value::as_i64))
+        .sum();
+    let mut shown = 0;
+    for cell in b.all("table.grid td.num").await {
+        shown += b.element_text(&cell).await.trim().parse::<i64>().unwrap();
+    }
+    assert_eq!(
+        shown, counted,
+        "the grid's totals are the records' service counts"
+    );
+    let people: std::collections::BTreeSet<String> = plan
+        .records
+        .iter()
+        .map(|r| r.items.get("insured_number").unwrap().to_string())
+        .collect();
+    assert_eq!(
+        b.all("table.grid").await.len(),
+        people.len(),
+        "one grid per insured person"
+    );
+    assert!(
+        b.text("main").await.contains("サービス利用票"),
+        "the kinds by their Japanese names"
+    );
     b.goto(&delivery_url).await;
     shot(&b, "delivery").await;
     b.click("#ack").await;

@@ -79,6 +79,8 @@ pub(super) async fn table(
                                 a href={ "/office/inbox/" (d.id) } { "開く Open" span.muted { " " (d.sequence) } }
                             } @else {
                                 a href={ "/office/receipts/" (d.submission_id) } { "受領証 Receipt" span.muted { " " (d.sequence) } }
+                                " · "
+                                a.view href={ "/office/outbox/" (d.submission_id) "/view" } { "帳票 Forms" }
                             }
                         }
                     }
@@ -171,6 +173,7 @@ pub(in crate::http) async fn one(State(s): State<AppState>, who: OfficeUser, Pat
         }
         div.actions {
             a #zip href={ "/office/inbox/" (d.id) "/zip" } download { "すべてZIPでダウンロード Download all as ZIP" }
+            a #view href={ "/office/inbox/" (d.id) "/view" } { "帳票で見る・印刷 Read and print as forms" }
             @if d.status == Status::Downloaded {
                 form.inline method="post" action={ "/office/inbox/" (d.id) "/ack" } {
                     (csrf_field(&who.0.session.csrf))

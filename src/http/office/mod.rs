@@ -13,6 +13,7 @@ mod inbox;
 mod outbox;
 mod send;
 mod session;
+mod view;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -45,6 +46,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/office/inbox/{delivery_id}/files/{name}", get(inbox::file))
         .route("/office/inbox/{delivery_id}/zip", get(inbox::zip))
         .route("/office/inbox/{delivery_id}/ack", post(inbox::ack))
+        .route("/office/inbox/{delivery_id}/view", get(view::received))
+        .route("/office/outbox/{submission_id}/view", get(view::sent))
         .route("/office/send", get(send::form))
         .route("/office/send", post(send::send))
         .route("/office/outbox", get(outbox::list))
