@@ -39,13 +39,22 @@ pub fn clip(s: &str) -> String {
 }
 
 /// Like [`clip`] with a limit of `max` characters.
+///
+/// The limit counts the characters shown, escapes included: a control character written as `\u{1c}` counts six.
 pub fn clip_to(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max * 4));
-    for (i, c) in s.chars().enumerate() {
-        if i == max {
+    let mut shown = 0;
+    for c in s.chars() {
+        let width = if c.is_control() {
+            c.escape_default().count()
+        } else {
+            1
+        };
+        if shown + width > max {
             out.push('…');
             break;
         }
+        shown += width;
         if c.is_control() {
             out.extend(c.escape_default());
         } else {
@@ -58,6 +67,19 @@ pub fn clip_to(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaped_control_characters_count_as_shown() {
+        // Found by fuzzing `upload`: 480 control characters quoted as `\u{1c}` each overran a refusal's bound.
+        let controls = "\u{1c}".repeat(480);
+        let c = clip(&controls);
+        assert!(
+            c.chars().count() <= QUOTE_CHARS + 1,
+            "{} characters",
+            c.chars().count()
+        );
+        assert!(c.starts_with("\\u{1c}") && c.ends_with('…'), "{c}");
+    }
 
     #[test]
     fn clip_bounds_and_escapes() {
