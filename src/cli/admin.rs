@@ -40,6 +40,9 @@ pub enum OfficeCommand {
         /// A service type the office offers (repeat for several); replaces the registered ones.
         #[arg(long = "service-type")]
         service_types: Vec<String>,
+        /// Whether the office's portal users must also present the office's client certificate at login.
+        #[arg(long, value_parser = ["required", "optional"])]
+        login_certificate: Option<String>,
     },
 }
 
@@ -126,7 +129,19 @@ pub(super) async fn office(settings: &Settings, c: OfficeCommand) -> anyhow::Res
             number,
             name,
             service_types,
+            login_certificate,
         } => {
+            if let Some(c) = login_certificate {
+                let required = c == "required";
+                if let Err(e) = relay::set_login_certificate(&store, &number, required, "cli", None).await {
+                    return fail(&e);
+                }
+                say!("office {number}: client certificate at the portal's login {c}");
+                if name.is_none() && service_types.is_empty() {
+                    store.close().await;
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
             let types = (!service_types.is_empty()).then_some(service_types);
             match relay::edit_office(&store, &number, name.as_deref(), types, "cli", None).await {
                 Ok(o) => say!(

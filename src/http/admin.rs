@@ -60,6 +60,7 @@ pub(super) struct OfficePatch {
     enabled: Option<bool>,
     name: Option<String>,
     service_types: Option<Vec<String>>,
+    login_certificate: Option<bool>,
 }
 
 pub(super) async fn patch_office(
@@ -70,12 +71,15 @@ pub(super) async fn patch_office(
 ) -> ApiResult<Json<Value>> {
     let actor = format!("admin:{}", a.token_id);
     let rid = a.request_id.as_deref();
-    if p.enabled.is_none() && p.name.is_none() && p.service_types.is_none() {
+    if p.enabled.is_none() && p.name.is_none() && p.service_types.is_none() && p.login_certificate.is_none() {
         return Err(RelayError::BadRequest(crate::message::Message::new(
-            "enabled、name、service_types のいずれかを指定してください。",
-            "give enabled, name or service_types",
+            "enabled、name、service_types、login_certificate のいずれかを指定してください。",
+            "give enabled, name, service_types or login_certificate",
         ))
         .into());
+    }
+    if let Some(required) = p.login_certificate {
+        relay::set_login_certificate(&s.relay.store, &number, required, &actor, rid).await?;
     }
     let mut office = s.relay.store.office(&number).await.map_err(RelayError::from)?;
     if p.name.is_some() || p.service_types.is_some() {

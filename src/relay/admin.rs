@@ -159,6 +159,26 @@ pub async fn edit_office(
     Ok(store.office(number).await?)
 }
 
+/// Sets whether the office's portal users must also present the office's client certificate at login
+/// (`office.login_certificate` event).
+///
+/// Errors: [`RelayError::NotFound`] for an unregistered office.
+pub async fn set_login_certificate(
+    store: &Store,
+    number: &str,
+    required: bool,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<()> {
+    let event = NewEvent::new(
+        "office.login_certificate",
+        Some(number),
+        json!({ "required": required, "actor": actor }),
+    )
+    .request(request_id);
+    Ok(store.set_login_certificate(number, required, event).await?)
+}
+
 /// Issues a token for an office (or an admin token with `None`).
 pub async fn issue_token(store: &Store, office: Option<&str>, actor: &str) -> Result<IssuedToken> {
     if let Some(o) = office {

@@ -31,7 +31,7 @@ use std::time::Duration;
 pub use crate::files::write_private;
 pub use admin::{
     IssuedToken, MAX_OFFICE_NAME_CHARS, MAX_SERVICE_TYPES, add_office, edit_office, issue_token,
-    office_tokens, revoke_token, set_office_enabled, token_hash,
+    office_tokens, revoke_token, set_login_certificate, set_office_enabled, token_hash,
 };
 pub use bounds::file_name_too_long;
 pub use certificates::parse_serial;

@@ -241,12 +241,15 @@ impl Relay {
     /// Logs an office user in from `source`: a new session, or 429 while the source or the user is locked,
     /// `Unauthenticated` for an unknown login ID, a wrong password, a disabled user or office. A wrong password
     /// counts under the source address and against the user; at `auth_throttle.max_failures` the user is
-    /// locked for `auth_throttle.lockout_secs` (`user.locked_out` event).
+    /// locked for `auth_throttle.lockout_secs` (`user.locked_out` event). An office that requires its client
+    /// certificate at login (`office edit --login-certificate required`) is refused (403) unless the connection
+    /// presented a certificate of that office (`certificate`, the office number it names).
     pub async fn office_login(
         &self,
         source: Option<IpAddr>,
         login: &str,
         password: &str,
+        certificate: Option<&str>,
         request_id: Option<&str>,
     ) -> Result<NewSession> {
         let keys = super::access::keys(source, None);
@@ -288,6 +291,16 @@ impl Relay {
         }
         if u.disabled_at.is_some() || !u.office_enabled {
             return Err(RelayError::Unauthenticated);
+        }
+        if u.office_login_certificate && certificate != Some(u.office.as_str()) {
+            tracing::warn!(
+                user_id = u.id,
+                "office portal login without the office's client certificate"
+            );
+            return Err(RelayError::Forbidden(crate::message::Message::new(
+                "この事業所のログインには、事業所のクライアント証明書が必要です。証明書をブラウザに設定してから接続し直してください。",
+                "this office logs in with its client certificate as well: install the office's certificate in the browser and connect again",
+            )));
         }
         let (session, id_hash) = new_session(self.office_session_ttl);
         let event = NewEvent::new(

@@ -111,4 +111,37 @@ impl Store {
         });
         Ok(())
     }
+
+    /// Whether the office requires its client certificate at the portal's login.
+    pub async fn login_certificate(&self, number: &str) -> Result<bool> {
+        let (required,): (bool,) = dispatch!(self, |p| sqlx::query_as(
+            "select login_certificate from offices where number = $1"
+        )
+        .bind(number)
+        .fetch_one(p)
+        .await?);
+        Ok(required)
+    }
+
+    /// Sets whether the office requires its client certificate at the portal's login; `NotFound` if the number
+    /// is not registered.
+    pub async fn set_login_certificate(&self, number: &str, required: bool, event: NewEvent) -> Result<()> {
+        let now = now_ms();
+        dispatch_write!(self, |p| {
+            let mut tx = p.begin_with(self.begin_sql()).await?;
+            let done =
+                sqlx::query("update offices set login_certificate = $1, updated_at = $2 where number = $3")
+                    .bind(required)
+                    .bind(now)
+                    .bind(number)
+                    .execute(&mut *tx)
+                    .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            append_events!(tx, [(now, &event)]);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
 }

@@ -28,6 +28,8 @@ pub struct UserRow {
     pub disabled_at: Option<i64>,
     /// Whether the user's office is enabled.
     pub office_enabled: bool,
+    /// The office requires its client certificate at the portal's login.
+    pub office_login_certificate: bool,
 }
 
 type UserSql = (
@@ -40,6 +42,7 @@ type UserSql = (
     Option<i64>,
     i64,
     Option<i64>,
+    bool,
     bool,
 );
 
@@ -54,6 +57,7 @@ type SessionSql = (
     Option<i64>,
     i64,
     Option<i64>,
+    bool,
     bool,
     i64,
     Option<i64>,
@@ -71,12 +75,13 @@ fn user(r: UserSql) -> UserRow {
         created_at: r.7,
         disabled_at: r.8,
         office_enabled: r.9,
+        office_login_certificate: r.10,
     }
 }
 
 /// The columns of [`UserSql`] (`u`: the user, `o`: its office).
 const USER_COLUMNS: &str = "u.id, u.office, u.login, u.password_hash, u.must_change, u.failed_logins, \
-     u.locked_until, u.created_at, u.disabled_at, o.enabled";
+     u.locked_until, u.created_at, u.disabled_at, o.enabled, o.login_certificate";
 const USER_FROM: &str = "office_users u join offices o on o.number = u.office";
 
 /// An office session as stored, with its user.
@@ -221,9 +226,9 @@ impl Store {
             .fetch_optional(p)
             .await?);
         Ok(row.map(|r| UserSessionRow {
-            user: user((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9)),
-            expires_at: r.10,
-            revoked_at: r.11,
+            user: user((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10)),
+            expires_at: r.11,
+            revoked_at: r.12,
         }))
     }
 

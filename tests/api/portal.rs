@@ -45,6 +45,26 @@ impl<'a> Portal<'a> {
         }
     }
 
+    /// A browser presenting a client certificate of `office` (issued by the relay's development CA).
+    fn with_certificate(app: &'a TestApp, office: &str) -> Portal<'a> {
+        let tls = app.data_dir.join("tls");
+        let out = app.data_dir.join(format!("browser-cert-{office}"));
+        let (cert, key) =
+            careplan_relay::tls::issue_client_cert(&tls.join("ca.pem"), &tls.join("ca.key"), office, &out)
+                .expect("client certificate");
+        let mut pem = std::fs::read(cert).unwrap();
+        pem.extend(std::fs::read(key).unwrap());
+        let ca = std::fs::read(app.ca()).unwrap();
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            .identity(reqwest::Identity::from_pem(&pem).unwrap())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Portal { http, app }
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.app.url())
     }
@@ -500,6 +520,66 @@ async fn portal_send_inbox_zip_acknowledge_receipt_and_isolation() {
         assert!(
             !kinds.iter().any(|e| e == "submission.rejected"),
             "the bad set was only checked"
+        );
+        app.stop().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn an_office_may_require_its_client_certificate_at_login() {
+    for db in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let app = spawn_app(dir.path(), &db).await;
+        app.offices().await;
+        let store = &app.store;
+        careplan_relay::relay::set_login_certificate(store, PROVIDER, true, "test", None)
+            .await
+            .unwrap();
+        let password = users::add_user(store, PROVIDER, "houmon-cert", "test")
+            .await
+            .unwrap();
+        let password = password.expose_secret();
+
+        // The right password without the office's certificate, or with another office's: 403, no session.
+        for portal in [
+            Portal::new(&app, "127.0.0.1"),
+            Portal::with_certificate(&app, OTHER),
+        ] {
+            let r = portal.log_in("houmon-cert", password).await;
+            assert_eq!(r.status(), 403, "{}", db.backend);
+            assert!(set_cookie(&r, "careplan_office").is_none());
+            let page = r.text().await.unwrap();
+            assert!(
+                page.contains("client certificate") && page.contains("クライアント証明書"),
+                "{page}"
+            );
+        }
+        // With the office's certificate: a session.
+        let r = Portal::with_certificate(&app, PROVIDER)
+            .log_in("houmon-cert", password)
+            .await;
+        assert_eq!(r.status(), 303, "{}", db.backend);
+        assert!(set_cookie(&r, "careplan_office").is_some());
+        // Not required any more (through the admin API): the password alone.
+        let admin = app.client(Some(&app.admin_token().await));
+        let patched = admin
+            .patch_json(
+                &format!("/v1/admin/offices/{PROVIDER}"),
+                serde_json::json!({"login_certificate": false}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(patched.status, 200, "{}", patched.json);
+        let r = Portal::new(&app, "127.0.0.1")
+            .log_in("houmon-cert", password)
+            .await;
+        assert_eq!(r.status(), 303, "{}", db.backend);
+        let events = app.events().await;
+        assert!(
+            events
+                .iter()
+                .any(|(k, d)| k == "office.login_certificate" && d["required"] == true)
         );
         app.stop().await;
         db.cleanup().await;

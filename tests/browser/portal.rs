@@ -17,8 +17,13 @@ use crate::webdriver::{Browser, Chromedriver};
 
 /// The valid schedule set of this sequence, as the generator makes it (the setup sent QUEUED this way).
 fn schedule(sequence: &str) -> Vec<(String, Vec<u8>)> {
+    unit("schedule", sequence)
+}
+
+/// The valid set of the send unit `name` with this sequence, as the generator makes it.
+fn unit(name: &str, sequence: &str) -> Vec<(String, Vec<u8>)> {
     let spec = Spec::get().unwrap();
-    let unit = spec.units.iter().find(|u| u.name == "schedule").unwrap();
+    let unit = spec.units.iter().find(|u| u.name == name).unwrap();
     let mut scenario = Scenario::small(Generation::V4);
     scenario.sequence = sequence.into();
     unit_files(spec, unit, &scenario)
@@ -231,6 +236,26 @@ async fn office_portal_in_a_browser() {
     assert!(b.text("#payload").await.contains("careplan-relay receipt"));
     assert!(!b.text("#signature").await.is_empty());
     shot(&b, "receipt").await;
+
+    // A care plan, read back from the outbox as its forms: 第1表 to 第3表 under the spec's Japanese item names.
+    let plan = unit("plan", "20250329091000");
+    b.click("#nav-send").await;
+    b.choose_files("#files", &write_all(dir.path(), &plan)).await;
+    b.click("#send-form button").await;
+    wait_text(&b, "#summary", "1 of 1").await;
+    b.click("#nav-outbox").await;
+    b.click("tr[data-sequence=\"20250329091000\"] a.view").await;
+    b.find("table.record").await;
+    let forms = b.text("main").await;
+    for shown in [
+        "居宅サービス計画1表",
+        "居宅サービス計画2表",
+        "居宅サービス計画3表",
+        "被保険者番号",
+        "0001000000",
+    ] {
+        assert!(forms.contains(shown), "{shown} in the care plan's forms: {forms}");
+    }
 
     // The outbox: the acknowledged set and the new one.
     b.click("#nav-outbox").await;

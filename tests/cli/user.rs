@@ -16,7 +16,9 @@ fn last_line(out: &str) -> String {
 }
 
 async fn login(r: &Relay, login: &str, password: &str) -> Result<(), RelayError> {
-    r.office_login(None, login, password, None).await.map(|_| ())
+    r.office_login(None, login, password, None, None)
+        .await
+        .map(|_| ())
 }
 
 #[tokio::test]

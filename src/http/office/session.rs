@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::html::csrf_field;
 use super::{OFFICE_COOKIE, Page, Refused, SessionUser, page, redirect};
 use crate::http::AppState;
-use crate::http::auth::{PeerAddr, cookie};
+use crate::http::auth::{ClientCertOffice, PeerAddr, cookie};
 use crate::http::error::ApiError;
 use crate::message::Message;
 use crate::relay::sessions::{csrf_matches, random_token};
@@ -95,6 +95,7 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
 pub(in crate::http) async fn login(
     State(s): State<AppState>,
     peer: Option<axum::Extension<PeerAddr>>,
+    cert: Option<axum::Extension<ClientCertOffice>>,
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Page {
@@ -106,9 +107,16 @@ pub(in crate::http) async fn login(
     }
     let rid = request_id(&headers);
     let source = peer.map(|p| p.0.0.ip());
+    let certificate = cert.and_then(|c| c.0.0.clone()).map(|c| c.office);
     match s
         .relay
-        .office_login(source, form.login.trim(), &form.password, rid.as_deref())
+        .office_login(
+            source,
+            form.login.trim(),
+            &form.password,
+            certificate.as_deref(),
+            rid.as_deref(),
+        )
         .await
     {
         Ok(session) => {
@@ -137,6 +145,7 @@ pub(in crate::http) async fn login(
                 )),
             ))
         }
+        Err(RelayError::Forbidden(message)) => Ok(login_form(StatusCode::FORBIDDEN, Some(&message))),
         Err(RelayError::Throttled { retry_after, message }) => {
             let mut r = login_form(StatusCode::TOO_MANY_REQUESTS, Some(&message));
             if let Ok(v) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string()) {

@@ -62,6 +62,8 @@ fn forms(spec: &Spec, doc: &RecordsDocument, back: &str) -> Markup {
                 h2 { (kind_name(spec, &f.kind)) " " span.muted { (f.name) } }
                 @if f.kind == "UPPLAN" || f.kind == "UPJSK" {
                     (grids(f))
+                } @else if f.kind == "UPSIKYU" {
+                    (annex(spec, f))
                 } @else if f.records.is_empty() {
                     p.muted { "（画像またはレコードなし Image or no records）" }
                 } @else {
@@ -147,23 +149,57 @@ fn day_of(r: &RecordJson) -> Option<usize> {
     (1..=31).contains(&day).then_some(day)
 }
 
-/// Every record of a file, its items under the spec's Japanese names (the English name beside).
-fn records(spec: &Spec, f: &FileRecords) -> Markup {
-    let layout = Kind::from_prefix(&f.kind).and_then(|k| {
-        let v = spec.version(f.csv_version.as_deref()?)?;
-        spec.layout(k, v.generation)
-    });
-    let name_ja = |en: &str| {
-        layout
-            .and_then(|l| l.items.iter().find(|i| i.name_en == en))
-            .map_or_else(|| en.to_string(), |i| i.name_ja.clone())
+/// The Japanese name of a file's item `en` (the English name when its layout is unknown).
+fn name_ja(spec: &Spec, f: &FileRecords, en: &str) -> String {
+    Kind::from_prefix(&f.kind)
+        .and_then(|k| spec.layout(k, spec.version(f.csv_version.as_deref()?)?.generation))
+        .and_then(|l| l.items.iter().find(|i| i.name_en == en))
+        .map_or_else(|| en.to_string(), |i| i.name_ja.clone())
+}
+
+/// Items every 第7表 record repeats (the person and the month): shown once above the table.
+const ANNEX_HEAD: [&str; 5] = [
+    "csv_version",
+    "insurer_number",
+    "insured_number",
+    "document_created_date",
+    "target_month",
+];
+
+/// The 第7表 別表 as its table: a line per record (service office, service, units, counts, the unit calculation
+/// and the amounts), the columns under the spec's Japanese names, with the person and month above it.
+fn annex(spec: &Spec, f: &FileRecords) -> Markup {
+    let Some(first) = f.records.first() else {
+        return html! { p.muted { "（レコードなし No records）" } };
     };
+    let columns: Vec<&String> = first
+        .items
+        .0
+        .iter()
+        .map(|(en, _)| en)
+        .filter(|en| !ANNEX_HEAD.contains(&en.as_str()))
+        .collect();
+    html! {
+        dl.facts { @for en in ANNEX_HEAD.iter().skip(1) {
+            dt { (name_ja(spec, f, en)) } dd { (shown(first.items.get(en))) }
+        } }
+        table.annex {
+            thead { tr { th { "#" } @for en in &columns { th { (name_ja(spec, f, en)) } } } }
+            tbody { @for r in &f.records {
+                tr { td.num { (r.line) } @for en in &columns { td { (shown(r.items.get(en))) } } }
+            } }
+        }
+    }
+}
+
+/// Every record of a file, its items under the spec's Japanese names.
+fn records(spec: &Spec, f: &FileRecords) -> Markup {
     html! {
         @for r in &f.records {
             table.record {
                 caption { (r.line) " 件目 Record " (r.line) }
                 tbody { @for (en, v) in &r.items.0 {
-                    tr { th { (name_ja(en)) } td { (shown(Some(v))) } }
+                    tr { th { (name_ja(spec, f, en)) } td { (shown(Some(v))) } }
                 } }
             }
         }
