@@ -107,7 +107,7 @@ pub(in crate::http) async fn login(
     }
     let rid = request_id(&headers);
     let source = peer.map(|p| p.0.0.ip());
-    let certificate = cert.and_then(|c| c.0.0.clone()).map(|c| c.office);
+    let certificate = cert.and_then(|c| c.0.0).map(|c| c.office);
     match s
         .relay
         .office_login(
