@@ -77,6 +77,10 @@ impl App {
         )?;
         relay.policy = settings.retention.policy();
         relay.older_sets = settings.relay.older_sets;
+        relay.client_ca = settings
+            .client_signing_ca()
+            .ok()
+            .map(|(ca, key)| (ca, key, settings.tls.client_cert_days()));
         relay.throttle = crate::relay::throttle::Throttle::new(settings.auth_throttle.limits());
         relay.admin_session_ttl = Duration::from_secs(settings.admin_page.session_secs.max(1));
         if let Some(dir) = &settings.audit.export_dir {

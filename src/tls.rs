@@ -119,6 +119,11 @@ impl std::fmt::Debug for ClientCertificate {
 impl ClientCertificate {
     /// Writes `client.pem` and `client.key` (mode 0600) into `out`, creating it (mode 0700) unless it exists;
     /// returns their paths.
+    /// The private key (PEM), to hand over once.
+    pub fn key_pem(&self) -> &secrecy::SecretString {
+        &self.key_pem
+    }
+
     pub fn write(&self, out: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
         use secrecy::ExposeSecret;
         if !out.is_dir() {

@@ -261,6 +261,38 @@ impl Settings {
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("relay.db").display()))
     }
 
+    /// The CA that signs client certificates: the configured client CA, or the development CA when no TLS is
+    /// configured at all. A server certificate of its own (`tls.cert`) without both `tls.client_ca` and
+    /// `tls.client_ca_key` is refused: a development CA's certificates would not be accepted by that server.
+    pub fn client_signing_ca(&self) -> Result<(PathBuf, PathBuf), Message> {
+        let tls = &self.tls;
+        match (&tls.client_ca, &tls.client_ca_key) {
+            (Some(ca), Some(key)) => Ok((ca.clone(), key.clone())),
+            (Some(_), None) => Err(Message::new(
+                "tls.client_ca が設定されていますが tls.client_ca_key がありません。クライアント証明書の発行には CA の秘密鍵が必要です。",
+                "tls.client_ca is set but tls.client_ca_key is not: issuing client certificates needs the CA's private key",
+            )),
+            (None, Some(_)) => Err(Message::new(
+                "tls.client_ca_key が設定されていますが tls.client_ca がありません。両方を設定してください。",
+                "tls.client_ca_key is set but tls.client_ca is not: set both",
+            )),
+            (None, None) if tls.cert.is_some() => Err(Message::new(
+                "サーバーは独自の証明書（tls.cert / tls.key）で動作していますが、クライアント CA（tls.client_ca と tls.client_ca_key）が設定されていません。開発用 CA の証明書はこのサーバーに受け付けられないため発行しません。tls.client_ca と tls.client_ca_key を設定してください。",
+                "the server uses its own certificate (tls.cert/tls.key) but no client CA is configured (tls.client_ca and tls.client_ca_key): a development CA's certificate would be refused by this server, so none is issued. Set tls.client_ca and tls.client_ca_key",
+            )),
+            (None, None) => {
+                let pki = crate::tls::Pki::in_dir(&self.data_dir.join("tls"));
+                match pki.ensure_dev() {
+                    Ok(_) => Ok((pki.ca_cert, pki.ca_key)),
+                    Err(e) => Err(Message::new(
+                        format!("開発用 CA を作成できません: {e}"),
+                        format!("cannot create the development CA: {e}"),
+                    )),
+                }
+            }
+        }
+    }
+
     /// Whether opening the store applies migrations or only requires them (`database.migrate_at_start`).
     pub fn schema(&self) -> crate::store::Schema {
         if self.database.migrate_at_start {

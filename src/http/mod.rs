@@ -137,6 +137,10 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         .route("/admin/offices/{number}/edit", post(web::edit_office))
         .route("/admin/offices/{number}/tokens", post(web::issue_token))
         .route("/admin/offices/{number}/users", post(web::add_user))
+        .route(
+            "/admin/offices/{number}/certificates",
+            post(web::issue_certificate),
+        )
         .route("/admin/tokens/{id}/revoke", post(web::revoke_token))
         .route("/admin/users/{login}/{action}", post(web::user_action))
         .route(

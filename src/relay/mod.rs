@@ -129,6 +129,9 @@ pub struct Relay {
     pub older_sets: OlderSets,
     /// How long an office portal session lasts.
     pub office_session_ttl: Duration,
+    /// The CA (certificate, key: PEM files) that signs client certificates issued from the admin page, and their
+    /// validity in days; `None` where none may be issued (a server certificate of its own without a client CA).
+    pub client_ca: Option<(PathBuf, PathBuf, u32)>,
 }
 
 impl Relay {
@@ -163,6 +166,7 @@ impl Relay {
             admin_session_ttl: Duration::from_secs(sessions::DEFAULT_SESSION_SECS),
             older_sets: OlderSets::default(),
             office_session_ttl: Duration::from_secs(sessions::DEFAULT_SESSION_SECS),
+            client_ca: None,
         })
     }
 }

@@ -1,5 +1,5 @@
 //! The admin page's actions in headless Chromium: register an office, edit its name, issue its token (shown once; it works on
-//! the API), revoke it (refused from then on), disable and enable the office, create an office user and reset
+//! the API), revoke it (refused from then on), issue a client certificate and revoke it, disable and enable the office, create an office user and reset
 //! its password (each one-time password shown once, and different), purge a flagged set, and every action an
 //! audit event with the admin as its actor. A form without the session's CSRF token is refused.
 
@@ -96,6 +96,36 @@ async fn admin_page_actions_in_a_browser() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // Issue a client certificate: certificate and key shown once; they authenticate the office, until revoked.
+    b.goto(&relay.url("/admin/")).await;
+    b.click(&format!(
+        "form[action='/admin/offices/{NEW_OFFICE}/certificates'] button"
+    ))
+    .await;
+    let cert = b.text("#certificate").await;
+    let key = b.text("#private-key").await;
+    assert!(
+        cert.contains("BEGIN CERTIFICATE") && key.contains("PRIVATE KEY"),
+        "{cert}"
+    );
+    let with_cert = relay.http_with(format!("{cert}\n{key}\n").as_bytes());
+    let inbox_by_cert = || {
+        let req = with_cert.get(relay.url("/v1/inbox"));
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(
+        inbox_by_cert().await,
+        200,
+        "the issued certificate authenticates the office"
+    );
+    b.goto(&relay.url("/admin/")).await;
+    b.click("#certificates form button").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while inbox_by_cert().await != 401 {
+        assert!(Instant::now() < deadline, "the revoked certificate is refused");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // Disable the office, then enable it again.
     b.click(&format!(
         "form[action='/admin/offices/{NEW_OFFICE}/enabled'] button"
@@ -152,6 +182,8 @@ async fn admin_page_actions_in_a_browser() {
         "user.added",
         "user.reset",
         "delivery.purged",
+        "certificate.issued",
+        "certificate.revoked",
     ];
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

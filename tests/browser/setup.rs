@@ -158,6 +158,18 @@ impl Relay {
             .unwrap()
     }
 
+    /// Like [`Relay::http`], presenting the client certificate and key in `identity` (PEM).
+    pub fn http_with(&self, identity: &[u8]) -> reqwest::Client {
+        let pem = std::fs::read(self.dir.path().join("tls/ca.pem")).unwrap();
+        reqwest::Client::builder()
+            .use_rustls_tls()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .identity(reqwest::Identity::from_pem(identity).unwrap())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
     pub async fn stop(self) {
         let _ = self.shutdown.send(());
         self.handle.await.unwrap().unwrap();

@@ -12,8 +12,8 @@ mod session;
 mod views;
 
 pub(super) use actions::{
-    add_office, add_user, edit_office, issue_token, purge, revoke_certificate, revoke_token, set_enabled,
-    user_action,
+    add_office, add_user, edit_office, issue_certificate, issue_token, purge, revoke_certificate,
+    revoke_token, set_enabled, user_action,
 };
 pub(super) use session::{clear_lockout, login, logout};
 

@@ -124,7 +124,8 @@ fn offices(d: &Dashboard) -> String {
                 "{state} {}",
                 button(&d.csrf, &format!("/admin/offices/{number}/enabled"), &[("enabled", flip)], label)
             );
-            let issue = button(&d.csrf, &format!("/admin/offices/{number}/tokens"), &[], "トークン発行 Issue a token");
+            let issue = button(&d.csrf, &format!("/admin/offices/{number}/tokens"), &[], "トークン発行 Issue a token")
+                + &button(&d.csrf, &format!("/admin/offices/{number}/certificates"), &[], "証明書発行 Issue a certificate");
             format!(
                 "<tr><td class=\"num\">{number}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{enabled}</td><td>{}{issue}</td><td>{}</td></tr>",
                 esc(&o.name),
