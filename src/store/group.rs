@@ -64,6 +64,8 @@ pub(super) struct WriteStats {
 pub(super) struct GroupCommit {
     jobs: mpsc::UnboundedSender<Job>,
     pub(super) stats: Arc<WriteStats>,
+    /// The store's checkpointer, finished when the store closes.
+    pub(super) checkpointer: Option<Arc<super::sqlite::Checkpointer>>,
 }
 
 impl GroupCommit {
@@ -84,7 +86,11 @@ impl GroupCommit {
                 );
             }
         });
-        GroupCommit { jobs, stats }
+        GroupCommit {
+            jobs,
+            stats,
+            checkpointer: None,
+        }
     }
 
     /// Whether the writer task still takes jobs.

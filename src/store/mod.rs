@@ -280,10 +280,16 @@ impl Store {
         Ok(())
     }
 
-    /// Closes the pools: waits for the connections in use and refuses later reads and writes (SQLite's read-only
-    /// connections themselves close when the store is dropped).
+    /// Closes the pools: waits for the connections in use and refuses later reads and writes, and on SQLite waits
+    /// for the checkpointer's last checkpoint, so the database file is left alone once this returns (SQLite's
+    /// read-only connections themselves close when the store is dropped).
     pub async fn close(&self) {
         dispatch_write!(self, |p| p.close().await);
+        if let Writer::Sqlite(_, group) = &self.writer
+            && let Some(c) = &group.checkpointer
+        {
+            c.finish().await;
+        }
         match &self.pool {
             Pool::Sqlite(readers) => readers.close().await,
             Pool::Postgres(p) => p.close().await,

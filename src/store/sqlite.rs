@@ -55,10 +55,16 @@ pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Stor
         .await?;
     let readers = Readers::open(&opts.clone().read_only(true), max_connections.unwrap_or(8)).await?;
     let checkpoints = opts.connect().await?;
-    tokio::spawn(checkpointer(checkpoints, writer.clone()));
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let task = tokio::spawn(checkpointer(checkpoints, writer.clone(), Arc::clone(&stop)));
+    let mut group = group::GroupCommit::start(writer.clone());
+    group.checkpointer = Some(Arc::new(Checkpointer {
+        stop,
+        task: tokio::sync::Mutex::new(Some(task)),
+    }));
     Ok(Store {
         pool: Pool::Sqlite(Arc::new(readers)),
-        writer: Writer::Sqlite(writer.clone(), group::GroupCommit::start(writer)),
+        writer: Writer::Sqlite(writer, group),
     })
 }
 
@@ -66,11 +72,32 @@ pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Stor
 /// up the writer, rather than let the file grow while readers keep it busy.
 const TRUNCATE_AT_FRAMES: i64 = 16_384;
 
+/// The checkpointer task of a store: told to stop when the store closes, and awaited, so that nothing writes
+/// to the database file once `Store::close` has returned.
+#[derive(Debug)]
+pub(super) struct Checkpointer {
+    stop: Arc<tokio::sync::Notify>,
+    task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Checkpointer {
+    /// Wakes the checkpointer (the writer pool is closed by then) and waits for its last checkpoint.
+    pub(super) async fn finish(&self) {
+        self.stop.notify_one();
+        if let Some(task) = self.task.lock().await.take() {
+            let _ = task.await;
+        }
+    }
+}
+
 /// Copies the WAL into the database file without blocking the writer (PASSIVE), until the store is closed;
 /// then once more, truncating the WAL. A WAL that has grown past [`TRUNCATE_AT_FRAMES`] is truncated.
-async fn checkpointer(mut conn: SqliteConnection, writer: SqlitePool) {
+async fn checkpointer(mut conn: SqliteConnection, writer: SqlitePool, stop: Arc<tokio::sync::Notify>) {
     while !writer.is_closed() {
-        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        tokio::select! {
+            () = tokio::time::sleep(CHECKPOINT_EVERY) => {}
+            () = stop.notified() => continue,
+        }
         // (busy, frames in the WAL, frames copied)
         let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
             .fetch_one(&mut conn)
