@@ -13,6 +13,8 @@ mod support;
 
 #[path = "cluster/balancer.rs"]
 mod balancer;
+#[path = "cluster/clients.rs"]
+mod clients;
 #[path = "cluster/load.rs"]
 mod load;
 

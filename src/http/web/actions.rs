@@ -1,6 +1,6 @@
 //! The admin page's actions, the admin API's changes as forms: register, enable and disable offices; issue and
-//! revoke tokens; create, reset, unlock and disable office users; revoke client certificates; purge a flagged
-//! set. Every form carries the session's CSRF token (403 without it); every action goes through `relay`, which
+//! revoke tokens; create, reset, unlock and disable office users; purge a flagged set (client certificates:
+//! `certificates`). Every form carries the session's CSRF token (403 without it); every action goes through `relay`, which
 //! records its audit event with the admin token's id as the actor. A new token or one-time password is shown
 //! once, on the page that answers the form, and never again.
 
@@ -52,7 +52,7 @@ fn service_types(typed: &str) -> Vec<String> {
 }
 
 /// The signed-in admin and the form, once the form's CSRF token matched the session's.
-fn checked(
+pub(super) fn checked(
     who: Result<AdminCaller, ApiError>,
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Result<(AdminCaller, ActionForm, String), Refused> {
@@ -63,11 +63,11 @@ fn checked(
     Ok((who, form, actor))
 }
 
-fn refused(e: RelayError) -> Refused {
+pub(super) fn refused(e: RelayError) -> Refused {
     Refused::Error(ApiError(e))
 }
 
-fn invalid(ja: &str, en: &str) -> Refused {
+pub(super) fn invalid(ja: &str, en: &str) -> Refused {
     refused(RelayError::BadRequest(Message::new(ja, en)))
 }
 
@@ -243,65 +243,6 @@ pub(in crate::http) async fn user_action(
     }
     .map_err(refused)?;
     Ok(redirect("/admin/#offices", None))
-}
-
-/// `POST /admin/offices/{number}/certificates`: issues a client certificate for the office from the client CA
-/// and shows the certificate and its private key once (PEM), to install in the office's browser or software.
-pub(in crate::http) async fn issue_certificate(
-    State(s): State<AppState>,
-    Path(number): Path<String>,
-    who: Result<AdminCaller, ApiError>,
-    form: Result<Form<ActionForm>, FormRejection>,
-) -> Page {
-    let (who, _, actor) = checked(who, form)?;
-    let Some((ca, key, days)) = &s.relay.client_ca else {
-        return Err(invalid(
-            "クライアント CA（tls.client_ca と tls.client_ca_key）が設定されていないため、証明書を発行できません。",
-            "no client CA is configured (tls.client_ca and tls.client_ca_key), so no certificate can be issued",
-        ));
-    };
-    s.relay
-        .store
-        .office(&number)
-        .await
-        .map_err(|e| refused(e.into()))?;
-    let cert = s
-        .relay
-        .issue_certificate(ca, key, &number, *days, &actor)
-        .await
-        .map_err(refused)?;
-    let body = maud::html! {
-        p { "事業所 " (number) " のクライアント証明書（シリアル " code { (cert.serial) } "、" (days) " 日間有効）。 "
-            "The client certificate of office " (number) " (serial " code { (cert.serial) } ", valid " (days) " days)." }
-        h2 { "証明書 Certificate (client.pem)" }
-        pre #certificate { (cert.cert_pem) }
-        h2 { "秘密鍵 Private key (client.key)" }
-        pre #private-key { (cert.key_pem().expose_secret()) }
-        p.muted { "秘密鍵は二度と表示されません。今すぐ安全に渡してください。 "
-            "The private key is shown once and never again: hand it over safely now." }
-        p { a href="/admin/#certificates" { "ダッシュボードへ戻る Back to the dashboard" } }
-    };
-    Ok(page(
-        StatusCode::OK,
-        "証明書を発行しました Certificate issued",
-        nav(&who),
-        &body.into_string(),
-    ))
-}
-
-/// `POST /admin/certificates/{serial}/revoke`.
-pub(in crate::http) async fn revoke_certificate(
-    State(s): State<AppState>,
-    Path(serial): Path<String>,
-    who: Result<AdminCaller, ApiError>,
-    form: Result<Form<ActionForm>, FormRejection>,
-) -> Page {
-    let (who, _, actor) = checked(who, form)?;
-    s.relay
-        .revoke_certificate(&serial, &actor, who.request_id.as_deref())
-        .await
-        .map_err(refused)?;
-    Ok(redirect("/admin/#certificates", None))
 }
 
 /// `POST /admin/deliveries/{id}/purge`: purges a set that retention flagged (as the admin API does).

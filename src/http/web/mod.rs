@@ -5,6 +5,7 @@
 //! (`actions`: offices, tokens, office users, certificates, purges) besides logout and clearing a lockout.
 
 mod actions;
+mod certificates;
 mod forms;
 mod html;
 mod log;
@@ -12,9 +13,9 @@ mod session;
 mod views;
 
 pub(super) use actions::{
-    add_office, add_user, edit_office, issue_certificate, issue_token, purge, revoke_certificate,
-    revoke_token, set_enabled, user_action,
+    add_office, add_user, edit_office, issue_token, purge, revoke_token, set_enabled, user_action,
 };
+pub(super) use certificates::{issue_certificate, revoke_certificate};
 pub(super) use session::{clear_lockout, login, logout};
 
 use axum::extract::rejection::QueryRejection;
