@@ -1,4 +1,4 @@
-//! The office portal (`/office/`) in headless Chromium: login (wrong, right), the forced password change, the
+//! The office portal (`/office/`) in headless Chromium: login (wrong, right, and locked after repeated wrong passwords), the forced password change, the
 //! recipient's inbox, the ZIP fetched with the browser's session cookie and compared byte for byte, the
 //! acknowledgement; the sender's bad set (report shown) and good set (sent, receipt page), the outbox, another
 //! office's delivery refused, and logout. With `CAREPLAN_RELAY_SCREENSHOTS=DIR` it writes PNGs of the main pages
@@ -107,6 +107,7 @@ async fn office_portal_in_a_browser() {
     assert!(b.text("#form-error").await.contains("wrong login ID or password"));
     shot(&b, "login").await;
     log_in(&b, &home, "houmon-kato", prov_first.expose_secret()).await;
+    b.find("#must-change").await;
     assert!(b.url().await.ends_with("/office/password"));
     shot(&b, "password").await;
     b.type_into("#current", prov_first.expose_secret()).await;
@@ -277,6 +278,20 @@ async fn office_portal_in_a_browser() {
     b.find("input[name=login]").await;
     b.goto(&relay.url("/office/outbox")).await;
     b.find("input[name=login]").await;
+
+    // Wrong passwords again and again: the login is locked, and the page says so and for how long.
+    let mut locked = String::new();
+    for _ in 0..12 {
+        b.type_into("input[name=login]", "houmon-kato").await;
+        b.type_into("input[name=password]", "not the password at all")
+            .await;
+        b.click("#login button").await;
+        locked = b.text("#form-error").await;
+        if locked.contains("locked") {
+            break;
+        }
+    }
+    assert!(locked.contains("locked") && locked.contains("ロック"), "{locked}");
 
     drop(driver);
     relay.stop().await;
