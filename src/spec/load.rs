@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::layouts::load_layouts;
-use super::{Generation, Kind, KindInfo, Link, ServiceType, Spec, Unit, Version};
+use super::{Generation, Kind, KindInfo, Layout, Link, ServiceType, Spec, Unit, Version};
 
 /// A malformed spec data file: the process must not start with it.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +91,22 @@ fn numbers(t: &Table<'_>, line: u64, s: &str) -> Result<Vec<u32>, SpecError> {
 }
 
 pub(super) fn load_embedded() -> Result<Spec, SpecError> {
+    let kinds = load_kinds()?;
+    let layouts = load_layouts(&kinds)?;
+    let codes = load_codes(&layouts)?;
+    Ok(Spec {
+        kinds,
+        layouts,
+        codes,
+        service_types: load_service_types()?,
+        versions: load_versions()?,
+        links: load_links()?,
+        units: load_units()?,
+    })
+}
+
+/// `kinds.csv`, and the image kind, which has no row: every kind must be described.
+fn load_kinds() -> Result<HashMap<Kind, KindInfo>, SpecError> {
     let mut kinds = HashMap::new();
     let t = Table { file: "kinds.csv" };
     for row in t.rows(
@@ -121,9 +137,13 @@ pub(super) fn load_embedded() -> Result<Spec, SpecError> {
     if let Some(k) = Kind::ALL.iter().find(|k| !kinds.contains_key(k)) {
         return Err(Table { file: "kinds.csv" }.err(0, format!("no row for kind {k}")));
     }
+    Ok(kinds)
+}
 
-    let layouts = load_layouts(&kinds)?;
-
+/// `codes.csv` (table → code → Japanese label); every code table a layout names must be there.
+fn load_codes(
+    layouts: &HashMap<(Kind, Generation), Layout>,
+) -> Result<HashMap<String, HashMap<String, String>>, SpecError> {
     let mut codes: HashMap<String, HashMap<String, String>> = HashMap::new();
     let t = Table { file: "codes.csv" };
     for row in t.rows(CODES, &["table", "code", "label_ja", "label_en"])? {
@@ -145,7 +165,11 @@ pub(super) fn load_embedded() -> Result<Spec, SpecError> {
             }
         }
     }
+    Ok(codes)
+}
 
+/// `service_types.csv`: 2-character codes (0-9A-Z) with their scope (in, out, planner).
+fn load_service_types() -> Result<HashMap<String, ServiceType>, SpecError> {
     let mut service_types = HashMap::new();
     let t = Table {
         file: "service_types.csv",
@@ -168,7 +192,11 @@ pub(super) fn load_embedded() -> Result<Spec, SpecError> {
         };
         service_types.insert(code.to_string(), st);
     }
+    Ok(service_types)
+}
 
+/// `versions.csv`: each CSV version's generation and whether it is legacy.
+fn load_versions() -> Result<HashMap<String, Version>, SpecError> {
     let mut versions = HashMap::new();
     let t = Table { file: "versions.csv" };
     for row in t.rows(VERSIONS, &["csv_version", "generation", "status"])? {
@@ -178,7 +206,11 @@ pub(super) fn load_embedded() -> Result<Spec, SpecError> {
         };
         versions.insert(row.get("csv_version").to_string(), v);
     }
+    Ok(versions)
+}
 
+/// `links.csv`: satellite kinds and the key items that tie them to a parent record.
+fn load_links() -> Result<Vec<Link>, SpecError> {
     let mut links = Vec::new();
     let t = Table { file: "links.csv" };
     for row in t.rows(LINKS, &["child", "child_keys", "parent", "parent_keys"])? {
@@ -193,7 +225,11 @@ pub(super) fn load_embedded() -> Result<Spec, SpecError> {
         }
         links.push(link);
     }
+    Ok(links)
+}
 
+/// `units.csv`: the send units, their generations and member kinds (`KIND*`: may repeat).
+fn load_units() -> Result<Vec<Unit>, SpecError> {
     let mut units = Vec::new();
     let t = Table { file: "units.csv" };
     for row in t.rows(UNITS, &["unit", "generation", "members", "note"])? {
@@ -216,14 +252,5 @@ pub(super) fn load_embedded() -> Result<Spec, SpecError> {
         }
         units.push(unit);
     }
-
-    Ok(Spec {
-        kinds,
-        layouts,
-        codes,
-        service_types,
-        versions,
-        links,
-        units,
-    })
+    Ok(units)
 }
