@@ -108,19 +108,19 @@ impl Annex {
             _ => int(rec.get(self.units)),
         };
         let count = int(rec.get(self.count));
+        // In i128: the items are digits of bounded length, but a file may hold any digits there.
         if let (Some(u), Some(c), Some(a)) = (units, count, amount)
-            && u.checked_mul(c) != Some(a)
+            && i128::from(u) * i128::from(c) != i128::from(a)
         {
+            let product = i128::from(u) * i128::from(c);
             out.push(finding(
                 at,
                 self.amount_item.at(),
                 format!(
-                    "サービス単位金額 {a} が（割引後）単位数 {u} × 回数／日数 {c} = {} と合いません。",
-                    u * c
+                    "サービス単位金額 {a} が（割引後）単位数 {u} × 回数／日数 {c} = {product} と合いません。"
                 ),
                 format!(
-                    "service units/amount {a} is not (discounted) units {u} × count/days {c} = {}",
-                    u * c
+                    "service units/amount {a} is not (discounted) units {u} × count/days {c} = {product}"
                 ),
             ));
         }
@@ -129,7 +129,7 @@ impl Annex {
             t.codes.push(code.to_vec());
         }
         match amount {
-            Some(a) => t.sum += a,
+            Some(a) => t.sum = t.sum.saturating_add(a),
             None => t.sum_unknown = true,
         }
         key(rec, &self.key_items, &mut self.scratch);

@@ -362,3 +362,27 @@ fn table_7_figures_that_do_not_add_up_are_warned() {
         );
     }
 }
+
+#[test]
+fn table_7_arithmetic_on_oversized_values_does_not_overflow() {
+    // Found by fuzzing: units × count overflowed i64 while the message was written. Oversized values are
+    // refused (E_LENGTH); the arithmetic that judges them must not panic or wrap.
+    let huge = "9000000000000000000";
+    let r = run(&changed(
+        "schedule",
+        &[
+            (Kind::Upsikyu, 0, 16, huge),
+            (Kind::Upsikyu, 0, 17, huge),
+            (Kind::Upsikyu, 1, 17, huge),
+            (Kind::Upsikyu, 2, 17, huge),
+        ],
+    ));
+    assert!(!r.valid);
+    assert!(
+        findings(&r)
+            .iter()
+            .any(|(c, _, m)| *c == "W_TOTALS" && m.contains("= 54000000000000000000")),
+        "the product is shown whole: {:?}",
+        findings(&r)
+    );
+}

@@ -111,7 +111,7 @@ impl Schedule {
         };
         key(rec, &self.key_items, &mut self.scratch);
         match facts.scheduled.get_mut(&self.scratch) {
-            Some((sum, _)) => *sum += n,
+            Some((sum, _)) => *sum = sum.saturating_add(n),
             None => {
                 facts.scheduled.insert(self.scratch.clone(), (n, at));
             }
