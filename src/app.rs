@@ -28,6 +28,8 @@ pub struct App {
     tls: Arc<LiveTls>,
     state: AppState,
     settings: Settings,
+    /// The relay's store, kept for [`App::store`] only.
+    store: Store,
     /// Held while the relay runs on a SQLite store: a second `serve` on the same data directory is refused.
     _lock: Option<std::fs::File>,
 }
@@ -69,23 +71,7 @@ impl App {
             .await
             .with_context(|| format!("opening the database {}", redact_url(&url)))?;
         tracing::info!(database = %redact_url(&url), backend = store.backend(), "database ready");
-        let mut relay = Relay::open(
-            store,
-            spec,
-            &settings.data_dir,
-            Duration::from_secs(settings.server.max_wait_secs),
-        )?;
-        relay.policy = settings.retention.policy();
-        relay.older_sets = settings.relay.older_sets;
-        relay.client_ca = settings
-            .client_signing_ca()
-            .ok()
-            .map(|(ca, key)| (ca, key, settings.tls.client_cert_days()));
-        relay.throttle = crate::relay::throttle::Throttle::new(settings.auth_throttle.limits());
-        relay.admin_session_ttl = Duration::from_secs(settings.admin_page.session_secs.max(1));
-        if let Some(dir) = &settings.audit.export_dir {
-            relay.export_dir.clone_from(dir);
-        }
+        let relay = Relay::open(store.clone(), spec, &settings.data_dir, settings.policies())?;
         relay
             .publish_keys()
             .await
@@ -121,6 +107,7 @@ impl App {
                 max_files_per_upload: settings.server.max_files_per_upload,
             },
             settings,
+            store,
             _lock: lock,
         })
     }
@@ -139,6 +126,12 @@ impl App {
         &self.state.relay
     }
 
+    /// The database as it is, for tests and tools that inspect what was stored (row counts, the audit chain);
+    /// every use case goes through [`App::relay`].
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Serves until `shutdown` completes, then drains and closes the database.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let s = &self.settings.server;
@@ -151,7 +144,7 @@ impl App {
             max_connections: connection_cap(s.max_connections),
         };
         tracing::info!(address = %self.local_addr()?, max_connections = limits.max_connections, "careplan-relay listening (HTTPS)");
-        let sealer = tokio::spawn(seal_forever(self.state.relay.store.clone()));
+        let sealer = tokio::spawn(seal_forever(Arc::clone(&self.state.relay)));
         let reload_check = Duration::from_secs(self.settings.tls.reload_check_secs.unwrap_or(10).max(1));
         let tls_watch = tokio::spawn(Arc::clone(&self.tls).watch(reload_check));
         let metrics_upkeep = tokio::spawn(upkeep_forever(Arc::clone(&self.state.relay)));
@@ -188,8 +181,8 @@ impl App {
         purger.abort();
         tls_watch.abort();
         metrics_upkeep.abort();
-        let _ = crate::relay::audit::seal_all(&self.state.relay.store).await;
-        self.state.relay.store.close().await;
+        let _ = self.state.relay.seal_all().await;
+        self.state.relay.close().await;
         Ok(())
     }
 }
@@ -224,9 +217,9 @@ pub fn connection_cap(configured: usize) -> usize {
 }
 
 /// Seals queued audit events onto the chain, continuously.
-async fn seal_forever(store: crate::store::Store) {
+async fn seal_forever(relay: Arc<Relay>) {
     loop {
-        match store.seal(5_000).await {
+        match relay.seal_some().await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "sealing the audit chain failed; retrying"),

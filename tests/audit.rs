@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use careplan_relay::domain::{Office, OfficeKind};
 use careplan_relay::generate::{Scenario, unit_files};
-use careplan_relay::relay::{self, Relay, UploadedFile, audit};
+use careplan_relay::relay::{self, Relay, UploadedFile};
 use careplan_relay::spec::{Generation, Spec};
 use careplan_relay::store::Store;
 use support::db::TestDb;
@@ -64,9 +64,10 @@ fn set(seq: &str) -> Vec<UploadedFile> {
 }
 
 /// A relay with offices, tokens, accepted and rejected sets, downloads and acknowledgements.
-async fn traffic(db: &TestDb, data: &Path) -> Arc<Relay> {
+/// Answers the relay and, for what the tests inspect or tamper with, its store.
+async fn traffic(db: &TestDb, data: &Path) -> (Arc<Relay>, Store) {
     let store = Store::connect(&db.url, None).await.unwrap();
-    let relay = Relay::new(store, Spec::get().unwrap(), data, Duration::ZERO).unwrap();
+    let relay = Relay::new(store.clone(), Spec::get().unwrap(), data, Default::default()).unwrap();
     for (n, kind, t) in [
         ("1310000001", OfficeKind::CareManager, "43"),
         ("1310000002", OfficeKind::Provider, "11"),
@@ -78,11 +79,9 @@ async fn traffic(db: &TestDb, data: &Path) -> Arc<Relay> {
             service_types: vec![t.into()],
             enabled: true,
         };
-        relay::add_office(&relay.store, &o, "test").await.unwrap();
+        relay.add_office(&o, "test").await.unwrap();
     }
-    relay::issue_token(&relay.store, Some("1310000002"), "test")
-        .await
-        .unwrap();
+    relay.issue_token(Some("1310000002"), "test").await.unwrap();
     for i in 0..4 {
         relay
             .submit("1310000001", set(&format!("2025032810000{i}")), None)
@@ -113,22 +112,22 @@ async fn traffic(db: &TestDb, data: &Path) -> Arc<Relay> {
             .await
             .unwrap();
     }
-    relay
+    (relay, store)
 }
 
 #[tokio::test]
 async fn tampering_is_found_at_its_position() {
     for db in support::db::backends().await {
         let dir = tempfile::tempdir().unwrap();
-        let relay = traffic(&db, dir.path()).await;
-        let store = &relay.store;
-        let v = audit::verify(store).await.unwrap();
+        let (relay, store) = traffic(&db, dir.path()).await;
+        let store = &store;
+        let v = relay.verify_audit().await.unwrap();
         assert!(
             v.intact && v.queued > 0,
             "unsealed events are queued, not broken: {v:?}"
         );
-        audit::seal_all(store).await.unwrap();
-        let v = audit::verify(store).await.unwrap();
+        relay.seal_all().await.unwrap();
+        let v = relay.verify_audit().await.unwrap();
         assert!(v.intact, "{v:?}");
         assert!(
             v.positions >= 16,
@@ -181,7 +180,7 @@ async fn tampering_is_found_at_its_position() {
             &format!("update events set detail = '{{}}' where seq = {}", seq_at(5)),
         )
         .await;
-        let v = audit::verify(store).await.unwrap();
+        let v = relay.verify_audit().await.unwrap();
         assert_eq!((v.intact, v.broken_at), (false, Some(5)), "{v:?}");
         let original = chain[4].event.as_ref().unwrap().detail.replace('\'', "''");
         exec(
@@ -192,7 +191,7 @@ async fn tampering_is_found_at_its_position() {
             ),
         )
         .await;
-        assert!(audit::verify(store).await.unwrap().intact, "restored");
+        assert!(relay.verify_audit().await.unwrap().intact, "restored");
         // Reorder positions 7 and 8 (swap their contents).
         let (e7, e8) = (chain[6].event.clone().unwrap(), chain[7].event.clone().unwrap());
         let put = |seq: i64, e: &careplan_relay::store::EventRow| {
@@ -204,7 +203,7 @@ async fn tampering_is_found_at_its_position() {
         };
         exec(&db, &put(e7.seq, &e8)).await;
         exec(&db, &put(e8.seq, &e7)).await;
-        let v = audit::verify(store).await.unwrap();
+        let v = relay.verify_audit().await.unwrap();
         assert_eq!(v.broken_at, Some(7), "{v:?}");
         exec(&db, &put(e7.seq, &e7)).await;
         exec(&db, &put(e8.seq, &e8)).await;
@@ -214,16 +213,16 @@ async fn tampering_is_found_at_its_position() {
             "insert into events (at, kind, detail) values (1, 'forged', '{}')",
         )
         .await;
-        let v = audit::verify(store).await.unwrap();
+        let v = relay.verify_audit().await.unwrap();
         assert!(
             !v.intact && v.reason.as_deref().unwrap().contains("inserted"),
             "{v:?}"
         );
         exec(&db, "delete from events where kind = 'forged'").await;
-        assert!(audit::verify(store).await.unwrap().intact);
+        assert!(relay.verify_audit().await.unwrap().intact);
         // Delete position 3's event.
         exec(&db, &format!("delete from events where seq = {}", seq_at(3))).await;
-        let v = audit::verify(store).await.unwrap();
+        let v = relay.verify_audit().await.unwrap();
         assert_eq!(v.broken_at, Some(3), "{v:?}");
         store.close().await;
         db.cleanup().await;
@@ -243,7 +242,7 @@ async fn exports_never_overlap_or_skip() {
     for db in support::db::backends().await {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("export");
-        let relay = traffic(&db, dir.path()).await;
+        let (relay, _) = traffic(&db, dir.path()).await;
         let first = relay.export_audit(&out, "test").await.unwrap();
         let m1 = first.batch.expect("a first batch");
         assert_eq!(m1["first"], 1);
@@ -264,9 +263,9 @@ async fn exports_never_overlap_or_skip() {
             .submit("1310000001", set("20250328120000"), None)
             .await
             .unwrap();
-        relay.store.close().await;
+        relay.close().await;
         let store = Store::connect(&db.url, None).await.unwrap();
-        let relay = Relay::new(store, Spec::get().unwrap(), dir.path(), Duration::ZERO).unwrap();
+        let relay = Relay::new(store, Spec::get().unwrap(), dir.path(), Default::default()).unwrap();
         let (a, b) = tokio::join!(relay.export_audit(&out, "a"), relay.export_audit(&out, "b"));
         let mut batches: Vec<serde_json::Value> = [a.unwrap(), b.unwrap()]
             .into_iter()
@@ -305,7 +304,7 @@ async fn exports_never_overlap_or_skip() {
                 .to_string_lossy()
                 .ends_with(".tmp"))
         );
-        relay.store.close().await;
+        relay.close().await;
         db.cleanup().await;
     }
 }

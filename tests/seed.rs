@@ -5,7 +5,7 @@
 
 mod support;
 
-use careplan_relay::relay::{self, sha256_hex, token_hash};
+use careplan_relay::relay::{Relay, sha256_hex, token_hash};
 use careplan_relay::spec::Spec;
 use careplan_relay::store::{InboxQuery, NewEvent, Store, StoreError};
 use careplan_relay::validate::{InputFile, validate_set};
@@ -205,7 +205,15 @@ async fn check(url: &str, backend: &str) {
     assert!(matches!(err, StoreError::NotFound), "{backend}: {err:?}");
 
     // A token for the office, through the ordinary issuing path.
-    let token = relay::issue_token(&store, Some(&office), "test").await.unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let relay = Relay::open(
+        store.clone(),
+        Spec::get().unwrap(),
+        keys.path(),
+        Default::default(),
+    )
+    .unwrap();
+    let token = relay.issue_token(Some(&office), "test").await.unwrap();
     let row = store
         .token_by_hash(&token_hash(token.token.expose_secret()))
         .await

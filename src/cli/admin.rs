@@ -9,7 +9,7 @@ use secrecy::ExposeSecret;
 
 use crate::config::Settings;
 use crate::domain::{Office, OfficeKind, rfc3339};
-use crate::relay::{self, RelayError};
+use crate::relay::{Relay, RelayError};
 use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
@@ -75,11 +75,15 @@ pub enum AuditCommand {
     },
 }
 
-pub(super) async fn store(settings: &Settings) -> anyhow::Result<Store> {
+/// The relay over the configured database (migrated), with the data directory's receipt keys: what every
+/// command that reads or changes offices, tokens, users or the audit trail goes through.
+pub(super) async fn open_relay(settings: &Settings) -> anyhow::Result<Relay> {
     crate::files::private_dir(&settings.data_dir)?;
-    Ok(Store::open(&settings.database_url(), Some(2), settings.schema())
+    let store = Store::open(&settings.database_url(), Some(2), settings.schema())
         .await?
-        .0)
+        .0;
+    let spec = crate::spec::Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Relay::open(store, spec, &settings.data_dir, settings.policies())
 }
 
 pub(super) fn fail(e: &RelayError) -> anyhow::Result<ExitCode> {
@@ -88,7 +92,7 @@ pub(super) fn fail(e: &RelayError) -> anyhow::Result<ExitCode> {
 }
 
 pub(super) async fn office(settings: &Settings, c: OfficeCommand) -> anyhow::Result<ExitCode> {
-    let store = store(settings).await?;
+    let relay = open_relay(settings).await?;
     match c {
         OfficeCommand::Add {
             number,
@@ -103,7 +107,7 @@ pub(super) async fn office(settings: &Settings, c: OfficeCommand) -> anyhow::Res
                 service_types,
                 enabled: true,
             };
-            if let Err(e) = relay::add_office(&store, &o, "cli").await {
+            if let Err(e) = relay.add_office(&o, "cli").await {
                 return fail(&e);
             }
             say!(
@@ -114,13 +118,13 @@ pub(super) async fn office(settings: &Settings, c: OfficeCommand) -> anyhow::Res
             );
         }
         OfficeCommand::Disable { number } => {
-            match relay::set_office_enabled(&store, &number, false, "cli", None).await {
+            match relay.set_office_enabled(&number, false, "cli", None).await {
                 Ok(_) => say!("disabled office {number}"),
                 Err(e) => return fail(&e),
             }
         }
         OfficeCommand::Enable { number } => {
-            match relay::set_office_enabled(&store, &number, true, "cli", None).await {
+            match relay.set_office_enabled(&number, true, "cli", None).await {
                 Ok(_) => say!("enabled office {number}"),
                 Err(e) => return fail(&e),
             }
@@ -133,17 +137,20 @@ pub(super) async fn office(settings: &Settings, c: OfficeCommand) -> anyhow::Res
         } => {
             if let Some(c) = login_certificate {
                 let required = c == "required";
-                if let Err(e) = relay::set_login_certificate(&store, &number, required, "cli", None).await {
+                if let Err(e) = relay.set_login_certificate(&number, required, "cli", None).await {
                     return fail(&e);
                 }
                 say!("office {number}: client certificate at the portal's login {c}");
                 if name.is_none() && service_types.is_empty() {
-                    store.close().await;
+                    relay.close().await;
                     return Ok(ExitCode::SUCCESS);
                 }
             }
             let types = (!service_types.is_empty()).then_some(service_types);
-            match relay::edit_office(&store, &number, name.as_deref(), types, "cli", None).await {
+            match relay
+                .edit_office(&number, name.as_deref(), types, "cli", None)
+                .await
+            {
                 Ok(o) => say!(
                     "office {}: {} ({}, {})",
                     o.number,
@@ -155,7 +162,7 @@ pub(super) async fn office(settings: &Settings, c: OfficeCommand) -> anyhow::Res
             }
         }
         OfficeCommand::List => {
-            for o in store.offices().await? {
+            for o in relay.offices().await? {
                 let state = if o.enabled { "enabled" } else { "disabled" };
                 say!(
                     "{}\t{}\t{}\t{}\t{}",
@@ -168,32 +175,30 @@ pub(super) async fn office(settings: &Settings, c: OfficeCommand) -> anyhow::Res
             }
         }
     }
-    store.close().await;
+    relay.close().await;
     Ok(ExitCode::SUCCESS)
 }
 
 pub(super) async fn token(settings: &Settings, c: TokenCommand) -> anyhow::Result<ExitCode> {
-    let store = store(settings).await?;
+    let relay = open_relay(settings).await?;
     let code = match c {
-        TokenCommand::Issue { office, .. } => {
-            match relay::issue_token(&store, office.as_deref(), "cli").await {
-                Ok(t) => {
-                    say!("token id: {}", t.id);
-                    say!("the token is shown once; store it now:");
-                    say!("{}", t.token.expose_secret());
-                    ExitCode::SUCCESS
-                }
-                Err(RelayError::NotFound) => {
-                    eprintln!(
-                        "careplan-relay: office {} is not registered",
-                        office.unwrap_or_default()
-                    );
-                    ExitCode::from(1)
-                }
-                Err(e) => return fail(&e),
+        TokenCommand::Issue { office, .. } => match relay.issue_token(office.as_deref(), "cli").await {
+            Ok(t) => {
+                say!("token id: {}", t.id);
+                say!("the token is shown once; store it now:");
+                say!("{}", t.token.expose_secret());
+                ExitCode::SUCCESS
             }
-        }
-        TokenCommand::List { office } => match relay::office_tokens(&store, &office).await {
+            Err(RelayError::NotFound) => {
+                eprintln!(
+                    "careplan-relay: office {} is not registered",
+                    office.unwrap_or_default()
+                );
+                ExitCode::from(1)
+            }
+            Err(e) => return fail(&e),
+        },
+        TokenCommand::List { office } => match relay.office_tokens(&office).await {
             Ok(rows) => {
                 for (id, created, revoked) in rows {
                     let state =
@@ -204,7 +209,7 @@ pub(super) async fn token(settings: &Settings, c: TokenCommand) -> anyhow::Resul
             }
             Err(e) => return fail(&e),
         },
-        TokenCommand::Revoke { id } => match relay::revoke_token(&store, &id, "cli").await {
+        TokenCommand::Revoke { id } => match relay.revoke_token(&id, "cli").await {
             Ok(()) => {
                 say!("revoked token {id}");
                 ExitCode::SUCCESS
@@ -212,15 +217,15 @@ pub(super) async fn token(settings: &Settings, c: TokenCommand) -> anyhow::Resul
             Err(e) => return fail(&e),
         },
     };
-    store.close().await;
+    relay.close().await;
     Ok(code)
 }
 
 pub(super) async fn audit(settings: &Settings, c: AuditCommand) -> anyhow::Result<ExitCode> {
-    let store = store(settings).await?;
+    let relay = open_relay(settings).await?;
     let code = match c {
         AuditCommand::Verify => {
-            let v = relay::audit::verify(&store).await?;
+            let v = relay.verify_audit().await?;
             say!("{}", serde_json::to_string_pretty(&v)?);
             if v.intact {
                 ExitCode::SUCCESS
@@ -234,9 +239,6 @@ pub(super) async fn audit(settings: &Settings, c: AuditCommand) -> anyhow::Resul
             }
         }
         AuditCommand::Export { out } => {
-            let spec = crate::spec::Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
-            let relay =
-                crate::relay::Relay::new(store.clone(), spec, &settings.data_dir, std::time::Duration::ZERO)?;
             let done = relay.export_audit(&out, "cli").await?;
             match &done.batch {
                 Some(m) => say!("{}", serde_json::to_string_pretty(m)?),
@@ -245,14 +247,12 @@ pub(super) async fn audit(settings: &Settings, c: AuditCommand) -> anyhow::Resul
             ExitCode::SUCCESS
         }
     };
-    store.close().await;
+    relay.close().await;
     Ok(code)
 }
 
 pub(super) async fn purge(settings: &Settings, delivery: Option<String>) -> anyhow::Result<ExitCode> {
-    let store = store(settings).await?;
-    let spec = crate::spec::Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let relay = crate::relay::Relay::new(store.clone(), spec, &settings.data_dir, std::time::Duration::ZERO)?;
+    let relay = open_relay(settings).await?;
     let policy = settings.retention.policy();
     let code = match delivery {
         Some(id) => match relay.purge_delivery(&id, "cli", None).await {
@@ -282,6 +282,6 @@ pub(super) async fn purge(settings: &Settings, delivery: Option<String>) -> anyh
             ExitCode::SUCCESS
         }
     };
-    store.close().await;
+    relay.close().await;
     Ok(code)
 }

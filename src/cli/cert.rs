@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::domain::{Office, now_ms, rfc3339};
 use crate::message::Message;
 use crate::relay::{Relay, RelayError};
-use crate::store::{CertificateRow, Store};
+use crate::store::CertificateRow;
 
 /// Most certificates `cert list` prints.
 const LIST_LIMIT: i64 = 100_000;
@@ -53,15 +53,6 @@ fn refuse_error(e: &RelayError) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn open(settings: &Settings) -> anyhow::Result<Relay> {
-    crate::files::private_dir(&settings.data_dir)?;
-    let store = Store::open(&settings.database_url(), Some(2), settings.schema())
-        .await?
-        .0;
-    let spec = crate::spec::Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
-    Relay::open(store, spec, &settings.data_dir, std::time::Duration::ZERO)
-}
-
 fn state(c: &CertificateRow, now: i64) -> String {
     match c.revoked_at {
         Some(at) => format!("revoked {}", rfc3339(at)),
@@ -76,9 +67,9 @@ pub(super) async fn cert(settings: &Settings, c: CertCommand) -> anyhow::Result<
     {
         return Ok(refuse(&m));
     }
-    let relay = open(settings).await?;
+    let relay = super::admin::open_relay(settings).await?;
     let code = run(settings, &relay, c).await;
-    relay.store.close().await;
+    relay.close().await;
     code
 }
 

@@ -34,16 +34,13 @@ pub(super) async fn receipt(settings: &Settings, c: ReceiptCommand) -> anyhow::R
         ReceiptCommand::NewKey => {
             let dir = settings.data_dir.join("keys");
             let (id, _) = ReceiptKeys::generate(&dir)?;
-            let public = ReceiptKeys::public_in(&dir)?
-                .into_iter()
-                .find(|(k, _)| *k == id)
-                .map(|(_, p)| p)
-                .ok_or_else(|| anyhow::anyhow!("the new key {id} is not in {}", dir.display()))?;
-            let store = super::admin::store(settings).await?;
-            store
-                .register_receipt_key(&id, &public, crate::domain::now_ms())
-                .await?;
-            store.close().await;
+            if !ReceiptKeys::public_in(&dir)?.iter().any(|(k, _)| *k == id) {
+                anyhow::bail!("the new key {id} is not in {}", dir.display());
+            }
+            // The relay publishes every key of the directory, the new one with them.
+            let relay = super::admin::open_relay(settings).await?;
+            relay.publish_keys().await?;
+            relay.close().await;
             say!(
                 "created receipt key {id}, recorded in {} and published in the database; restart this relay \
                  to sign with it",

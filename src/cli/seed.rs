@@ -7,7 +7,7 @@ use std::time::Instant;
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
-use crate::relay;
+use crate::relay::Relay;
 use crate::store::Store;
 
 /// Options of `careplan-relay seed`.
@@ -71,14 +71,16 @@ pub(super) async fn run(settings: &Settings, args: &Args) -> anyhow::Result<Exit
         "seeded in {:.1} s; office {office} has {pending} pending deliveries",
         started.elapsed().as_secs_f64()
     );
-    let token = match relay::issue_token(&store, Some(&office), "seed").await {
+    let spec = crate::spec::Spec::get().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let relay = Relay::open(store, spec, &settings.data_dir, settings.policies())?;
+    let token = match relay.issue_token(Some(&office), "seed").await {
         Ok(t) => t,
         Err(e) => {
             eprintln!("careplan-relay: {e}");
             return Ok(ExitCode::from(1));
         }
     };
-    store.close().await;
+    relay.close().await;
     say!("office {office}");
     say!("{}", token.token.expose_secret());
     Ok(ExitCode::SUCCESS)

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::admin::{fail, store};
+use super::admin::{fail, open_relay};
 use crate::config::Settings;
 use crate::domain::rfc3339;
-use crate::relay::{RelayError, users};
+use crate::relay::RelayError;
 
 /// Which user: the login ID, and optionally the office it must belong to.
 #[derive(Debug, Args)]
@@ -57,12 +57,13 @@ fn not_found(login: &str) -> anyhow::Result<ExitCode> {
 }
 
 pub(super) async fn user(settings: &Settings, c: UserCommand) -> anyhow::Result<ExitCode> {
-    let store = store(settings).await?;
+    let relay = open_relay(settings).await?;
     let result = match &c {
-        UserCommand::Add { office, login } => users::add_user(&store, office, login, "cli")
+        UserCommand::Add { office, login } => relay
+            .add_user(office, login, "cli")
             .await
             .map(|p| print_password("added office user", login, &p)),
-        UserCommand::List { office } => match store.users(office).await {
+        UserCommand::List { office } => match relay.users(office).await {
             Ok(list) => {
                 let now = crate::domain::now_ms();
                 for u in list {
@@ -79,19 +80,22 @@ pub(super) async fn user(settings: &Settings, c: UserCommand) -> anyhow::Result<
                 }
                 Ok(())
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         },
-        UserCommand::Reset(w) => users::reset_user(&store, &w.login, w.office.as_deref(), "cli")
+        UserCommand::Reset(w) => relay
+            .reset_user(&w.login, w.office.as_deref(), "cli")
             .await
             .map(|p| print_password("reset office user", &w.login, &p)),
-        UserCommand::Unlock(w) => users::unlock_user(&store, &w.login, w.office.as_deref(), "cli")
+        UserCommand::Unlock(w) => relay
+            .unlock_user(&w.login, w.office.as_deref(), "cli")
             .await
             .map(|()| say!("unlocked office user {}", w.login)),
-        UserCommand::Disable(w) => users::disable_user(&store, &w.login, w.office.as_deref(), "cli")
+        UserCommand::Disable(w) => relay
+            .disable_user(&w.login, w.office.as_deref(), "cli")
             .await
             .map(|()| say!("disabled office user {}", w.login)),
     };
-    store.close().await;
+    relay.close().await;
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(RelayError::NotFound) => match c {

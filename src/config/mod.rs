@@ -293,6 +293,25 @@ impl Settings {
         }
     }
 
+    /// The relay's policies from this configuration: inbox wait, retention, older sets, the authentication
+    /// throttle, admin session length, export directory and the CA that signs client certificates from the
+    /// admin page (none when [`Settings::client_signing_ca`] refuses).
+    pub fn policies(&self) -> crate::relay::Policies {
+        crate::relay::Policies {
+            max_wait: std::time::Duration::from_secs(self.server.max_wait_secs),
+            retention: self.retention.policy(),
+            older_sets: self.relay.older_sets,
+            throttle: self.auth_throttle.limits(),
+            admin_session_ttl: std::time::Duration::from_secs(self.admin_page.session_secs.max(1)),
+            export_dir: self.audit.export_dir.clone(),
+            client_ca: self
+                .client_signing_ca()
+                .ok()
+                .map(|(ca, key)| (ca, key, self.tls.client_cert_days())),
+            ..crate::relay::Policies::default()
+        }
+    }
+
     /// Whether opening the store applies migrations or only requires them (`database.migrate_at_start`).
     pub fn schema(&self) -> crate::store::Schema {
         if self.database.migrate_at_start {

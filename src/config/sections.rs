@@ -53,9 +53,10 @@ pub struct RetentionSettings {
 
 impl Default for RetentionSettings {
     fn default() -> Self {
+        let p = crate::relay::retention::Policy::default();
         RetentionSettings {
-            acknowledged_days: 90,
-            flag_unacknowledged_days: 14,
+            acknowledged_days: p.acknowledged_days,
+            flag_unacknowledged_days: p.flag_unacknowledged_days,
             interval_secs: 3600,
         }
     }
@@ -98,13 +99,14 @@ pub struct AuthThrottleSettings {
 
 impl Default for AuthThrottleSettings {
     fn default() -> Self {
+        let l = crate::relay::throttle::Limits::default();
         AuthThrottleSettings {
-            enabled: true,
-            max_failures: 10,
-            window_secs: 600,
-            lockout_secs: 900,
-            slowdown_after: 3,
-            max_entries: 100_000,
+            enabled: l.enabled,
+            max_failures: l.max_failures,
+            window_secs: l.window.as_secs(),
+            lockout_secs: l.lockout.as_secs(),
+            slowdown_after: l.slowdown_after,
+            max_entries: l.max_entries,
         }
     }
 }

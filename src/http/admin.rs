@@ -14,7 +14,7 @@ use super::auth::AdminCaller;
 use super::error::ApiError;
 use crate::domain::{Office, OfficeKind, parse_time, rfc3339};
 use crate::message::{Message, clip};
-use crate::relay::{self, RelayError, audit};
+use crate::relay::{self, RelayError};
 use crate::store::{LogEntry, LogQuery};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -43,14 +43,14 @@ pub(super) async fn add_office(
         service_types: o.service_types,
         enabled: true,
     };
-    relay::add_office(&s.relay.store, &office, &format!("admin:{}", a.token_id)).await?;
+    s.relay
+        .add_office(&office, &format!("admin:{}", a.token_id))
+        .await?;
     Ok((StatusCode::CREATED, Json(json!(office))).into_response())
 }
 
 pub(super) async fn offices(State(s): State<AppState>, _a: AdminCaller) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        json!({ "items": s.relay.store.offices().await.map_err(RelayError::from)? }),
-    ))
+    Ok(Json(json!({ "items": s.relay.offices().await? })))
 }
 
 /// `PATCH /v1/admin/offices/{number}`: any of the three; what is given changes.
@@ -79,22 +79,19 @@ pub(super) async fn patch_office(
         .into());
     }
     if let Some(required) = p.login_certificate {
-        relay::set_login_certificate(&s.relay.store, &number, required, &actor, rid).await?;
+        s.relay
+            .set_login_certificate(&number, required, &actor, rid)
+            .await?;
     }
-    let mut office = s.relay.store.office(&number).await.map_err(RelayError::from)?;
+    let mut office = s.relay.office(&number).await?;
     if p.name.is_some() || p.service_types.is_some() {
-        office = relay::edit_office(
-            &s.relay.store,
-            &number,
-            p.name.as_deref(),
-            p.service_types,
-            &actor,
-            rid,
-        )
-        .await?;
+        office = s
+            .relay
+            .edit_office(&number, p.name.as_deref(), p.service_types, &actor, rid)
+            .await?;
     }
     if let Some(enabled) = p.enabled {
-        office = relay::set_office_enabled(&s.relay.store, &number, enabled, &actor, rid).await?;
+        office = s.relay.set_office_enabled(&number, enabled, &actor, rid).await?;
     }
     Ok(Json(json!(office)))
 }
@@ -104,7 +101,10 @@ pub(super) async fn issue_token(
     a: AdminCaller,
     Path(number): Path<String>,
 ) -> ApiResult<Response> {
-    let t = relay::issue_token(&s.relay.store, Some(&number), &format!("admin:{}", a.token_id)).await?;
+    let t = s
+        .relay
+        .issue_token(Some(&number), &format!("admin:{}", a.token_id))
+        .await?;
     let body = json!({ "id": t.id, "office": number, "token": t.token.expose_secret() });
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -114,7 +114,7 @@ pub(super) async fn tokens(
     _a: AdminCaller,
     Path(number): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let rows = relay::office_tokens(&s.relay.store, &number).await?;
+    let rows = s.relay.office_tokens(&number).await?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|(id, created, revoked)| json!({ "id": id, "created_at": rfc3339(created), "revoked_at": revoked.map(rfc3339) }))
@@ -127,7 +127,9 @@ pub(super) async fn revoke_token(
     a: AdminCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    relay::revoke_token(&s.relay.store, &id, &format!("admin:{}", a.token_id)).await?;
+    s.relay
+        .revoke_token(&id, &format!("admin:{}", a.token_id))
+        .await?;
     Ok(Json(json!({ "id": id, "revoked": true })))
 }
 
@@ -196,7 +198,7 @@ pub(super) async fn log(s: &AppState, p: &LogParams) -> ApiResult<(Vec<LogEntry>
         before,
         limit: p.limit.unwrap_or(50).clamp(1, 500),
     };
-    let items = s.relay.store.delivery_log(&q).await.map_err(RelayError::from)?;
+    let items = s.relay.delivery_log(&q).await?;
     let next = (items.len() as i64 == q.limit)
         .then(|| items.last().map(|e| format!("{}_{}", e.at, e.id)))
         .flatten();
@@ -235,12 +237,7 @@ pub(super) async fn audit_events(
     Query(p): Query<AuditParams>,
 ) -> ApiResult<Json<Value>> {
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = s
-        .relay
-        .store
-        .chain(p.after.unwrap_or(0), limit)
-        .await
-        .map_err(RelayError::from)?;
+    let rows = s.relay.audit_events(p.after.unwrap_or(0), limit).await?;
     let items: Vec<Value> = rows
         .iter()
         .filter_map(|r| {
@@ -260,7 +257,7 @@ pub(super) async fn audit_events(
 }
 
 pub(super) async fn audit_verify(State(s): State<AppState>, _a: AdminCaller) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(audit::verify(&s.relay.store).await?)))
+    Ok(Json(json!(s.relay.verify_audit().await?)))
 }
 
 pub(super) async fn audit_export(State(s): State<AppState>, a: AdminCaller) -> ApiResult<Json<Value>> {

@@ -47,10 +47,10 @@ pub struct AppState {
 const OPENAPI: &str = include_str!("../../docs/openapi.json");
 
 async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
-    match s.relay.store.ping().await {
-        Ok(()) => (
+    match s.relay.health().await {
+        Ok(backend) => (
             StatusCode::OK,
-            Json(json!({ "status": "ok", "database": s.relay.store.backend() })),
+            Json(json!({ "status": "ok", "database": backend })),
         ),
         Err(e) => {
             let why = match e {

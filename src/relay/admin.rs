@@ -9,7 +9,7 @@ use super::{Relay, RelayError, Result};
 use crate::domain::{ClientCert, Office, OfficeKind, Principal};
 use crate::message::{Message, clip};
 use crate::spec::Spec;
-use crate::store::{NewEvent, Store, StoreError};
+use crate::store::{NewEvent, StoreError};
 
 /// A freshly issued token: shown once, only its hash is stored.
 #[derive(Debug, Clone)]
@@ -21,29 +21,6 @@ pub struct IssuedToken {
 /// The stored form of a token.
 pub fn token_hash(token: &str) -> String {
     sha256_hex(token.as_bytes())
-}
-
-/// Registers an office.
-pub async fn add_office(store: &Store, office: &Office, actor: &str) -> Result<()> {
-    if !Office::valid_number(&office.number) {
-        return Err(RelayError::BadRequest(Message::new(
-            "事業所番号は10桁の数字です。",
-            "an office number is 10 digits",
-        )));
-    }
-    check_office_fields(office)?;
-    let event = NewEvent::new(
-        "office.added",
-        Some(&office.number),
-        json!({ "kind": office.kind, "service_types": office.service_types, "actor": actor }),
-    );
-    store.add_office(office, event).await.map_err(|e| match e {
-        StoreError::Conflict => RelayError::Conflict(Message::new(
-            format!("事業所 {} は既に登録されています。", office.number),
-            format!("office {} is already registered", office.number),
-        )),
-        e => e.into(),
-    })
 }
 
 /// Longest office name taken, in characters.
@@ -126,120 +103,6 @@ fn kind_fits(spec: &Spec, office: &Office) -> Result<()> {
     }
 }
 
-/// Changes an office's name and/or service types (an `office.edited` event with what changed); answers the
-/// office as it now stands. The same rules as [`add_office`] apply to the result.
-///
-/// Errors: [`RelayError::NotFound`] for an unregistered office, `BadRequest` for a name or service types the
-/// relay refuses.
-pub async fn edit_office(
-    store: &Store,
-    number: &str,
-    name: Option<&str>,
-    service_types: Option<Vec<String>>,
-    actor: &str,
-    request_id: Option<&str>,
-) -> Result<Office> {
-    let mut office = store.office(number).await?;
-    if let Some(n) = name {
-        office.name = n.trim().to_string();
-    }
-    if let Some(t) = service_types {
-        office.service_types = t;
-    }
-    check_office_fields(&office)?;
-    let event = NewEvent::new(
-        "office.edited",
-        Some(number),
-        json!({ "name_changed": name.is_some(), "service_types": office.service_types, "actor": actor }),
-    )
-    .request(request_id);
-    store
-        .edit_office(number, &office.name, &office.service_types, event)
-        .await?;
-    Ok(store.office(number).await?)
-}
-
-/// Sets whether the office's portal users must also present the office's client certificate at login
-/// (`office.login_certificate` event).
-///
-/// Errors: [`RelayError::NotFound`] for an unregistered office.
-pub async fn set_login_certificate(
-    store: &Store,
-    number: &str,
-    required: bool,
-    actor: &str,
-    request_id: Option<&str>,
-) -> Result<()> {
-    let event = NewEvent::new(
-        "office.login_certificate",
-        Some(number),
-        json!({ "required": required, "actor": actor }),
-    )
-    .request(request_id);
-    Ok(store.set_login_certificate(number, required, event).await?)
-}
-
-/// Issues a token for an office (or an admin token with `None`).
-pub async fn issue_token(store: &Store, office: Option<&str>, actor: &str) -> Result<IssuedToken> {
-    if let Some(o) = office {
-        store.office(o).await?;
-    }
-    let id = uuid::Uuid::new_v4().to_string();
-    let token = format!("cpr_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
-    let event = NewEvent::new(
-        "token.issued",
-        office,
-        json!({ "token_id": id, "admin": office.is_none(), "actor": actor }),
-    );
-    store
-        .insert_token(&id, office, &token_hash(&token), event)
-        .await?;
-    Ok(IssuedToken {
-        id,
-        token: token.into(),
-    })
-}
-
-/// Enables or disables an office (`office.enabled` / `office.disabled` event, with the actor and request id);
-/// answers the office as it now stands. A disabled office cannot authenticate and receives nothing.
-///
-/// Errors: [`RelayError::NotFound`] for an unregistered office.
-pub async fn set_office_enabled(
-    store: &Store,
-    number: &str,
-    enabled: bool,
-    actor: &str,
-    request_id: Option<&str>,
-) -> Result<Office> {
-    let kind = if enabled {
-        "office.enabled"
-    } else {
-        "office.disabled"
-    };
-    let event = NewEvent::new(kind, Some(number), json!({ "actor": actor })).request(request_id);
-    store.set_office_enabled(number, enabled, event).await?;
-    Ok(store.office(number).await?)
-}
-
-/// An office's tokens (never the tokens themselves): `(id, created_at ms, revoked_at ms)`, oldest first.
-///
-/// Errors: [`RelayError::NotFound`] for an unregistered office.
-pub async fn office_tokens(store: &Store, number: &str) -> Result<Vec<(String, i64, Option<i64>)>> {
-    store.office(number).await?;
-    Ok(store.tokens(Some(number)).await?)
-}
-
-/// Revokes a token by id.
-pub async fn revoke_token(store: &Store, id: &str, actor: &str) -> Result<()> {
-    store
-        .revoke_token(
-            id,
-            NewEvent::new("token.revoked", None, json!({ "token_id": id, "actor": actor })),
-        )
-        .await?;
-    Ok(())
-}
-
 impl Relay {
     /// Who a bearer token or a verified client certificate stands for. A certificate recorded as revoked (or
     /// recorded for another office) is `Unauthenticated`; one that was never recorded here (the operator's own
@@ -285,4 +148,150 @@ fn disabled(office: &str) -> RelayError {
         format!("事業所 {office} は利用停止中です。"),
         format!("office {office} is disabled"),
     ))
+}
+
+impl Relay {
+    /// Registers an office.
+    pub async fn add_office(&self, office: &Office, actor: &str) -> Result<()> {
+        let store = &self.store;
+        if !Office::valid_number(&office.number) {
+            return Err(RelayError::BadRequest(Message::new(
+                "事業所番号は10桁の数字です。",
+                "an office number is 10 digits",
+            )));
+        }
+        check_office_fields(office)?;
+        let event = NewEvent::new(
+            "office.added",
+            Some(&office.number),
+            json!({ "kind": office.kind, "service_types": office.service_types, "actor": actor }),
+        );
+        store.add_office(office, event).await.map_err(|e| match e {
+            StoreError::Conflict => RelayError::Conflict(Message::new(
+                format!("事業所 {} は既に登録されています。", office.number),
+                format!("office {} is already registered", office.number),
+            )),
+            e => e.into(),
+        })
+    }
+
+    /// Changes an office's name and/or service types (an `office.edited` event with what changed); answers the
+    /// office as it now stands. The same rules as [`add_office`] apply to the result.
+    ///
+    /// Errors: [`RelayError::NotFound`] for an unregistered office, `BadRequest` for a name or service types the
+    /// relay refuses.
+    pub async fn edit_office(
+        &self,
+        number: &str,
+        name: Option<&str>,
+        service_types: Option<Vec<String>>,
+        actor: &str,
+        request_id: Option<&str>,
+    ) -> Result<Office> {
+        let store = &self.store;
+        let mut office = store.office(number).await?;
+        if let Some(n) = name {
+            office.name = n.trim().to_string();
+        }
+        if let Some(t) = service_types {
+            office.service_types = t;
+        }
+        check_office_fields(&office)?;
+        let event = NewEvent::new(
+            "office.edited",
+            Some(number),
+            json!({ "name_changed": name.is_some(), "service_types": office.service_types, "actor": actor }),
+        )
+        .request(request_id);
+        store
+            .edit_office(number, &office.name, &office.service_types, event)
+            .await?;
+        Ok(store.office(number).await?)
+    }
+
+    /// Sets whether the office's portal users must also present the office's client certificate at login
+    /// (`office.login_certificate` event).
+    ///
+    /// Errors: [`RelayError::NotFound`] for an unregistered office.
+    pub async fn set_login_certificate(
+        &self,
+        number: &str,
+        required: bool,
+        actor: &str,
+        request_id: Option<&str>,
+    ) -> Result<()> {
+        let store = &self.store;
+        let event = NewEvent::new(
+            "office.login_certificate",
+            Some(number),
+            json!({ "required": required, "actor": actor }),
+        )
+        .request(request_id);
+        Ok(store.set_login_certificate(number, required, event).await?)
+    }
+
+    /// Issues a token for an office (or an admin token with `None`).
+    pub async fn issue_token(&self, office: Option<&str>, actor: &str) -> Result<IssuedToken> {
+        let store = &self.store;
+        if let Some(o) = office {
+            store.office(o).await?;
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let token = format!("cpr_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
+        let event = NewEvent::new(
+            "token.issued",
+            office,
+            json!({ "token_id": id, "admin": office.is_none(), "actor": actor }),
+        );
+        store
+            .insert_token(&id, office, &token_hash(&token), event)
+            .await?;
+        Ok(IssuedToken {
+            id,
+            token: token.into(),
+        })
+    }
+
+    /// Enables or disables an office (`office.enabled` / `office.disabled` event, with the actor and request id);
+    /// answers the office as it now stands. A disabled office cannot authenticate and receives nothing.
+    ///
+    /// Errors: [`RelayError::NotFound`] for an unregistered office.
+    pub async fn set_office_enabled(
+        &self,
+        number: &str,
+        enabled: bool,
+        actor: &str,
+        request_id: Option<&str>,
+    ) -> Result<Office> {
+        let store = &self.store;
+        let kind = if enabled {
+            "office.enabled"
+        } else {
+            "office.disabled"
+        };
+        let event = NewEvent::new(kind, Some(number), json!({ "actor": actor })).request(request_id);
+        store.set_office_enabled(number, enabled, event).await?;
+        Ok(store.office(number).await?)
+    }
+
+    /// An office's tokens (never the tokens themselves): `(id, created_at ms, revoked_at ms)`, oldest first.
+    ///
+    /// Errors: [`RelayError::NotFound`] for an unregistered office.
+    pub async fn office_tokens(&self, number: &str) -> Result<Vec<(String, i64, Option<i64>)>> {
+        let store = &self.store;
+        store.office(number).await?;
+        Ok(store.tokens(Some(number)).await?)
+    }
+
+    /// Revokes a token by id.
+    pub async fn revoke_token(&self, id: &str, actor: &str) -> Result<()> {
+        let store = &self.store;
+        store
+            .revoke_token(
+                id,
+                NewEvent::new("token.revoked", None, json!({ "token_id": id, "actor": actor })),
+            )
+            .await?;
+        Ok(())
+    }
 }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Relay, RelayError, Result};
 use crate::domain::rfc3339;
-use crate::store::{ExportRow, GENESIS, NewEvent, Store, StoreError, chain_hash};
+use crate::store::{ExportRow, GENESIS, NewEvent, StoreError, chain_hash};
 
 /// The outcome of `audit verify`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,73 +23,6 @@ pub struct Verification {
     /// The first broken position and why.
     pub broken_at: Option<i64>,
     pub reason: Option<String>,
-}
-
-/// Re-computes the whole chain. The first position whose link, hash or event does not hold is reported; an event
-/// that is neither sealed nor queued (inserted behind the relay's back) is reported by its seq.
-pub async fn verify(store: &Store) -> Result<Verification> {
-    let (_, queued) = store.audit_counts().await?;
-    let mut v = Verification {
-        intact: true,
-        positions: 0,
-        queued,
-        head: GENESIS.into(),
-        broken_at: None,
-        reason: None,
-    };
-    let mut prev = GENESIS.to_string();
-    let mut expected = 1;
-    loop {
-        let rows = store.chain(expected - 1, 10_000).await?;
-        if rows.is_empty() {
-            break;
-        }
-        for r in rows {
-            let problem = if r.position != expected {
-                Some(format!("position {expected} is missing (next is {})", r.position))
-            } else if r.prev_hash != prev {
-                Some("the link to the previous position does not match".to_string())
-            } else {
-                match &r.event {
-                    None => Some("its event was deleted".to_string()),
-                    Some(e) if chain_hash(&prev, e) != r.hash => Some(format!("event {} was changed", e.seq)),
-                    Some(_) => None,
-                }
-            };
-            if let Some(reason) = problem {
-                v.intact = false;
-                v.broken_at = Some(expected);
-                v.reason = Some(reason);
-                return Ok(v);
-            }
-            prev = r.hash;
-            v.positions = r.position;
-            expected += 1;
-        }
-    }
-    v.head = prev;
-    if let Some(seq) = store.stray_event().await? {
-        v.intact = false;
-        v.broken_at = Some(v.positions + 1);
-        v.reason = Some(format!(
-            "event {seq} is neither sealed nor queued: it was inserted outside the relay"
-        ));
-    }
-    Ok(v)
-}
-
-/// Seals everything queued now. When another node holds the sealing lock, waits for it to finish (up to 10 s).
-pub async fn seal_all(store: &Store) -> Result<()> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        if store.seal(5_000).await? > 0 {
-            continue;
-        }
-        if store.audit_counts().await?.1 == 0 || std::time::Instant::now() > deadline {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
 }
 
 /// What `audit export` wrote (nothing when there was nothing new or another exporter won).
@@ -113,7 +46,7 @@ impl Relay {
     /// Writes the sealed events not exported yet as `audit-<first>-<last>.ndjson` and a signed manifest in
     /// `out`, then records the watermark. Safe to run concurrently: one exporter wins, the other writes nothing.
     pub async fn export_audit(&self, out: &Path, actor: &str) -> Result<Exported> {
-        seal_all(&self.store).await?;
+        self.seal_all().await?;
         let watermark = self.store.export_watermark().await?;
         std::fs::create_dir_all(out).map_err(anyhow::Error::from)?;
         let token = uuid::Uuid::new_v4().simple().to_string();
@@ -205,5 +138,83 @@ impl Relay {
             batch: Some(manifest),
             files: vec![ndjson, manifest_path],
         })
+    }
+}
+
+impl Relay {
+    /// Re-computes the whole chain. The first position whose link, hash or event does not hold is reported; an event
+    /// that is neither sealed nor queued (inserted behind the relay's back) is reported by its seq.
+    pub async fn verify_audit(&self) -> Result<Verification> {
+        let store = &self.store;
+        let (_, queued) = store.audit_counts().await?;
+        let mut v = Verification {
+            intact: true,
+            positions: 0,
+            queued,
+            head: GENESIS.into(),
+            broken_at: None,
+            reason: None,
+        };
+        let mut prev = GENESIS.to_string();
+        let mut expected = 1;
+        loop {
+            let rows = store.chain(expected - 1, 10_000).await?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in rows {
+                let problem = if r.position != expected {
+                    Some(format!("position {expected} is missing (next is {})", r.position))
+                } else if r.prev_hash != prev {
+                    Some("the link to the previous position does not match".to_string())
+                } else {
+                    match &r.event {
+                        None => Some("its event was deleted".to_string()),
+                        Some(e) if chain_hash(&prev, e) != r.hash => {
+                            Some(format!("event {} was changed", e.seq))
+                        }
+                        Some(_) => None,
+                    }
+                };
+                if let Some(reason) = problem {
+                    v.intact = false;
+                    v.broken_at = Some(expected);
+                    v.reason = Some(reason);
+                    return Ok(v);
+                }
+                prev = r.hash;
+                v.positions = r.position;
+                expected += 1;
+            }
+        }
+        v.head = prev;
+        if let Some(seq) = store.stray_event().await? {
+            v.intact = false;
+            v.broken_at = Some(v.positions + 1);
+            v.reason = Some(format!(
+                "event {seq} is neither sealed nor queued: it was inserted outside the relay"
+            ));
+        }
+        Ok(v)
+    }
+
+    /// Seals up to 5,000 queued events (fewer when another node holds the sealing lock); answers how many.
+    pub async fn seal_some(&self) -> Result<usize> {
+        Ok(self.store.seal(5_000).await?)
+    }
+
+    /// Seals everything queued now. When another node holds the sealing lock, waits for it to finish (up to 10 s).
+    pub async fn seal_all(&self) -> Result<()> {
+        let store = &self.store;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if store.seal(5_000).await? > 0 {
+                continue;
+            }
+            if store.audit_counts().await?.1 == 0 || std::time::Instant::now() > deadline {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 }

@@ -15,6 +15,7 @@ mod inbox;
 mod keys;
 mod metrics;
 mod order;
+mod overview;
 pub mod portal;
 mod receipt;
 mod records;
@@ -29,16 +30,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::files::write_private;
-pub use admin::{
-    IssuedToken, MAX_OFFICE_NAME_CHARS, MAX_SERVICE_TYPES, add_office, edit_office, issue_token,
-    office_tokens, revoke_token, set_login_certificate, set_office_enabled, token_hash,
-};
+pub use admin::{IssuedToken, MAX_OFFICE_NAME_CHARS, MAX_SERVICE_TYPES, token_hash};
 pub use bounds::file_name_too_long;
 pub use certificates::parse_serial;
 pub use inbox::{DeliveryView, InboxRequest, OlderThan};
 pub use keys::PublishedKey;
 pub use metrics::{METRICS_CONTENT_TYPE, Metrics};
 pub use order::{OlderSets, W_SEQUENCE_OLDER};
+pub use overview::{Overview, TokenInfo};
 pub use receipt::{CURRENT_FILE, LocalKey, Receipt, ReceiptKeys, verify_receipt};
 pub use sessions::{AdminSession, DEFAULT_SESSION_SECS, NewAdminSession, NewSession};
 pub use submit::sha256_hex;
@@ -106,10 +105,49 @@ impl From<StoreError> for RelayError {
 
 pub type Result<T, E = RelayError> = std::result::Result<T, E>;
 
-/// The relay: store, spec, receipt keys and the signal that wakes long-polling inboxes.
+/// What a relay is allowed and bound to do: built by `config::Settings::policies` from the configuration file, or
+/// [`Policies::default`] (the configuration's defaults) with the fields a caller needs changed.
+#[derive(Debug, Clone)]
+pub struct Policies {
+    /// Longest inbox wait granted.
+    pub max_wait: Duration,
+    /// Retention of set bytes (`[retention]`).
+    pub retention: retention::Policy,
+    /// Whether a set older than one of its stream accepted before is accepted with a warning or refused.
+    pub older_sets: OlderSets,
+    /// Failed-authentication limits (`[auth_throttle]`).
+    pub throttle: throttle::Limits,
+    /// How long an admin page session lasts.
+    pub admin_session_ttl: Duration,
+    /// How long an office portal session lasts.
+    pub office_session_ttl: Duration,
+    /// Where the admin export endpoint writes; `None`: `<data-dir>/export`.
+    pub export_dir: Option<PathBuf>,
+    /// The CA (certificate, key: PEM files) that signs client certificates issued from the admin page, and their
+    /// validity in days; `None` where none may be issued (a server certificate of its own without a client CA).
+    pub client_ca: Option<(PathBuf, PathBuf, u32)>,
+}
+
+impl Default for Policies {
+    fn default() -> Self {
+        Policies {
+            max_wait: Duration::ZERO,
+            retention: retention::Policy::default(),
+            older_sets: OlderSets::default(),
+            throttle: throttle::Limits::default(),
+            admin_session_ttl: Duration::from_secs(sessions::DEFAULT_SESSION_SECS),
+            office_session_ttl: Duration::from_secs(sessions::DEFAULT_SESSION_SECS),
+            export_dir: None,
+            client_ca: None,
+        }
+    }
+}
+
+/// The relay: the one door to the store (every read and every change, with its audit event, goes through a
+/// method here), the spec, receipt keys and the signal that wakes long-polling inboxes.
 #[derive(Debug)]
 pub struct Relay {
-    pub store: Store,
+    store: Store,
     pub spec: &'static Spec,
     pub keys: ReceiptKeys,
     arrivals: arrivals::Arrivals,
@@ -135,38 +173,75 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Opens the relay on a connected store, with receipt keys under `data_dir/keys` and default policies.
-    pub fn new(
-        store: Store,
-        spec: &'static Spec,
-        data_dir: &Path,
-        max_wait: Duration,
-    ) -> anyhow::Result<Arc<Relay>> {
-        Ok(Arc::new(Self::open(store, spec, data_dir, max_wait)?))
-    }
-
-    /// Like [`Relay::new`], unwrapped, so that the caller can set the policies first.
-    pub fn open(
-        store: Store,
-        spec: &'static Spec,
-        data_dir: &Path,
-        max_wait: Duration,
-    ) -> anyhow::Result<Relay> {
+    /// The relay on a connected store, with receipt keys under `data_dir/keys` (created when there are none) and
+    /// the given policies.
+    ///
+    /// Errors: the keys directory cannot be read or created.
+    pub fn open(store: Store, spec: &'static Spec, data_dir: &Path, p: Policies) -> anyhow::Result<Relay> {
         let keys = ReceiptKeys::load_or_create(&data_dir.join("keys"))?;
         Ok(Relay {
             store,
             spec,
             keys,
             arrivals: arrivals::Arrivals::default(),
-            max_wait,
-            policy: crate::config::RetentionSettings::default().policy(),
-            export_dir: data_dir.join("export"),
+            max_wait: p.max_wait,
+            policy: p.retention,
+            export_dir: p.export_dir.unwrap_or_else(|| data_dir.join("export")),
             metrics: Metrics::default(),
-            throttle: throttle::Throttle::new(crate::config::AuthThrottleSettings::default().limits()),
-            admin_session_ttl: Duration::from_secs(sessions::DEFAULT_SESSION_SECS),
-            older_sets: OlderSets::default(),
-            office_session_ttl: Duration::from_secs(sessions::DEFAULT_SESSION_SECS),
-            client_ca: None,
+            throttle: throttle::Throttle::new(p.throttle),
+            admin_session_ttl: p.admin_session_ttl,
+            older_sets: p.older_sets,
+            office_session_ttl: p.office_session_ttl,
+            client_ca: p.client_ca,
         })
+    }
+
+    /// [`Relay::open`] in an `Arc`, as the server and its handlers share it.
+    pub fn new(
+        store: Store,
+        spec: &'static Spec,
+        data_dir: &Path,
+        p: Policies,
+    ) -> anyhow::Result<Arc<Relay>> {
+        Ok(Arc::new(Self::open(store, spec, data_dir, p)?))
+    }
+
+    /// The database's backend (`"sqlite"` or `"postgres"`) and whether it answers now (`/healthz`).
+    ///
+    /// Errors: the store's, e.g. `StoreError::WriterStopped` when the SQLite writer is gone.
+    pub async fn health(&self) -> Result<&'static str, StoreError> {
+        self.store.ping().await?;
+        Ok(self.store.backend())
+    }
+
+    /// Every registered office, by number.
+    pub async fn offices(&self) -> Result<Vec<crate::domain::Office>> {
+        Ok(self.store.offices().await?)
+    }
+
+    /// One registered office; `NotFound` otherwise.
+    pub async fn office(&self, number: &str) -> Result<crate::domain::Office> {
+        Ok(self.store.office(number).await?)
+    }
+
+    /// The deliveries matching an admin's query (`GET /v1/admin/log`, the admin page's log), newest first.
+    pub async fn delivery_log(&self, q: &crate::store::LogQuery) -> Result<Vec<crate::store::LogEntry>> {
+        Ok(self.store.delivery_log(q).await?)
+    }
+
+    /// One delivery and every event of its submission, oldest first (the admin page's detail).
+    pub async fn delivery_events(
+        &self,
+        id: &str,
+    ) -> Result<(crate::store::DeliveryRow, Vec<crate::store::EventRow>)> {
+        let d = self.store.delivery_by_id(id).await?;
+        let events = self.store.events_for_submission(&d.submission_id).await?;
+        Ok((d, events))
+    }
+
+    /// Closes the store: waits for the SQLite writer and checkpointer to finish (the last step of a graceful stop
+    /// and of every command).
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 }

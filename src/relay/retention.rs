@@ -19,6 +19,16 @@ pub struct Policy {
     pub flag_unacknowledged_days: u64,
 }
 
+impl Default for Policy {
+    /// Bytes kept 90 days after acknowledgement; a set flagged after 14 days unacknowledged.
+    fn default() -> Self {
+        Policy {
+            acknowledged_days: 90,
+            flag_unacknowledged_days: 14,
+        }
+    }
+}
+
 impl Relay {
     /// Purges what the policy allows: acknowledged sets older than the limit. Returns how many.
     pub async fn purge_expired(&self, policy: Policy) -> Result<usize> {

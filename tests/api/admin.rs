@@ -164,7 +164,7 @@ async fn admin_api_end_to_end() {
         let _ = other;
 
         // The audit trail: sealed in order, verified, exported.
-        careplan_relay::relay::audit::seal_all(&app.store).await.unwrap();
+        app.relay.seal_all().await.unwrap();
         let events = admin.get("/v1/admin/audit?limit=1000").await.unwrap();
         let positions: Vec<i64> = events.json["items"]
             .as_array()
@@ -191,7 +191,7 @@ async fn admin_api_end_to_end() {
                 store,
                 careplan_relay::spec::Spec::get().unwrap(),
                 dir.path(),
-                std::time::Duration::ZERO,
+                Default::default(),
             )
             .unwrap();
             relay
@@ -244,7 +244,7 @@ async fn admin_api_end_to_end() {
                 .unwrap(),
             404,
         );
-        careplan_relay::relay::audit::seal_all(&app.store).await.unwrap();
+        app.relay.seal_all().await.unwrap();
         let kinds: Vec<String> = admin.get("/v1/admin/audit?limit=1000").await.unwrap().json["items"]
             .as_array()
             .unwrap()

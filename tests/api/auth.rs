@@ -19,14 +19,10 @@ async fn tokens_certificates_and_isolation() {
                 .unwrap(),
             401,
         );
-        let t = careplan_relay::relay::issue_token(&app.store, Some(PROVIDER), "test")
-            .await
-            .unwrap();
+        let t = app.relay.issue_token(Some(PROVIDER), "test").await.unwrap();
         let secret = secrecy::ExposeSecret::expose_secret(&t.token).to_string();
         assert_status(&app.client(Some(&secret)).get("/v1/inbox").await.unwrap(), 200);
-        careplan_relay::relay::revoke_token(&app.store, &t.id, "test")
-            .await
-            .unwrap();
+        app.relay.revoke_token(&t.id, "test").await.unwrap();
         assert_status(&app.client(Some(&secret)).get("/v1/inbox").await.unwrap(), 401);
 
         // A client certificate from the relay's CA authenticates its office, for sending and receiving.

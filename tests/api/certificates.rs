@@ -1,8 +1,6 @@
 //! Client certificates over their lifecycle: issued and recorded with the configured validity, listed on the
 //! admin API, authenticating their office, revoked (then 401), and both changes in the audit trail.
 
-use std::time::Duration;
-
 use careplan_relay::client::{Client, ClientOptions};
 use careplan_relay::relay::Relay;
 use careplan_relay::spec::Spec;
@@ -33,7 +31,7 @@ async fn an_issued_certificate_is_listed_authenticates_and_once_revoked_gets_401
             app.store.clone(),
             Spec::get().unwrap(),
             &app.data_dir,
-            Duration::ZERO,
+            Default::default(),
         )
         .unwrap();
         let tls = app.data_dir.join("tls");
@@ -150,7 +148,7 @@ async fn an_issued_certificate_is_listed_authenticates_and_once_revoked_gets_401
         );
 
         // Both changes are in the audit trail, once each, with the serial and the office.
-        careplan_relay::relay::audit::seal_all(&app.store).await.unwrap();
+        app.relay.seal_all().await.unwrap();
         let audit = admin.get("/v1/admin/audit?limit=1000").await.unwrap();
         let events: Vec<&serde_json::Value> = audit.json["items"]
             .as_array()

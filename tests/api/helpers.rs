@@ -3,13 +3,14 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use careplan_relay::app::App;
 use careplan_relay::client::{Answer, Client, ClientOptions};
 use careplan_relay::config::Settings;
 use careplan_relay::domain::{Office, OfficeKind};
 use careplan_relay::generate::{GenFile, Scenario, unit_files};
-use careplan_relay::relay;
+use careplan_relay::relay::Relay;
 use careplan_relay::spec::{Generation, Spec};
 use careplan_relay::store::Store;
 use secrecy::ExposeSecret;
@@ -27,6 +28,8 @@ pub struct TestApp {
     pub metrics_addr: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub store: Store,
+    /// The running relay: offices, tokens and users are made through it, as the CLI makes them.
+    pub relay: Arc<Relay>,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -53,7 +56,8 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
     let app = App::build(settings).await.expect("app builds");
     let addr = app.local_addr().expect("addr");
     let metrics_addr = app.metrics_addr();
-    let store = app.relay().store.clone();
+    let store = app.store().clone();
+    let relay = Arc::clone(app.relay());
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
@@ -63,6 +67,7 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
         metrics_addr,
         data_dir,
         store,
+        relay,
         shutdown: Some(tx),
         handle: Some(handle),
     }
@@ -147,10 +152,11 @@ impl TestApp {
             add(PROVIDER, OfficeKind::Provider, "11"),
             add(OTHER, OfficeKind::Provider, "15"),
         ] {
-            relay::add_office(&self.store, &o, "test").await.expect("office");
+            self.relay.add_office(&o, "test").await.expect("office");
         }
         let token = |o: &'static str| async move {
-            relay::issue_token(&self.store, Some(o), "test")
+            self.relay
+                .issue_token(Some(o), "test")
                 .await
                 .expect("token")
                 .token
@@ -165,7 +171,8 @@ impl TestApp {
     }
 
     pub async fn admin_token(&self) -> String {
-        relay::issue_token(&self.store, None, "test")
+        self.relay
+            .issue_token(None, "test")
             .await
             .expect("token")
             .token

@@ -5,7 +5,6 @@
 
 use std::io::Read;
 
-use careplan_relay::relay::users;
 use careplan_relay::relay::{Receipt, ReceiptKeys, verify_receipt};
 use secrecy::ExposeSecret;
 
@@ -105,9 +104,7 @@ impl<'a> Portal<'a> {
 
     /// A new user of `office` signed in with a password of their own: (session cookie, CSRF token).
     async fn signed_in(&self, office: &str, login: &str) -> (String, String) {
-        let first = users::add_user(&self.app.store, office, login, "test")
-            .await
-            .unwrap();
+        let first = self.app.relay.add_user(office, login, "test").await.unwrap();
         let r = self.log_in(login, first.expose_secret()).await;
         assert_eq!(r.status(), 303);
         let cookie = set_cookie(&r, "careplan_office").unwrap();
@@ -176,9 +173,7 @@ async fn portal_login_forced_change_lockout_and_logout() {
         let app = spawn_with(s).await;
         app.offices().await;
         let p = Portal::new(&app, "127.0.0.1");
-        let first = users::add_user(&app.store, PROVIDER, "kato", "test")
-            .await
-            .unwrap();
+        let first = app.relay.add_user(PROVIDER, "kato", "test").await.unwrap();
         let first = first.expose_secret();
 
         // Signed out: the login form with the portal's headers; inner pages send you there.
@@ -303,9 +298,7 @@ async fn portal_login_forced_change_lockout_and_logout() {
         assert_eq!(r.status(), 429);
         assert!(!header(&r, "retry-after").is_empty());
         assert!(r.text().await.unwrap().contains("locked"));
-        users::unlock_user(&app.store, "kato", None, "test")
-            .await
-            .unwrap();
+        app.relay.unlock_user("kato", None, "test").await.unwrap();
         let r = other.log_in("kato", mine).await;
         assert_eq!(r.status(), 303);
         let cookie = set_cookie(&r, "careplan_office")
@@ -317,9 +310,7 @@ async fn portal_login_forced_change_lockout_and_logout() {
         assert_eq!(other.get("/office/outbox", &cookie).await.status(), 200);
 
         // Disabling the user ends the session.
-        users::disable_user(&app.store, "kato", None, "test")
-            .await
-            .unwrap();
+        app.relay.disable_user("kato", None, "test").await.unwrap();
         assert_eq!(other.get("/office/outbox", &cookie).await.status(), 303);
         assert_eq!(other.log_in("kato", mine).await.status(), 401);
 
@@ -532,13 +523,11 @@ async fn an_office_may_require_its_client_certificate_at_login() {
         let dir = tempfile::tempdir().unwrap();
         let app = spawn_app(dir.path(), &db).await;
         app.offices().await;
-        let store = &app.store;
-        careplan_relay::relay::set_login_certificate(store, PROVIDER, true, "test", None)
+        app.relay
+            .set_login_certificate(PROVIDER, true, "test", None)
             .await
             .unwrap();
-        let password = users::add_user(store, PROVIDER, "houmon-cert", "test")
-            .await
-            .unwrap();
+        let password = app.relay.add_user(PROVIDER, "houmon-cert", "test").await.unwrap();
         let password = password.expose_secret();
 
         // The right password without the office's certificate, or with another office's: 403, no session.

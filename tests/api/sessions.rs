@@ -139,9 +139,7 @@ async fn sessions_are_opaque_end_on_logout_and_need_csrf() {
         );
 
         // Revoking the admin token ends its sessions.
-        let t = careplan_relay::relay::issue_token(&app.store, None, "test")
-            .await
-            .unwrap();
+        let t = app.relay.issue_token(None, "test").await.unwrap();
         let secret = secrecy::ExposeSecret::expose_secret(&t.token).to_string();
         let session = log_in(&http, &app, &secret).await;
         assert!(
@@ -150,9 +148,7 @@ async fn sessions_are_opaque_end_on_logout_and_need_csrf() {
                 .1
                 .contains(LOGIN_FIELD)
         );
-        careplan_relay::relay::revoke_token(&app.store, &t.id, "test")
-            .await
-            .unwrap();
+        app.relay.revoke_token(&t.id, "test").await.unwrap();
         assert!(
             get(&http, &app, "/admin/", &session)
                 .await

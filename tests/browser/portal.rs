@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use careplan_relay::generate::{GenFile, Scenario, unit_files};
-use careplan_relay::relay::users;
+
 use careplan_relay::spec::{Generation, Spec};
 use secrecy::ExposeSecret;
 
@@ -95,10 +95,14 @@ async fn office_portal_in_a_browser() {
     let b = Browser::open(&mut driver).await;
     b.resize(1280, 900).await;
     let home = relay.url("/office/");
-    let prov_first = users::add_user(&relay.store, PROVIDER, "houmon-kato", "test")
+    let prov_first = relay
+        .relay
+        .add_user(PROVIDER, "houmon-kato", "test")
         .await
         .unwrap();
-    let cm_first = users::add_user(&relay.store, CARE_MANAGER, "kyotaku-sato", "test")
+    let cm_first = relay
+        .relay
+        .add_user(CARE_MANAGER, "kyotaku-sato", "test")
         .await
         .unwrap();
 

@@ -7,7 +7,6 @@ use careplan_relay::client::{Client, ClientOptions};
 use careplan_relay::config::Settings;
 use careplan_relay::domain::{Office, OfficeKind};
 use careplan_relay::generate::{GenFile, Scenario, unit_files};
-use careplan_relay::relay;
 use careplan_relay::spec::{Generation, Spec};
 use secrecy::ExposeSecret;
 use tokio::sync::oneshot;
@@ -30,7 +29,8 @@ pub struct Relay {
     _db: support::db::TestDb,
     pub admin: String,
     pub office_token: String,
-    pub store: careplan_relay::store::Store,
+    /// The running relay: portal users are made through it.
+    pub relay: std::sync::Arc<careplan_relay::relay::Relay>,
     shutdown: oneshot::Sender<()>,
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -45,7 +45,7 @@ pub async fn start() -> Relay {
     settings.retention.flag_unacknowledged_days = 0;
     let app = App::build(settings).await.expect("app builds");
     let addr = app.local_addr().unwrap();
-    let store = app.relay().store.clone();
+    let running = std::sync::Arc::clone(app.relay());
     let (shutdown, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
@@ -61,12 +61,12 @@ pub async fn start() -> Relay {
             service_types: vec![service.into()],
             enabled: true,
         };
-        relay::add_office(&store, &office, "test").await.unwrap();
+        running.add_office(&office, "test").await.unwrap();
     }
     let token = |office: Option<&'static str>| {
-        let store = store.clone();
+        let running = std::sync::Arc::clone(&running);
         async move {
-            let t = relay::issue_token(&store, office, "test").await.unwrap();
+            let t = running.issue_token(office, "test").await.unwrap();
             t.token.expose_secret().to_string()
         }
     };
@@ -121,7 +121,7 @@ pub async fn start() -> Relay {
         _db: db,
         admin,
         office_token: cm,
-        store: store.clone(),
+        relay: running,
         shutdown,
         handle,
     }

@@ -64,7 +64,11 @@ async fn user_add_reset_unlock_disable() {
         // The printed password logs in; a wrong one does not.
         let store = Store::connect(&db.url, None).await.expect("connect");
         let spec = Spec::get().expect("spec");
-        let r = Relay::open(store.clone(), spec, data.path(), Duration::from_secs(1)).expect("relay");
+        let policies = careplan_relay::relay::Policies {
+            max_wait: Duration::from_secs(1),
+            ..Default::default()
+        };
+        let r = Relay::open(store.clone(), spec, data.path(), policies).expect("relay");
         login(&r, "kato", &first).await.expect("the printed password");
         assert!(matches!(
             login(&r, "kato", "wrong password").await,

@@ -206,7 +206,7 @@ impl FromRequestParts<AppState> for SessionUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let id = cookie(&parts.headers, OFFICE_COOKIE).ok_or(Refused::SignIn)?;
         let session = state.relay.office_session(source(parts), &id).await?;
-        let office_name = state.relay.store.office(&session.office).await?.name;
+        let office_name = state.relay.office(&session.office).await?.name;
         Ok(SessionUser {
             session,
             office_name,

@@ -19,7 +19,7 @@ use crate::http::AppState;
 use crate::http::auth::AdminCaller;
 use crate::http::error::ApiError;
 use crate::message::Message;
-use crate::relay::{self, RelayError};
+use crate::relay::RelayError;
 
 /// The fields of every action form (each form sends the ones it has).
 #[derive(Debug, Default, Deserialize)]
@@ -100,9 +100,7 @@ pub(in crate::http) async fn add_office(
         service_types: service_types(&f.service_types),
         enabled: true,
     };
-    relay::add_office(&s.relay.store, &office, &actor)
-        .await
-        .map_err(refused)?;
+    s.relay.add_office(&office, &actor).await.map_err(refused)?;
     Ok(redirect("/admin/#offices", None))
 }
 
@@ -115,15 +113,10 @@ pub(in crate::http) async fn set_enabled(
 ) -> Page {
     let (who, f, actor) = checked(who, form)?;
     let enabled = f.enabled == "true";
-    relay::set_office_enabled(
-        &s.relay.store,
-        &number,
-        enabled,
-        &actor,
-        who.request_id.as_deref(),
-    )
-    .await
-    .map_err(refused)?;
+    s.relay
+        .set_office_enabled(&number, enabled, &actor, who.request_id.as_deref())
+        .await
+        .map_err(refused)?;
     Ok(redirect("/admin/#offices", None))
 }
 
@@ -138,16 +131,10 @@ pub(in crate::http) async fn edit_office(
     let name = Some(f.name.trim()).filter(|n| !n.is_empty());
     let types: Vec<String> = service_types(&f.service_types);
     let types = (!types.is_empty()).then_some(types);
-    relay::edit_office(
-        &s.relay.store,
-        &number,
-        name,
-        types,
-        &actor,
-        who.request_id.as_deref(),
-    )
-    .await
-    .map_err(refused)?;
+    s.relay
+        .edit_office(&number, name, types, &actor, who.request_id.as_deref())
+        .await
+        .map_err(refused)?;
     Ok(redirect("/admin/#offices", None))
 }
 
@@ -159,7 +146,9 @@ pub(in crate::http) async fn issue_token(
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Page {
     let (who, _, actor) = checked(who, form)?;
-    let t = relay::issue_token(&s.relay.store, Some(&number), &actor)
+    let t = s
+        .relay
+        .issue_token(Some(&number), &actor)
         .await
         .map_err(refused)?;
     let what = format!(
@@ -182,9 +171,7 @@ pub(in crate::http) async fn revoke_token(
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Page {
     let (_, _, actor) = checked(who, form)?;
-    relay::revoke_token(&s.relay.store, &id, &actor)
-        .await
-        .map_err(refused)?;
+    s.relay.revoke_token(&id, &actor).await.map_err(refused)?;
     Ok(redirect("/admin/#offices", None))
 }
 
@@ -197,9 +184,7 @@ pub(in crate::http) async fn add_user(
 ) -> Page {
     let (who, f, actor) = checked(who, form)?;
     let login = f.login.trim();
-    let password = relay::users::add_user(&s.relay.store, &number, login, &actor)
-        .await
-        .map_err(refused)?;
+    let password = s.relay.add_user(&number, login, &actor).await.map_err(refused)?;
     let what = format!(
         "事業所 {number} の利用者 {login} の初回パスワード（初回ログインで変更）。 \
          The one-time password of {login} at office {number} (changed at the first login)."
@@ -220,12 +205,9 @@ pub(in crate::http) async fn user_action(
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Page {
     let (who, _, actor) = checked(who, form)?;
-    let store = &s.relay.store;
     match action.as_str() {
         "reset" => {
-            let password = relay::users::reset_user(store, &login, None, &actor)
-                .await
-                .map_err(refused)?;
+            let password = s.relay.reset_user(&login, None, &actor).await.map_err(refused)?;
             let what = format!(
                 "利用者 {login} の新しい初回パスワード（次のログインで変更）。 \
                  The new one-time password of {login} (changed at the next login)."
@@ -237,8 +219,8 @@ pub(in crate::http) async fn user_action(
                 password.expose_secret(),
             ));
         }
-        "unlock" => relay::users::unlock_user(store, &login, None, &actor).await,
-        "disable" => relay::users::disable_user(store, &login, None, &actor).await,
+        "unlock" => s.relay.unlock_user(&login, None, &actor).await,
+        "disable" => s.relay.disable_user(&login, None, &actor).await,
         _ => Err(RelayError::NotFound),
     }
     .map_err(refused)?;

@@ -27,11 +27,7 @@ pub(in crate::http) async fn issue_certificate(
             "no client CA is configured (tls.client_ca and tls.client_ca_key), so no certificate can be issued",
         ));
     };
-    s.relay
-        .store
-        .office(&number)
-        .await
-        .map_err(|e| refused(e.into()))?;
+    s.relay.office(&number).await.map_err(refused)?;
     let cert = s
         .relay
         .issue_certificate(ca, key, &number, *days, &actor)

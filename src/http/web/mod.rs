@@ -27,7 +27,7 @@ use super::AppState;
 use super::admin::{LogParams, log as run_log};
 use super::auth::AdminCaller;
 use super::error::ApiError;
-use crate::relay::{RelayError, audit};
+use crate::relay::RelayError;
 use crate::store::{DeliveryRow, LogQuery, StoreError};
 use html::Nav;
 
@@ -72,7 +72,7 @@ impl IntoResponse for Refused {
 }
 
 /// How many retention-flagged sets the dashboard lists.
-const FLAGGED_SHOWN: i64 = 50;
+const FLAGGED_SHOWN: usize = 50;
 
 fn headers(h: &mut HeaderMap) {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -150,31 +150,10 @@ pub(super) async fn dashboard(State(s): State<AppState>, who: Result<AdminCaller
         Err(Refused::SignIn) => return Ok(session::login_form(StatusCode::OK, None)),
         Err(e) => return Err(e),
     };
-    let store = &s.relay.store;
-    let mut offices = Vec::new();
-    for o in store.offices().await? {
-        let tokens = store.tokens(Some(&o.number)).await?;
-        let users = store.users(&o.number).await?;
-        offices.push((o, tokens, users));
-    }
-    let mut flagged_ids = s.relay.flagged(s.relay.policy, FLAGGED_SHOWN + 1).await?;
-    let more_flagged = flagged_ids.len() as i64 > FLAGGED_SHOWN;
-    flagged_ids.truncate(FLAGGED_SHOWN as usize);
-    let mut flagged = Vec::with_capacity(flagged_ids.len());
-    for id in flagged_ids {
-        flagged.push(store.delivery_by_id(&id).await?);
-    }
     let d = views::Dashboard {
-        offices,
-        admin_tokens: store.tokens(None).await?,
-        head: store.chain_head().await?,
-        queued: store.audit_counts().await?.1,
-        export: store.last_export().await?,
-        flagged,
-        more_flagged,
+        overview: s.relay.overview(FLAGGED_SHOWN, CERTIFICATES_SHOWN).await?,
         policy: s.relay.policy,
         lockouts: s.relay.lockouts(),
-        certificates: store.certificates(None, CERTIFICATES_SHOWN).await?,
         csrf: who.session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
     };
     Ok(page(
@@ -223,7 +202,7 @@ pub(super) async fn deliveries(
 }
 
 /// When the set's bytes were purged: the log entry of this delivery carries it.
-async fn purged_at(s: &AppState, d: &DeliveryRow) -> Result<Option<i64>, StoreError> {
+async fn purged_at(s: &AppState, d: &DeliveryRow) -> Result<Option<i64>, RelayError> {
     let q = LogQuery {
         sender: Some(d.sender.clone()),
         recipient: Some(d.recipient.clone()),
@@ -232,7 +211,7 @@ async fn purged_at(s: &AppState, d: &DeliveryRow) -> Result<Option<i64>, StoreEr
         limit: 500,
         ..LogQuery::default()
     };
-    let entries = s.relay.store.delivery_log(&q).await?;
+    let entries = s.relay.delivery_log(&q).await?;
     Ok(entries
         .into_iter()
         .find(|e| e.entry == "delivery" && e.id == d.id)
@@ -246,8 +225,7 @@ pub(super) async fn delivery(
     Path(id): Path<String>,
 ) -> Page {
     let who = who?;
-    let d = s.relay.store.delivery_by_id(&id).await?;
-    let events = s.relay.store.events_for_submission(&d.submission_id).await?;
+    let (d, events) = s.relay.delivery_events(&id).await?;
     let receipt = s.relay.receipt_for_admin(&id).await?;
     let purged = purged_at(&s, &d).await?;
     let title = format!("セットの履歴 Set history {}", d.sequence);
@@ -262,7 +240,7 @@ pub(super) async fn delivery(
 /// `GET /admin/audit/verify`: re-computes the audit chain and shows the verdict.
 pub(super) async fn verify(State(s): State<AppState>, who: Result<AdminCaller, ApiError>) -> Page {
     let who = who?;
-    let v = audit::verify(&s.relay.store).await?;
+    let v = s.relay.verify_audit().await?;
     Ok(page(
         StatusCode::OK,
         "監査証跡の検証 Audit trail verification",

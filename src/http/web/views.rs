@@ -4,33 +4,21 @@ use std::fmt::Write;
 
 use super::forms::{button, certificates, edit_form, register_form, users_cell};
 use super::html::{esc, facts, opt, table, time};
-use crate::domain::{Office, OfficeKind};
+use crate::domain::OfficeKind;
+use crate::relay::Overview;
 use crate::relay::audit::Verification;
 use crate::relay::retention::Policy;
-use crate::store::{CertificateRow, DeliveryRow, UserRow};
 
-/// A credential as the store lists it: (id, created_at, revoked_at).
-pub(super) type Token = (String, i64, Option<i64>);
+/// A credential as the relay lists it: (id, created_at, revoked_at).
+pub(super) use crate::relay::TokenInfo as Token;
 
-/// Everything the dashboard shows.
+/// Everything the dashboard shows: the relay's overview and what this process and session add.
 #[derive(Debug)]
 pub(super) struct Dashboard {
-    /// Each office with its tokens and its portal users.
-    pub offices: Vec<(Office, Vec<Token>, Vec<UserRow>)>,
-    pub admin_tokens: Vec<Token>,
-    /// The newest sealed position: (position, hash, sealed_at).
-    pub head: Option<(i64, String, i64)>,
-    pub queued: i64,
-    /// The newest export: (first, last, count, created_at).
-    pub export: Option<(i64, i64, i64, i64)>,
-    pub flagged: Vec<DeliveryRow>,
-    /// More flagged sets exist than are shown.
-    pub more_flagged: bool,
+    pub overview: Overview,
     pub policy: Policy,
     /// Authentication lockouts in force in this process.
     pub lockouts: Vec<crate::relay::throttle::Lockout>,
-    /// The newest client certificates issued here.
-    pub certificates: Vec<CertificateRow>,
     /// The session's CSRF token, for the forms.
     pub csrf: String,
 }
@@ -107,10 +95,11 @@ fn tokens(list: &[Token], csrf: &str) -> String {
 }
 
 fn offices(d: &Dashboard) -> String {
-    if d.offices.is_empty() {
+    if d.overview.offices.is_empty() {
         return "<p class=\"muted\">登録された事業所はありません。 No offices are registered.</p>\n".into();
     }
     let rows: Vec<String> = d
+        .overview
         .offices
         .iter()
         .map(|(o, t, users)| {
@@ -153,7 +142,7 @@ fn offices(d: &Dashboard) -> String {
 }
 
 fn audit(d: &Dashboard) -> String {
-    let (position, sealed_at) = match &d.head {
+    let (position, sealed_at) = match &d.overview.head {
         Some((p, hash, at)) => (
             format!(
                 "{p} <code title=\"{0}\">{1}…</code>",
@@ -164,14 +153,14 @@ fn audit(d: &Dashboard) -> String {
         ),
         None => ("<span class=\"muted\">なし none</span>".into(), time(None)),
     };
-    let export = match d.export {
+    let export = match d.overview.export {
         Some((first, last, count, at)) => format!("{first}–{last} ({count} 件 events), {}", time(Some(at))),
         None => "<span class=\"muted\">未実施 never</span>".into(),
     };
     let mut out = facts(&[
         ("封印済みの最終位置 Last sealed position", position),
         ("封印時刻 Sealed at", sealed_at),
-        ("封印待ち Queued events", d.queued.to_string()),
+        ("封印待ち Queued events", d.overview.queued.to_string()),
         ("最終エクスポート Last export", export),
     ]);
     out.push_str(
@@ -186,11 +175,12 @@ fn retention(d: &Dashboard) -> String {
          Files are purged {0} days after acknowledgement; sets unacknowledged for {1} days or more are listed here.</p>\n",
         d.policy.acknowledged_days, d.policy.flag_unacknowledged_days
     );
-    if d.flagged.is_empty() {
+    if d.overview.flagged.is_empty() {
         out.push_str("<p class=\"muted\" id=\"flagged\">該当なし None.</p>\n");
         return out;
     }
     let rows: Vec<String> = d
+        .overview
         .flagged
         .iter()
         .map(|r| {
@@ -225,7 +215,7 @@ fn retention(d: &Dashboard) -> String {
         ],
         &rows,
     ));
-    if d.more_flagged {
+    if d.overview.more_flagged {
         out.push_str("<p class=\"muted\">ほかにもあります。 More are not shown.</p>\n");
     }
     out
@@ -236,9 +226,9 @@ pub(super) fn dashboard(d: &Dashboard) -> String {
     out.push_str(&offices(d));
     out.push_str(&register_form(&d.csrf));
     out.push_str("<h2>管理者トークン Admin tokens</h2>\n");
-    out.push_str(&tokens(&d.admin_tokens, &d.csrf));
+    out.push_str(&tokens(&d.overview.admin_tokens, &d.csrf));
     out.push_str("<h2>クライアント証明書 Client certificates</h2>\n");
-    out.push_str(&certificates(&d.csrf, &d.certificates));
+    out.push_str(&certificates(&d.csrf, &d.overview.certificates));
     out.push_str("\n<h2>監査証跡 Audit trail</h2>\n");
     out.push_str(&audit(d));
     out.push_str("<h2>認証ロック Authentication lockouts</h2>\n");

@@ -114,6 +114,20 @@ pub struct Limits {
     pub max_entries: usize,
 }
 
+impl Default for Limits {
+    /// On: 10 failures within 10 minutes lock a key for 15 minutes, slowed down after 3; 100,000 keys at most.
+    fn default() -> Self {
+        Limits {
+            enabled: true,
+            max_failures: 10,
+            window: Duration::from_secs(600),
+            lockout: Duration::from_secs(900),
+            slowdown_after: 3,
+            max_entries: 100_000,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Entry {
     failures: u32,
