@@ -4,6 +4,7 @@
 //! outbox, receipts, the office and credential administration used by the CLI and the admin API, and the
 //! office users of the portal (`users`).
 
+mod accept;
 mod access;
 mod admin;
 mod arrivals;

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::accept::{self, Routing, SetIdentity};
 use super::order::{older_refusal, replay, with_order_warnings};
 use super::{Relay, RelayError, Result};
-use crate::domain::{now_ms, rfc3339};
 use crate::name::FileName;
-use crate::store::{NewEvent, NewFile, NewSubmission, Rejection, StoreError};
+use crate::store::{NewEvent, Rejection, StoreError};
 use crate::validate::{Code, InputFile, SetReport, validate_set};
 
 /// Sets up to this size are validated on the request's own task (about 0.2 ms for a typical 40 KB set).
@@ -90,7 +90,8 @@ impl Relay {
         Ok(self.judge(Arc::new(files)).await?.0)
     }
 
-    /// Judges and, if valid, stores and routes one set sent by `office`.
+    /// Judges and, if valid, stores and routes one set sent by `office`: authorise the names, identify the set,
+    /// judge it (validation and the recipient), then refuse it (422, a rejection recorded) or store it durably.
     pub async fn submit(
         &self,
         office: &str,
@@ -100,115 +101,26 @@ impl Relay {
         // A set is identified by its names in their canonical spelling: the same set sent as `.csv` after
         // `.CSV` is a retry (200), other bytes under any spelling a 409, and the recipient gets one delivery.
         let canonical = self.authorise(office, &files).await?;
-        let mut order: Vec<usize> = (0..files.len()).collect();
-        order.sort_by(|a, b| canonical[*a].cmp(&canonical[*b]));
-        let names_sorted: Vec<String> = order.iter().map(|i| canonical[*i].clone()).collect();
-        let names_key = names_sorted.join("/");
-        let digests: Vec<String> = files.iter().map(|f| sha256_hex(&f.bytes)).collect();
-        let mut set_digest = Sha256::new();
-        for i in &order {
-            set_digest.update(canonical[*i].as_bytes());
-            set_digest.update([0]);
-            set_digest.update(digests[*i].as_bytes());
-        }
-        let digest: String = set_digest.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let id = SetIdentity::of(&canonical, &files);
         // A retry is recognised after judging (at the insert's conflict, or here for a set judged invalid now),
         // so a new set, the common case, costs no lookup. The answers are those of looking it up first (200 or
         // 409), except that a retry is judged again, so a store failure while judging answers it with a 500.
         let files = Arc::new(files);
         let (report, names) = self.judge(Arc::clone(&files)).await?;
         if !report.valid {
-            if let Some(prior) = self.store.prior_submission(office, &names_key).await? {
-                return replay(&prior, &digest);
-            }
-            let codes: Vec<String> = codes(&report).into_iter().map(str::to_string).collect();
-            let refused = Refused {
-                office,
-                names: &names,
-                names_sorted: &names_sorted,
-                sequence: report.sequence.clone(),
-                request_id,
-            };
-            self.record_refusal(refused, codes).await?;
-            return Err(RelayError::Invalid(Box::new(report)));
+            return self.refuse_invalid(office, report, &names, &id, request_id).await;
         }
-        let stream = crate::validate::send_unit(self.spec, &names).map(|u| u.stream().to_string());
-
-        let first = &names[0];
-        let id = uuid::Uuid::new_v4().to_string();
-        let delivery_id = uuid::Uuid::new_v4().to_string();
-        let accepted_at = now_ms();
-        let file_views: Vec<Value> = report
-            .files
-            .iter()
-            .zip(&digests)
-            .map(|(r, sha)| {
-                json!({ "name": r.name, "kind": r.kind, "csv_version": r.csv_version, "records": r.records,
-                        "bytes": r.bytes, "sha256": sha, "warnings": r.warnings })
-            })
-            .collect();
-        let body = json!({
-            "submission_id": id, "delivery_id": delivery_id, "sequence": first.sequence,
-            "sender": first.sender.office, "sender_service_type": first.sender.service_type,
-            "recipient": first.recipient.office, "recipient_service_type": first.recipient.service_type,
-            "month": report.month, "files": file_views, "set_warnings": report.set_warnings,
-            "status": "queued", "accepted_at": rfc3339(accepted_at),
-        });
-        let event_files: Vec<Value> = report
-            .files
-            .iter()
-            .zip(&digests)
-            .map(|(r, sha)| json!({ "name": r.name, "sha256": sha, "bytes": r.bytes, "records": r.records }))
-            .collect();
-        let events = vec![
-            NewEvent::new(
-                "submission.accepted",
-                Some(office),
-                json!({ "files": event_files, "recipient": first.recipient.office, "sequence": first.sequence,
-                        "digest": digest }),
-            )
-            .submission(&id)
-            .request(request_id),
-            NewEvent::new(
-                "delivery.queued",
-                Some(&first.recipient.office),
-                json!({ "delivery_id": delivery_id }),
-            )
-            .submission(&id)
-            .request(request_id),
-        ];
-        let files = Arc::try_unwrap(files).unwrap_or_else(|shared| (*shared).clone());
-        let new_files: Vec<NewFile> = files
-            .into_iter()
-            .zip(&report.files)
-            .zip(digests)
-            .map(|((f, r), sha256)| NewFile {
-                name: f.name,
-                kind: r.kind.map(|k| k.prefix().to_string()).unwrap_or_default(),
-                csv_version: r.csv_version.clone(),
-                records: r.records as i64,
-                sha256,
-                body: f.bytes,
-            })
-            .collect();
-        let submission = NewSubmission {
-            id,
-            delivery_id,
-            sender: office.to_string(),
-            sender_type: first.sender.service_type.clone(),
-            recipient: first.recipient.office.clone(),
-            recipient_type: first.recipient.service_type.clone(),
-            sequence: first.sequence.clone(),
-            month: report.month.clone(),
-            names_key: names_key.clone(),
-            digest: digest.clone(),
-            response: body.to_string(),
-            accepted_at,
-            stream,
+        let routing = Routing {
+            office,
+            request_id,
+            stream: crate::validate::send_unit(self.spec, &names).map(|u| u.stream().to_string()),
             refuse_older: self.older_sets == super::OlderSets::Refuse,
-            files: new_files,
-            events,
         };
+        let files = Arc::try_unwrap(files).unwrap_or_else(|shared| (*shared).clone());
+        let (names_key, digest) = (id.names_key.clone(), id.digest.clone());
+        let names_sorted = id.names_sorted.clone();
+        let (submission, body) = accept::accepted(files, &report, &names, id, routing);
+        let first = &names[0];
         match self.store.insert_submission(submission).await {
             Ok(stored) => {
                 self.arrivals.signal(&first.recipient.office);
@@ -239,6 +151,31 @@ impl Relay {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// An invalid set: the first answer when its names were accepted before (a retry judged invalid now: 200 or
+    /// 409), otherwise its rejection is recorded and the report returned as `Invalid` (422).
+    async fn refuse_invalid(
+        &self,
+        office: &str,
+        report: SetReport,
+        names: &[FileName],
+        id: &SetIdentity,
+        request_id: Option<&str>,
+    ) -> Result<Submitted> {
+        if let Some(prior) = self.store.prior_submission(office, &id.names_key).await? {
+            return replay(&prior, &id.digest);
+        }
+        let codes: Vec<String> = codes(&report).into_iter().map(str::to_string).collect();
+        let refused = Refused {
+            office,
+            names,
+            names_sorted: &id.names_sorted,
+            sequence: report.sequence.clone(),
+            request_id,
+        };
+        self.record_refusal(refused, codes).await?;
+        Err(RelayError::Invalid(Box::new(report)))
     }
 
     /// Records a refused set: a rejection row and its `submission.rejected` event (nothing else is stored).

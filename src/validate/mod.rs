@@ -13,6 +13,7 @@ mod rules;
 mod set;
 mod shapes;
 mod totals;
+mod walk;
 
 use std::collections::BTreeMap;
 
@@ -109,7 +110,7 @@ pub fn validate_set(spec: &Spec, files: &[InputFile<'_>]) -> Validated {
             facts.push(Default::default());
             continue;
         }
-        facts.push(file::check(spec, name, files[*i].bytes, fr));
+        facts.push(walk::check(spec, name, files[*i].bytes, fr));
     }
     set::check_links(spec, &parsed, &facts, &mut report);
     set::check_totals(&parsed, &facts, &mut report);
