@@ -149,6 +149,6 @@ pub fn set(unit: &str, sequence: &str, from_provider: bool) -> Vec<(String, Vec<
 pub fn fixture_as(dir: &str, sequence: &str) -> Vec<(String, Vec<u8>)> {
     helpers::fixture_set(dir)
         .into_iter()
-        .map(|(n, b)| (n.replace("20250328101500", sequence), b))
+        .map(|(n, b)| (support::with_sequence(&n, sequence), b))
         .collect()
 }

@@ -72,11 +72,7 @@ fn json_report_has_the_api_shape_and_groups_sets_by_sequence() {
         // Same names as the valid set would collide: copy under another sequence.
         let dir = std::env::temp_dir().join(format!("cprelay-cli-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("tmp");
-        let name = p
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .replace("20250328101500", "20250328111500");
+        let name = support::with_sequence(&p.file_name().expect("name").to_string_lossy(), "20250328111500");
         let to = dir.join(name);
         std::fs::copy(&p, &to).expect("copy");
         to

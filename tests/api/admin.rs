@@ -80,7 +80,7 @@ async fn admin_api_end_to_end() {
         }
         let invalid: Vec<(String, Vec<u8>)> = fixture_set("invalid/E_CODE-sex_3")
             .into_iter()
-            .map(|(n, b)| (n.replace("20250328101500", "20250328121500"), b))
+            .map(|(n, b)| (crate::support::with_sequence(&n, "20250328121500"), b))
             .collect();
         assert_status(&sender.send(invalid).await.unwrap(), 422);
         let inbox = recipient.get("/v1/inbox").await.unwrap();

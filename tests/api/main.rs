@@ -8,6 +8,7 @@ mod support;
 mod admin;
 mod auth;
 mod backup;
+mod catalogue;
 mod certificates;
 mod client_cli;
 mod connections;

@@ -99,7 +99,7 @@ pub async fn start() -> Relay {
     let mut invalid = invalid_set();
     invalid
         .iter_mut()
-        .for_each(|f| f.0 = f.0.replace("20250328101500", REJECTED));
+        .for_each(|f| f.0 = crate::support::with_sequence(&f.0, REJECTED));
     assert_eq!(client(&cm).send(invalid).await.unwrap().status, 422);
     let recipient = client(&prov);
     let inbox = recipient.get("/v1/inbox").await.unwrap();

@@ -19,3 +19,18 @@ pub fn read_set(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// A spec file name with its 14-digit sequence (連番) replaced by `sequence`: the fixtures each have their own
+/// sequence, so a test that sends one beside other sets renames it without knowing which.
+pub fn with_sequence(name: &str, sequence: &str) -> String {
+    let b = name.as_bytes();
+    let found = (1..b.len().saturating_sub(14)).find(|&i| {
+        b[i - 1] == b'_'
+            && b[i..i + 14].iter().all(u8::is_ascii_digit)
+            && matches!(b.get(i + 14), Some(b'.' | b'_'))
+    });
+    match found {
+        Some(i) => format!("{}{sequence}{}", &name[..i], &name[i + 14..]),
+        None => name.to_string(),
+    }
+}

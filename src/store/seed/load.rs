@@ -66,8 +66,8 @@ macro_rules! load_fn {
                     .bind(b.body.len() as i64)
                     .bind(&a.sha256)
                     .bind(&b.sha256)
-                    .bind(a.body)
-                    .bind(b.body)
+                    .bind(a.body.as_slice())
+                    .bind(b.body.as_slice())
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(INSERT_DELIVERIES)

@@ -11,27 +11,39 @@ use sqlx::{Connection, PgConnection};
 use self::load::{Plan, load_postgres, load_sqlite};
 use self::schema::SeedConnection;
 use self::sql::{INSERT_OFFICES_POSTGRES, INSERT_OFFICES_SQLITE};
-use super::{Result, Store, Writer, dispatch};
+use super::{Result, Store, StoreError, Writer, dispatch};
 use crate::domain::now_ms;
 
-/// The fixtures whose bytes every seeded set carries: real, valid Shift_JIS files (names and record contents do
-/// not match the seeded names; the relay never re-reads stored bytes).
-const UPJSK: &[u8] = include_bytes!(
-    "../../../fixtures/valid/v4/actual/UPJSK_202503_1310000001_43_1310000002_11_20250328101500.CSV"
-);
-const DLTPLAN: &[u8] = include_bytes!(
-    "../../../fixtures/valid/v4/schedule_delete/DLTPLAN_202504_1310000001_43_1310000002_11_20250328101500.CSV"
-);
-/// The first two records of the UPJSK fixture (a valid file on its own): the bytes up to its second CRLF.
-fn upjsk_two_records() -> &'static [u8] {
-    let second_end = UPJSK
+/// The first file of the generated valid `unit` set of version 4 (the bytes of the catalogue's
+/// `fixtures/valid/v4/<unit>`): real, valid Shift_JIS files whose names and record contents do not match the
+/// seeded names (the relay never re-reads stored bytes).
+fn generated(unit: &str) -> Result<Vec<u8>> {
+    use crate::generate::{Scenario, unit_files};
+    let spec = crate::spec::Spec::get().map_err(|e| StoreError::Setup(e.to_string()))?;
+    let u = spec
+        .units
+        .iter()
+        .find(|u| u.name == unit)
+        .ok_or_else(|| StoreError::Setup(format!("no send unit {unit}")))?;
+    unit_files(spec, u, &Scenario::small(crate::spec::Generation::V4))
+        .into_iter()
+        .next()
+        .map(|f| f.bytes)
+        .ok_or_else(|| StoreError::Setup(format!("the generated {unit} set has no file")))
+}
+
+/// The first two records of a file (a valid file on its own): the bytes up to its second CRLF.
+fn two_records(mut bytes: Vec<u8>) -> Vec<u8> {
+    let second_end = bytes
         .windows(2)
         .enumerate()
         .filter(|(_, w)| *w == b"\r\n")
         .nth(1)
-        .map_or(UPJSK.len(), |(i, _)| i + 2);
-    &UPJSK[..second_end]
+        .map_or(bytes.len(), |(i, _)| i + 2);
+    bytes.truncate(second_end);
+    bytes
 }
+
 /// SQLite's page cache for the seed connection, in KiB (negative, as `cache_size` takes it): the tables' pages
 /// and the unique index of submissions that stays during the load.
 const SQLITE_CACHE_KIB: &str = "-2097152";
@@ -45,13 +57,13 @@ struct SeedFile {
     csv_version: &'static str,
     records: i64,
     sha256: String,
-    body: &'static [u8],
+    body: Vec<u8>,
 }
 
 impl SeedFile {
-    fn new(kind: &'static str, records: i64, body: &'static [u8]) -> SeedFile {
+    fn new(kind: &'static str, records: i64, body: Vec<u8>) -> SeedFile {
         use sha2::Digest;
-        let sha256 = sha2::Sha256::digest(body)
+        let sha256 = sha2::Sha256::digest(&body)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
@@ -204,8 +216,8 @@ impl Store {
             backlog_from,
             pending_from: backlog_from - backlog_from * PENDING_PERCENT / 100,
             first_second: now_ms() / 1000 - total - 3600,
-            a: SeedFile::new("UPJSK", 2, upjsk_two_records()),
-            b: SeedFile::new("DLTPLAN", 2, DLTPLAN),
+            a: SeedFile::new("UPJSK", 2, two_records(generated("actual")?)),
+            b: SeedFile::new("DLTPLAN", 2, generated("schedule_delete")?),
         };
         match &self.writer {
             Writer::Sqlite(p, _) => {
