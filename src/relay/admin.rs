@@ -176,7 +176,7 @@ impl Relay {
     }
 
     /// Changes an office's name and/or service types (an `office.edited` event with what changed); answers the
-    /// office as it now stands. The same rules as [`add_office`] apply to the result.
+    /// office as it now stands. The same rules as [`Relay::add_office`] apply to the result.
     ///
     /// Errors: [`RelayError::NotFound`] for an unregistered office, `BadRequest` for a name or service types the
     /// relay refuses.
