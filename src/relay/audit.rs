@@ -139,9 +139,7 @@ impl Relay {
             files: vec![ndjson, manifest_path],
         })
     }
-}
 
-impl Relay {
     /// Re-computes the whole chain. The first position whose link, hash or event does not hold is reported; an event
     /// that is neither sealed nor queued (inserted behind the relay's back) is reported by its seq.
     pub async fn verify_audit(&self) -> Result<Verification> {
@@ -205,13 +203,12 @@ impl Relay {
 
     /// Seals everything queued now. When another node holds the sealing lock, waits for it to finish (up to 10 s).
     pub async fn seal_all(&self) -> Result<()> {
-        let store = &self.store;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
-            if store.seal(5_000).await? > 0 {
+            if self.seal_some().await? > 0 {
                 continue;
             }
-            if store.audit_counts().await?.1 == 0 || std::time::Instant::now() > deadline {
+            if self.store.audit_counts().await?.1 == 0 || std::time::Instant::now() > deadline {
                 return Ok(());
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
