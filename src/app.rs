@@ -171,6 +171,12 @@ impl App {
             }
             None => (None, None),
         };
+        // Once the signal comes, waiting long-polls answer at once, so the drain is not spent waiting for them.
+        let relay = Arc::clone(&self.state.relay);
+        let shutdown = async move {
+            shutdown.await;
+            relay.stop_waiting();
+        };
         let served = serve(self.listener, self.tls, router, limits, shutdown).await;
         if let (Some(stop), Some(task)) = (stop_metrics, metrics) {
             let _ = stop.send(());

@@ -116,7 +116,8 @@ impl Relay {
     /// Lists the inbox in the order the relay accepted the sets; with `wait`, holds the request until something
     /// arrives or the time is up. Returns the items and the cursor to continue from, on every answer: the last
     /// item's arrival number, or, with no item, the cursor given (or the recipient's last arrival number when none
-    /// was given). Passed back as `after`, it returns exactly what was accepted since.
+    /// was given). Passed back as `after`, it returns exactly what was accepted since. A wait in progress when the
+    /// relay shuts down ([`Relay::stop_waiting`]) ends at once with what there is.
     pub async fn inbox(&self, req: &InboxRequest) -> Result<(Vec<DeliveryView>, String)> {
         let after = match req.after.as_deref().map(parse_inbox_cursor).transpose()? {
             None => None,
@@ -146,7 +147,7 @@ impl Relay {
             };
             let rows = self.store.inbox(&query).await?;
             let now = Instant::now();
-            if !rows.is_empty() || now >= deadline {
+            if !rows.is_empty() || now >= deadline || self.arrivals.closed() {
                 let next = rows.last().map_or(start, |d| d.arrival).to_string();
                 return Ok((rows.iter().map(DeliveryView::from).collect(), next));
             }

@@ -240,6 +240,12 @@ impl Relay {
         Ok((d, events))
     }
 
+    /// Ends every inbox long-poll of this node now, and makes later ones answer at once: the first step of a
+    /// graceful stop, so the drain does not wait for polls that could hold their connections for `max_wait`.
+    pub fn stop_waiting(&self) {
+        self.arrivals.close();
+    }
+
     /// Closes the store: waits for the SQLite writer and checkpointer to finish (the last step of a graceful stop
     /// and of every command).
     pub async fn close(&self) {

@@ -93,3 +93,33 @@ async fn a_client_is_served_while_hundreds_of_idle_sockets_are_open() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_stop_answers_the_long_polls_in_flight_at_once() {
+    for db in db::backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let app = spawn_app(dir.path(), &db).await;
+        let (_, prov, _) = app.offices().await;
+        let recipient = app.client(Some(&prov));
+        // Waits of the longest kind the relay allows: without the stop, each would hold its connection for a
+        // minute, past the 30 s drain, and end as a closed connection instead of an answer.
+        let polls: Vec<_> = (0..3)
+            .map(|_| {
+                let c = recipient.clone();
+                tokio::spawn(async move { c.get("/v1/inbox?wait=60&status=pending").await })
+            })
+            .collect();
+        app.long_polls(3).await;
+        app.stop().await;
+        for poll in polls {
+            let got = poll
+                .await
+                .unwrap()
+                .expect("the poll got an answer, not a closed connection");
+            assert_status(&got, 200);
+            assert!(got.json["items"].as_array().unwrap().is_empty());
+            assert!(got.json["next"].is_string(), "the cursor to go on from");
+        }
+        db.cleanup().await;
+    }
+}
