@@ -1,6 +1,6 @@
 //! Parsing of the layout files `spec/layouts/<KIND>.csv`: the v4 layout of each kind, and the v3 one derived from it.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::load::{Row, SpecError, Table, kind};
 use super::{Bind, BindTarget, Generation, Item, ItemType, Kind, KindInfo, Layout, Required, Rule};
@@ -136,7 +136,7 @@ fn v3_layout(v4: &Layout, v4_only: &[bool]) -> Layout {
 pub(super) fn load_layouts(
     kinds: &HashMap<Kind, KindInfo>,
 ) -> Result<HashMap<(Kind, Generation), Layout>, SpecError> {
-    let mut layouts = HashMap::new();
+    let mut layouts = HashMap::default();
     for (name, text) in LAYOUTS {
         let file = format!("layouts/{name}.csv");
         let t = Table { file: &file };

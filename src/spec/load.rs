@@ -1,6 +1,6 @@
 //! Parsing of the embedded `spec/` data files. Every problem names the file and line.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::layouts::load_layouts;
 use super::{Generation, Kind, KindInfo, Layout, Link, ServiceType, Spec, Unit, Version};
@@ -107,7 +107,7 @@ pub(super) fn load_embedded() -> Result<Spec, SpecError> {
 
 /// `kinds.csv`, and the image kind, which has no row: every kind must be described.
 fn load_kinds() -> Result<HashMap<Kind, KindInfo>, SpecError> {
-    let mut kinds = HashMap::new();
+    let mut kinds = HashMap::default();
     let t = Table { file: "kinds.csv" };
     for row in t.rows(
         KINDS,
@@ -144,7 +144,7 @@ fn load_kinds() -> Result<HashMap<Kind, KindInfo>, SpecError> {
 fn load_codes(
     layouts: &HashMap<(Kind, Generation), Layout>,
 ) -> Result<HashMap<String, HashMap<String, String>>, SpecError> {
-    let mut codes: HashMap<String, HashMap<String, String>> = HashMap::new();
+    let mut codes: HashMap<String, HashMap<String, String>> = HashMap::default();
     let t = Table { file: "codes.csv" };
     for row in t.rows(CODES, &["table", "code", "label_ja", "label_en"])? {
         codes
@@ -170,7 +170,7 @@ fn load_codes(
 
 /// `service_types.csv`: 2-character codes (0-9A-Z) with their scope (in, out, planner).
 fn load_service_types() -> Result<HashMap<String, ServiceType>, SpecError> {
-    let mut service_types = HashMap::new();
+    let mut service_types = HashMap::default();
     let t = Table {
         file: "service_types.csv",
     };
@@ -197,7 +197,7 @@ fn load_service_types() -> Result<HashMap<String, ServiceType>, SpecError> {
 
 /// `versions.csv`: each CSV version's generation and whether it is legacy.
 fn load_versions() -> Result<HashMap<String, Version>, SpecError> {
-    let mut versions = HashMap::new();
+    let mut versions = HashMap::default();
     let t = Table { file: "versions.csv" };
     for row in t.rows(VERSIONS, &["csv_version", "generation", "status"])? {
         let v = Version {

@@ -7,7 +7,8 @@ mod kind;
 mod layouts;
 mod load;
 
-use std::collections::HashMap;
+// The spec's own tables, never filled from a request: a fast fixed hash (FxHash) for the per-item look-ups.
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 pub use kind::Kind;

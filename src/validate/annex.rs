@@ -1,7 +1,7 @@
 //! 第7表 (サービス利用票別表, UPSIKYU) row by row: each detail row's arithmetic, and per person the grand total
 //! and the subtotals of the types (`totals` has the rules and their basis).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::csvread::Record;
 use crate::spec::{Kind, Layout};

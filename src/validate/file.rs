@@ -1,7 +1,8 @@
 //! What the set check needs from one CSV file (`Facts`), the link keys gathered as its records stream past, and
 //! the messages of CSV syntax errors. The walk over a file's records is `walk`.
 
-use std::collections::{HashMap, HashSet};
+// Keys come from the files: hashed with a per-process random seed (foldhash), not a fixed function.
+use foldhash::{HashMap, HashSet};
 
 use crate::csvread::{CsvError, Record};
 use crate::spec::{Kind, Layout, Spec};

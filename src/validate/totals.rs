@@ -8,7 +8,7 @@
 //! show); and, when the set holds 第6表, a row's 回数／日数 is the number of that service in 第6表 (the days
 //! flagged in 日割対象日, else サービス回数, for each record with the same person, office and service code).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::csvread::Record;
 use crate::spec::{Kind, Layout};
@@ -153,8 +153,8 @@ pub(super) fn check_set(
     report: &mut super::report::SetReport,
 ) {
     let (scheduled, summarised) = (&schedule.1.scheduled, &annex.1.summarised);
-    let mut persons = std::collections::HashSet::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut persons = foldhash::HashSet::default();
+    let mut seen = foldhash::HashSet::default();
     for (key, count, line) in summarised {
         persons.insert(person_of(key));
         let Some((n, _)) = scheduled.get(key) else {
