@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::events::append_events;
+use super::backend::Backend;
 use super::{FileMeta, NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
 use crate::domain::now_ms;
 
@@ -99,7 +99,7 @@ impl Store {
             .bind(&r.request_id)
             .execute(&mut *tx)
             .await?;
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -239,7 +239,7 @@ impl Store {
             .bind(delivery_id)
             .execute(&mut *tx)
             .await?;
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())

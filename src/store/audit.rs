@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::events::append_events;
+use super::backend::Backend;
 use super::{NewEvent, Pool, Result, Store, StoreError, dispatch, dispatch_write};
 use crate::domain::now_ms;
 
@@ -273,7 +273,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())

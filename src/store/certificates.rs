@@ -1,6 +1,6 @@
 //! Client certificates issued by the relay: serial, office, validity, issue and revocation times.
 
-use super::events::append_events;
+use super::backend::Backend;
 use super::{NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
 use crate::domain::now_ms;
 
@@ -47,7 +47,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -110,7 +110,7 @@ impl Store {
                     office: Some(r.1.clone()),
                     ..event
                 };
-                append_events!(tx, [(now, &event)]);
+                tx.append_events(&[(now, &event)]).await?;
             }
             tx.commit().await?;
             Ok(row(r))

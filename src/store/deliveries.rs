@@ -1,6 +1,6 @@
 //! Inbox and outbox: listing deliveries, reading original bytes, acknowledging.
 
-use super::events::append_events;
+use super::backend::Backend;
 use super::submissions::newer;
 use super::{NewEvent, Newer, Result, Store, StoreError, dispatch, write_tx};
 use crate::domain::{Status, now_ms};
@@ -248,7 +248,7 @@ impl Store {
             .execute(&mut *conn)
             .await?;
             event.detail["first"] = serde_json::Value::Bool(first.rows_affected() > 0);
-            append_events!(conn, [(now, &event)]);
+            conn.append_events(&[(now, &event)]).await?;
             Ok(())
         })?;
         Ok((body, sha256, kind))
@@ -278,7 +278,7 @@ impl Store {
                     .fetch_one(&mut *conn)
                     .await?;
             if changed.rows_affected() > 0 {
-                append_events!(conn, [(now, &event)]);
+                conn.append_events(&[(now, &event)]).await?;
             }
             Ok(at.unwrap_or(now))
         })

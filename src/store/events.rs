@@ -34,36 +34,7 @@ impl NewEvent {
     }
 }
 
-/// Inserts `$events` (an iterator of `(at, &NewEvent)`) on the connection of an open transaction
-/// (`$conn: &mut <DB>Connection`) and queues each for sealing into the audit chain: two statements, however
-/// many events (callers keep a batch under SQLite's limit of bound parameters).
-macro_rules! append_events {
-    ($conn:expr, $events:expr) => {{
-        let events: Vec<(i64, &$crate::store::NewEvent)> = IntoIterator::into_iter($events).collect();
-        if !events.is_empty() {
-            let mut q = sqlx::QueryBuilder::new(
-                "insert into events (at, kind, office, submission_id, request_id, detail) ",
-            );
-            q.push_values(&events, |mut row, (at, e)| {
-                row.push_bind(*at)
-                    .push_bind(e.kind)
-                    .push_bind(e.office.as_deref())
-                    .push_bind(e.submission_id.as_deref())
-                    .push_bind(e.request_id.as_deref())
-                    .push_bind(e.detail.to_string());
-            });
-            q.push(" returning seq");
-            let seqs: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *$conn).await?;
-            let mut q = sqlx::QueryBuilder::new("insert into audit_pending (event_seq) ");
-            q.push_values(&seqs, |mut row, s| {
-                row.push_bind(s.0);
-            });
-            q.build().execute(&mut *$conn).await?;
-        }
-    }};
-}
-pub(crate) use append_events;
-
+use super::backend::Backend;
 use super::{Result, Store, dispatch, write_tx};
 
 impl Store {
@@ -72,8 +43,8 @@ impl Store {
         let at = crate::domain::now_ms();
         let events = events.to_vec();
         write_tx!(self, |conn| {
-            append_events!(conn, events.iter().map(|e| (at, e)));
-            Ok(())
+            let events: Vec<(i64, &NewEvent)> = events.iter().map(|e| (at, e)).collect();
+            conn.append_events(&events).await
         })
     }
 

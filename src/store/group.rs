@@ -3,7 +3,8 @@
 //! of the WAL makes a whole batch durable, and no two connections of this process ever fight for the lock.
 //!
 //! A batch is whatever queued while the previous one committed (no timer: a lone request commits at once).
-//! The accepted sets of a batch are written together, one multi-row statement per table ([`insert_sets!`]);
+//! The accepted sets of a batch are written together, one multi-row statement per table
+//! ([`Backend::insert_sets`]);
 //! the other jobs run one after another in the same transaction.
 //! Each job's answer is sent only after the commit returned; if the batch fails, every job in it fails.
 //! A job must fail with an ordinary error (`NotFound`, `Gone`, `Conflict`) only before it has written, so
@@ -20,8 +21,7 @@ use std::future::Future;
 use std::pin::Pin;
 use tokio::sync::{mpsc, oneshot};
 
-use super::events::append_events;
-use super::sets::insert_sets;
+use super::backend::Backend;
 use super::submissions::SetOutcome;
 use super::{NewSubmission, Result, StoreError, Stored};
 
@@ -157,7 +157,7 @@ async fn store_sets(
     sets: &mut [(Box<NewSubmission>, oneshot::Sender<Result<Stored>>)],
 ) -> Result<HashMap<String, SetOutcome>> {
     let mut subs: Vec<&mut NewSubmission> = sets.iter_mut().map(|(s, _)| s.as_mut()).collect();
-    Ok(insert_sets!(conn, &mut subs))
+    conn.insert_sets(&mut subs).await
 }
 
 async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>, stats: Arc<WriteStats>) {

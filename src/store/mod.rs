@@ -12,6 +12,7 @@
 mod admin;
 mod arrivals;
 mod audit;
+mod backend;
 pub mod backup;
 mod bodies;
 mod certificates;

@@ -1,6 +1,6 @@
 //! Registered offices.
 
-use super::events::append_events;
+use super::backend::Backend;
 use super::{NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
 use crate::domain::{Office, OfficeKind, now_ms};
 
@@ -38,7 +38,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -77,7 +77,7 @@ impl Store {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -106,7 +106,7 @@ impl Store {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -139,7 +139,7 @@ impl Store {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::events::append_events;
+use super::backend::Backend;
 use super::{NewEvent, Result, Store, dispatch, dispatch_write};
 use crate::domain::now_ms;
 
@@ -43,7 +43,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if inserted.is_some() {
-                append_events!(tx, [(now, &event)]);
+                tx.append_events(&[(now, &event)]).await?;
                 tx.commit().await?;
                 true
             } else {

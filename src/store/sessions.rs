@@ -2,7 +2,7 @@
 //! itself) in one `sessions` table: an admin session names its admin token, an office session its office user
 //! (`store::users`).
 
-use super::events::append_events;
+use super::backend::Backend;
 use super::{NewEvent, Result, Store, dispatch, dispatch_write};
 use crate::domain::now_ms;
 
@@ -52,7 +52,7 @@ impl Store {
                 .bind(now - ENDED_KEPT_MS)
                 .execute(&mut *tx)
                 .await?;
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -100,7 +100,7 @@ impl Store {
                     .await?;
             ended = r.rows_affected() > 0;
             if ended {
-                append_events!(tx, [(now, &event)]);
+                tx.append_events(&[(now, &event)]).await?;
             }
             tx.commit().await?;
         });

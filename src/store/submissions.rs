@@ -1,7 +1,6 @@
 //! Accepted submissions: the set, its files' original bytes, its delivery and its events, in one transaction.
 
-use super::events::append_events;
-use super::sets::insert_sets;
+use super::backend::Backend;
 use super::{NewEvent, Result, Store, StoreError, Writer, dispatch};
 
 /// One file of an accepted set.
@@ -43,7 +42,7 @@ pub struct NewSubmission {
 }
 
 /// A set of the same stream with a later sequence, accepted before the one being stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Newer {
     pub sequence: String,
     pub submission_id: String,
@@ -127,7 +126,7 @@ impl Store {
             Writer::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 let id = s.id.clone();
-                let mut outcomes = insert_sets!(&mut *tx, &mut [&mut s]);
+                let mut outcomes = tx.insert_sets(&mut [&mut s]).await?;
                 match outcomes.remove(&id) {
                     Some(SetOutcome::Stored(stored)) => {
                         tx.commit().await?;

@@ -1,6 +1,6 @@
 //! Bearer tokens, stored as SHA-256 hashes.
 
-use super::events::append_events;
+use super::backend::Backend;
 use super::{NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
 use crate::domain::now_ms;
 
@@ -39,7 +39,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -89,7 +89,7 @@ impl Store {
             if found.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())

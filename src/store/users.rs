@@ -1,7 +1,7 @@
 //! Office users of the portal (`office_users`) and their sessions (rows of `sessions` with a `user_id`).
 //! Passwords are stored as Argon2id PHC strings made by `relay::users`; this module never sees a password.
 
-use super::events::append_events;
+use super::backend::Backend;
 use super::sessions::ENDED_KEPT_MS;
 use super::{NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
 use crate::domain::now_ms;
@@ -121,7 +121,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -173,7 +173,7 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                append_events!(tx, [(now, &event)]);
+                tx.append_events(&[(now, &event)]).await?;
             }
             tx.commit().await?;
         });
@@ -209,7 +209,7 @@ impl Store {
                 .bind(now - ENDED_KEPT_MS)
                 .execute(&mut *tx)
                 .await?;
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -283,7 +283,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            append_events!(tx, [(now, &event)]);
+            tx.append_events(&[(now, &event)]).await?;
             tx.commit().await?;
         });
         Ok(())
