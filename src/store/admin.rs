@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use super::backend::Backend;
-use super::{FileMeta, NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
+use super::change::Change;
+use super::{FileMeta, NewEvent, Result, Store, StoreError, dispatch, write_tx};
 use crate::domain::now_ms;
 
 /// A refused submission, kept for the log (names and reason codes, never contents).
@@ -83,26 +84,19 @@ impl Store {
     /// Records a rejected submission and its event in one transaction.
     pub async fn record_rejection(&self, r: &Rejection, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            sqlx::query(
-                "insert into rejections (id, at, sender, recipient, sequence, names, codes, request_id) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&r.id)
-            .bind(now)
-            .bind(&r.sender)
-            .bind(&r.recipient)
-            .bind(&r.sequence)
-            .bind(r.names.join("/"))
-            .bind(r.codes.join(","))
-            .bind(&r.request_id)
-            .execute(&mut *tx)
-            .await?;
-            tx.append_events(&[(now, &event)]).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let change = Change::new(
+            "insert into rejections (id, at, sender, recipient, sequence, names, codes, request_id) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(r.id.as_str())
+        .bind(now)
+        .bind(r.sender.as_str())
+        .bind(r.recipient.as_deref())
+        .bind(r.sequence.as_deref())
+        .bind(r.names.join("/"))
+        .bind(r.codes.join(","))
+        .bind(r.request_id.as_deref());
+        self.apply_change(change, now, event).await
     }
 
     /// The delivery log, newest first: deliveries with their files, and rejections with their names and codes.
@@ -213,35 +207,31 @@ impl Store {
     /// `NotFound` if there is no such delivery or it was purged already.
     pub async fn purge(&self, delivery_id: &str, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
+        let delivery_id = delivery_id.to_string();
+        write_tx!(self, |conn| {
+            // The update comes first: when it changes no row, nothing is written and the job ends as `NotFound`.
             let done =
                 sqlx::query("update deliveries set purged_at = $1 where id = $2 and purged_at is null")
                     .bind(now)
-                    .bind(delivery_id)
-                    .execute(&mut *tx)
+                    .bind(&delivery_id)
+                    .execute(&mut *conn)
                     .await?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
             let (submission,): (String,) =
                 sqlx::query_as("select submission_id from deliveries where id = $1")
-                    .bind(delivery_id)
-                    .fetch_one(&mut *tx)
+                    .bind(&delivery_id)
+                    .fetch_one(&mut *conn)
                     .await?;
             let event = event.submission(&submission);
-            sqlx::query(
-                "update files set body = $1, purged_at = $2 \
-                 where submission_id = (select submission_id from deliveries where id = $3)",
-            )
-            .bind(Vec::<u8>::new())
-            .bind(now)
-            .bind(delivery_id)
-            .execute(&mut *tx)
-            .await?;
-            tx.append_events(&[(now, &event)]).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+            sqlx::query("update files set body = $1, purged_at = $2 where submission_id = $3")
+                .bind(Vec::<u8>::new())
+                .bind(now)
+                .bind(&submission)
+                .execute(&mut *conn)
+                .await?;
+            conn.append_events(&[(now, &event)]).await
+        })
     }
 }

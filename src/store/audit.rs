@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 
 use super::backend::Backend;
-use super::{NewEvent, Pool, Result, Store, StoreError, dispatch, dispatch_write};
+use super::{NewEvent, Pool, Result, Store, StoreError, dispatch, write_tx};
 use crate::domain::now_ms;
 
 /// The hash before the first position.
@@ -100,15 +100,17 @@ pub struct ExportRow {
 }
 
 impl Store {
-    /// Seals up to `max` queued events onto the chain. One sealer at a time: on PostgreSQL others skip (an
-    /// advisory lock); on SQLite writers are serialised and a racing sealer fails on the position key.
+    /// Seals up to `max` queued events onto the chain; how many it sealed. One sealer at a time: on PostgreSQL
+    /// others skip (an advisory lock held to the commit); on SQLite the seal is a job of the one writer, whose
+    /// transaction holds the database's write lock from its start (`BEGIN IMMEDIATE`), so sealers, also those
+    /// of other processes, run one after another and each reads the head the previous one left.
     pub async fn seal(&self, max: i64) -> Result<usize> {
         let now = now_ms();
-        let sealed = dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            if matches!(self.pool, Pool::Postgres(_)) {
+        let postgres = matches!(self.pool, Pool::Postgres(_));
+        write_tx!(self, |conn| {
+            if postgres {
                 let (locked,): (bool,) = sqlx::query_as("select pg_try_advisory_xact_lock(726150)")
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut *conn)
                     .await?;
                 if !locked {
                     return Ok(0);
@@ -116,7 +118,7 @@ impl Store {
             }
             let head: Option<(i64, String)> =
                 sqlx::query_as("select position, hash from audit_chain order by position desc limit 1")
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *conn)
                     .await?;
             let (mut position, mut prev) = head.unwrap_or((0, GENESIS.to_string()));
             let events: Vec<EventRow> = sqlx::query_as(
@@ -124,7 +126,7 @@ impl Store {
                  from audit_pending q join events e on e.seq = q.event_seq order by q.event_seq limit $1",
             )
             .bind(max)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await?;
             let mut rows: Vec<(i64, i64, String, String)> = Vec::with_capacity(events.len());
             for e in &events {
@@ -140,11 +142,11 @@ impl Store {
                 q.push_values(chunk, |mut row, (position, seq, prev, hash)| {
                     row.push_bind(*position)
                         .push_bind(*seq)
-                        .push_bind(prev)
-                        .push_bind(hash)
+                        .push_bind(prev.as_str())
+                        .push_bind(hash.as_str())
                         .push_bind(now);
                 });
-                q.build().execute(&mut *tx).await?;
+                q.build().execute(&mut *conn).await?;
                 // Exactly the rows sealed: a late commit with a lower seq stays queued for the next round.
                 let mut q = sqlx::QueryBuilder::new("delete from audit_pending where event_seq in (");
                 let mut list = q.separated(", ");
@@ -152,12 +154,10 @@ impl Store {
                     list.push_bind(*seq);
                 }
                 q.push(")");
-                q.build().execute(&mut *tx).await?;
+                q.build().execute(&mut *conn).await?;
             }
-            tx.commit().await?;
-            events.len()
-        });
-        Ok(sealed)
+            Ok(events.len())
+        })
     }
 
     /// Chain positions after `after`, with their events, at most `limit`.
@@ -251,31 +251,30 @@ impl Store {
         event: NewEvent,
     ) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
+        let (id, batch, file) = (id.to_string(), batch.clone(), file.to_string());
+        write_tx!(self, |conn| {
+            // Another exporter's batch first: a `Conflict` before anything is written.
             let (last,): (Option<i64>,) = sqlx::query_as("select max(last_position) from audit_exports")
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut *conn)
                 .await?;
             if last.unwrap_or(0) + 1 != batch.first {
                 return Err(StoreError::Conflict);
             }
             sqlx::query(
-                "insert into audit_exports (id, first_position, last_position, count, sha256, chain_head, file, created_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "insert into audit_exports (id, first_position, last_position, count, sha256, chain_head, file, \
+                 created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
-            .bind(id)
+            .bind(&id)
             .bind(batch.first)
             .bind(batch.last)
             .bind(batch.count)
             .bind(&batch.sha256)
             .bind(&batch.chain_head)
-            .bind(file)
+            .bind(&file)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-            tx.append_events(&[(now, &event)]).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+            conn.append_events(&[(now, &event)]).await
+        })
     }
 }

@@ -1,5 +1,5 @@
-//! The writes that run the same statements on both backends, written once: appending events and storing
-//! accepted sets.
+//! The writes that run the same statements on both backends, written once: appending events, one statement
+//! with its event ([`Change`]) and storing accepted sets.
 //!
 //! They are the provided functions of [`Backend`], a trait of the two connection types (SQLite's, PostgreSQL's)
 //! whose where-clauses bundle what the statements need of a backend: the connection as an executor, and the Rust
@@ -14,9 +14,10 @@ use sqlx::{
     SqliteConnection, Type,
 };
 
+use super::change::{Change, Param, RowsAffected};
 use super::sets::{FileRow, StreamOrder, arrivals_wanted, file_chunks, take_bodies};
 use super::submissions::SetOutcome;
-use super::{NewEvent, NewSubmission, Newer, Result, Stored};
+use super::{NewEvent, NewSubmission, Newer, Result, StoreError, Stored};
 
 /// The database of a connection.
 type Db<C> = <C as Connection>::Database;
@@ -40,6 +41,7 @@ where
     for<'r> (i64,): FromRow<'r, DbRow<Self>>,
     for<'r> (String,): FromRow<'r, DbRow<Self>>,
     for<'r> Newer: FromRow<'r, DbRow<Self>>,
+    Db<Self>: RowsAffected,
 {
     /// Inserts `events` (each with its time, Unix ms) and queues each for sealing into the audit chain: two
     /// statements, however many events (callers keep a batch under SQLite's limit of bound parameters).
@@ -65,6 +67,25 @@ where
         });
         q.build().execute(&mut *self).await?;
         Ok(())
+    }
+
+    /// Runs `change`'s statement and appends `event` (at `at`, Unix ms). `NotFound`, with nothing written, when
+    /// the change must touch a row and touched none; `Conflict`, with nothing written, when it breaks a unique
+    /// key (on SQLite the failed statement leaves the transaction open, so the group commit goes on).
+    async fn apply_change(&mut self, change: &Change, at: i64, event: &NewEvent) -> Result<()> {
+        let mut q = sqlx::query(change.sql);
+        for p in &change.params {
+            q = match p {
+                Param::Text(v) => q.bind(v.as_deref()),
+                Param::Int(v) => q.bind(*v),
+                Param::Bool(v) => q.bind(*v),
+            };
+        }
+        let done = q.execute(&mut *self).await?;
+        if change.or_not_found && Db::<Self>::rows_affected(&done) == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.append_events(&[(at, event)]).await
     }
 
     /// Inserts the sets `subs` (taking their files' bytes) with their submissions, files, deliveries and events,

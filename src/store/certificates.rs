@@ -1,7 +1,8 @@
 //! Client certificates issued by the relay: serial, office, validity, issue and revocation times.
 
 use super::backend::Backend;
-use super::{NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
+use super::change::Change;
+use super::{NewEvent, Result, Store, StoreError, dispatch, write_tx};
 use crate::domain::now_ms;
 
 /// One issued client certificate. Times are Unix milliseconds (UTC); `serial` is lower-case hex.
@@ -34,23 +35,16 @@ impl Store {
     /// transaction. `Conflict` if the serial is recorded already.
     pub async fn insert_certificate(&self, c: &CertificateRow, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            sqlx::query(
-                "insert into client_certificates (serial, office, not_before, not_after, issued_at) \
-                 values ($1, $2, $3, $4, $5)",
-            )
-            .bind(&c.serial)
-            .bind(&c.office)
-            .bind(c.not_before)
-            .bind(c.not_after)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            tx.append_events(&[(now, &event)]).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let change = Change::new(
+            "insert into client_certificates (serial, office, not_before, not_after, issued_at) \
+             values ($1, $2, $3, $4, $5)",
+        )
+        .bind(c.serial.as_str())
+        .bind(c.office.as_str())
+        .bind(c.not_before)
+        .bind(c.not_after)
+        .bind(now);
+        self.apply_change(change, now, event).await
     }
 
     /// Issued certificates, newest first, of one office or of all; at most `limit`.
@@ -86,22 +80,23 @@ impl Store {
     /// Returns the row as revoked; `NotFound` if no certificate has this serial.
     pub async fn revoke_certificate(&self, serial: &str, event: NewEvent) -> Result<CertificateRow> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
+        let serial = serial.to_string();
+        write_tx!(self, |conn| {
             let done = sqlx::query(
                 "update client_certificates set revoked_at = $1 where serial = $2 and revoked_at is null",
             )
             .bind(now)
-            .bind(serial)
-            .execute(&mut *tx)
+            .bind(&serial)
+            .execute(&mut *conn)
             .await?;
             let r: Option<CertificateSql> = sqlx::query_as(
                 "select serial, office, not_before, not_after, issued_at, revoked_at from client_certificates \
                  where serial = $1",
             )
-            .bind(serial)
-            .fetch_optional(&mut *tx)
+            .bind(&serial)
+            .fetch_optional(&mut *conn)
             .await?;
+            // No such certificate: the update above changed nothing either.
             let Some(r) = r else {
                 return Err(StoreError::NotFound);
             };
@@ -110,9 +105,8 @@ impl Store {
                     office: Some(r.1.clone()),
                     ..event
                 };
-                tx.append_events(&[(now, &event)]).await?;
+                conn.append_events(&[(now, &event)]).await?;
             }
-            tx.commit().await?;
             Ok(row(r))
         })
     }

@@ -1,13 +1,15 @@
 //! The only module that names sqlx: one `Store` over SQLite (embedded default) or PostgreSQL.
 //!
-//! Both backends run the same SQL (numbered `$n` parameters, `returning`, `on conflict`), written once and
-//! dispatched by `dispatch!` (reads), `dispatch_write!` (write transactions) and `write_tx!` (the hot
-//! writes); each has its own migrations under `migrations/`. Every change and the events that record it commit
-//! in one transaction.
+//! Both backends run the same SQL (numbered `$n` parameters, `returning`, `on conflict`), written once; each has
+//! its own migrations under `migrations/`. Reads go through `dispatch!`, every write through `write_tx!`: a
+//! body written once that runs on either connection type. The writes that several bodies share (appending
+//! events, storing accepted sets, one statement with its event) are functions of `backend::Backend`, generic
+//! over the two connection types. Every change and the events that record it commit in one transaction.
 //!
-//! On SQLite, reads use a fixed set of read-only connections and every write of this process goes through one
-//! writer connection; the hot writes are group-committed by `group` (many requests, one fsync). On
-//! PostgreSQL every write is its own transaction on the shared pool and the server groups the commits.
+//! On SQLite, reads use a fixed set of read-only connections and every write of this process is a job of one
+//! writer task on one connection, which group-commits them (`group`: many requests, one fsync). On PostgreSQL
+//! every write is its own transaction on the shared pool and the server groups the commits. Only the migrations
+//! (`migrations`) and the bulk load of `seed` write otherwise, each saying why; a backup (`backup`) only reads.
 
 mod admin;
 mod arrivals;
@@ -16,6 +18,7 @@ mod backend;
 pub mod backup;
 mod bodies;
 mod certificates;
+mod change;
 mod deliveries;
 mod error;
 mod events;
@@ -97,7 +100,8 @@ enum Pool {
 /// Where write transactions go.
 #[derive(Debug, Clone)]
 enum Writer {
-    /// SQLite: the one writer connection, and the group commit that runs the hot writes on it.
+    /// SQLite: the pool of the one writer connection (for migrations, `seed`'s options and closing), and the
+    /// group commit that runs every write on it.
     Sqlite(SqlitePool, group::GroupCommit),
     /// PostgreSQL: the shared pool; every write is a transaction of its own.
     Postgres(PgPool),
@@ -130,20 +134,11 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
-/// Like `dispatch!`, with `$pool` bound to the pool for write transactions.
-macro_rules! dispatch_write {
-    ($store:expr, |$pool:ident| $body:expr) => {
-        match &$store.writer {
-            $crate::store::Writer::Sqlite($pool, _) => $body,
-            $crate::store::Writer::Postgres($pool) => $body,
-        }
-    };
-}
-pub(crate) use dispatch_write;
-
 /// Runs `$body` (an expression of type `Result<T>` that uses `$conn: &mut <backend>Connection` and owns what
-/// it captures) in a write transaction: on SQLite as one job of a group commit, on PostgreSQL in a transaction
-/// of its own. Ordinary failures (`NotFound`, `Gone`, `Conflict`) must happen before the body writes.
+/// it captures: clone borrowed inputs first) in a write transaction: on SQLite as one job of the writer's group
+/// commit, on PostgreSQL in a transaction of its own, committed when the body succeeds. The body must fail with
+/// an ordinary error (`NotFound`, `Gone`, `Conflict`) only before it has written (see `group`): on SQLite the
+/// other jobs of its batch commit with whatever it wrote.
 macro_rules! write_tx {
     ($store:expr, |$conn:ident| $body:expr) => {
         match &$store.writer {
@@ -200,15 +195,6 @@ impl Store {
         };
         let applied = store.schema(schema).await?;
         Ok((store, applied))
-    }
-
-    /// How write transactions start: SQLite takes the write lock at once (`BEGIN IMMEDIATE`), so a transaction
-    /// that reads before it writes waits for the lock instead of failing with "database is locked".
-    fn begin_sql(&self) -> &'static str {
-        match self.pool {
-            Pool::Sqlite(_) => "BEGIN IMMEDIATE",
-            Pool::Postgres(_) => "BEGIN",
-        }
     }
 
     /// `sqlite` or `postgres`.
@@ -285,7 +271,10 @@ impl Store {
     /// for the checkpointer's last checkpoint, so the database file is left alone once this returns (SQLite's
     /// read-only connections themselves close when the store is dropped).
     pub async fn close(&self) {
-        dispatch_write!(self, |p| p.close().await);
+        match &self.writer {
+            Writer::Sqlite(p, _) => p.close().await,
+            Writer::Postgres(p) => p.close().await,
+        }
         if let Writer::Sqlite(_, group) = &self.writer
             && let Some(c) = &group.checkpointer
         {

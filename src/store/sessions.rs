@@ -3,7 +3,7 @@
 //! (`store::users`).
 
 use super::backend::Backend;
-use super::{NewEvent, Result, Store, dispatch, dispatch_write};
+use super::{NewEvent, Result, Store, dispatch, write_tx};
 use crate::domain::now_ms;
 
 /// A session as stored.
@@ -37,25 +37,24 @@ impl Store {
         event: NewEvent,
     ) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
+        let (id_hash, token_id) = (id_hash.to_string(), token_id.to_string());
+        write_tx!(self, |conn| {
+            // The insert comes first: a session id that exists already is a `Conflict` before anything is written.
             sqlx::query(
                 "insert into sessions (id_hash, token_id, created_at, expires_at) values ($1, $2, $3, $4)",
             )
-            .bind(id_hash)
-            .bind(token_id)
+            .bind(&id_hash)
+            .bind(&token_id)
             .bind(now)
             .bind(expires_at)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
             sqlx::query("delete from sessions where coalesce(revoked_at, expires_at) < $1")
                 .bind(now - ENDED_KEPT_MS)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
-            tx.append_events(&[(now, &event)]).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+            conn.append_events(&[(now, &event)]).await
+        })
     }
 
     /// The session with this id hash, with its token's revocation, if any.
@@ -89,21 +88,20 @@ impl Store {
     /// already. Whether it was ended now.
     pub async fn revoke_session(&self, id_hash: &str, event: NewEvent) -> Result<bool> {
         let now = now_ms();
-        let ended;
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            let r =
+        let id_hash = id_hash.to_string();
+        write_tx!(self, |conn| {
+            let ended =
                 sqlx::query("update sessions set revoked_at = $1 where id_hash = $2 and revoked_at is null")
                     .bind(now)
-                    .bind(id_hash)
-                    .execute(&mut *tx)
-                    .await?;
-            ended = r.rows_affected() > 0;
+                    .bind(&id_hash)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected()
+                    > 0;
             if ended {
-                tx.append_events(&[(now, &event)]).await?;
+                conn.append_events(&[(now, &event)]).await?;
             }
-            tx.commit().await?;
-        });
-        Ok(ended)
+            Ok(ended)
+        })
     }
 }

@@ -1,7 +1,7 @@
 //! Bearer tokens, stored as SHA-256 hashes.
 
-use super::backend::Backend;
-use super::{NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
+use super::change::Change;
+use super::{NewEvent, Result, Store, dispatch};
 use crate::domain::now_ms;
 
 /// A token as stored: never the token itself.
@@ -27,22 +27,15 @@ impl Store {
         event: NewEvent,
     ) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            sqlx::query(
-                "insert into tokens (id, office, admin, hash, created_at) values ($1, $2, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(office)
-            .bind(office.is_none())
-            .bind(hash)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            tx.append_events(&[(now, &event)]).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let change = Change::new(
+            "insert into tokens (id, office, admin, hash, created_at) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(office)
+        .bind(office.is_none())
+        .bind(hash)
+        .bind(now);
+        self.apply_change(change, now, event).await
     }
 
     /// The token with this hash, if any (revoked ones included, so the caller can tell).
@@ -79,19 +72,10 @@ impl Store {
     /// Revokes a token (idempotent); `NotFound` if no such id.
     pub async fn revoke_token(&self, id: &str, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            let found = sqlx::query("update tokens set revoked_at = coalesce(revoked_at, $1) where id = $2")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            if found.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
-            tx.append_events(&[(now, &event)]).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let change = Change::new("update tokens set revoked_at = coalesce(revoked_at, $1) where id = $2")
+            .bind(now)
+            .bind(id)
+            .or_not_found();
+        self.apply_change(change, now, event).await
     }
 }

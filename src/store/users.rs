@@ -2,8 +2,9 @@
 //! Passwords are stored as Argon2id PHC strings made by `relay::users`; this module never sees a password.
 
 use super::backend::Backend;
+use super::change::Change;
 use super::sessions::ENDED_KEPT_MS;
-use super::{NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
+use super::{NewEvent, Result, Store, StoreError, dispatch, write_tx};
 use crate::domain::now_ms;
 
 /// An office user as stored.
@@ -107,24 +108,17 @@ impl Store {
     ) -> Result<()> {
         self.office(office).await?;
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            sqlx::query(
-                "insert into office_users (id, office, login, password_hash, must_change, failed_logins, created_at) \
-                 values ($1, $2, $3, $4, $5, 0, $6)",
-            )
-            .bind(id)
-            .bind(office)
-            .bind(login)
-            .bind(password_hash)
-            .bind(true)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            tx.append_events(&[(now, &event)]).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+        let change = Change::new(
+            "insert into office_users (id, office, login, password_hash, must_change, failed_logins, created_at) \
+             values ($1, $2, $3, $4, $5, 0, $6)",
+        )
+        .bind(id)
+        .bind(office)
+        .bind(login)
+        .bind(password_hash)
+        .bind(true)
+        .bind(now);
+        self.apply_change(change, now, event).await
     }
 
     /// The user with this login ID, if any.
@@ -157,27 +151,25 @@ impl Store {
         event: NewEvent,
     ) -> Result<i64> {
         let now = now_ms();
-        let failures: i64;
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            let (n,): (i64,) = sqlx::query_as(
+        let id = id.to_string();
+        write_tx!(self, |conn| {
+            // `NotFound` (no such user) before anything is written: the update changed no row.
+            let (failures,): (i64,) = sqlx::query_as(
                 "update office_users set failed_logins = failed_logins + 1 where id = $1 returning failed_logins",
             )
-            .bind(id)
-            .fetch_one(&mut *tx)
+            .bind(&id)
+            .fetch_one(&mut *conn)
             .await?;
-            failures = n;
-            if n >= max_failures {
+            if failures >= max_failures {
                 sqlx::query("update office_users set locked_until = $1, failed_logins = 0 where id = $2")
                     .bind(lock_until)
-                    .bind(id)
-                    .execute(&mut *tx)
+                    .bind(&id)
+                    .execute(&mut *conn)
                     .await?;
-                tx.append_events(&[(now, &event)]).await?;
+                conn.append_events(&[(now, &event)]).await?;
             }
-            tx.commit().await?;
-        });
-        Ok(failures)
+            Ok(failures)
+        })
     }
 
     /// A successful login: clears the failure count and stores the session (`id_hash`: SHA-256 hex of the
@@ -190,29 +182,28 @@ impl Store {
         event: NewEvent,
     ) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            sqlx::query("update office_users set failed_logins = 0, locked_until = null where id = $1")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
+        let (id_hash, user_id) = (id_hash.to_string(), user_id.to_string());
+        write_tx!(self, |conn| {
+            // The insert comes first: a session id that exists already is a `Conflict` before anything is written.
             sqlx::query(
                 "insert into sessions (id_hash, user_id, created_at, expires_at) values ($1, $2, $3, $4)",
             )
-            .bind(id_hash)
-            .bind(user_id)
+            .bind(&id_hash)
+            .bind(&user_id)
             .bind(now)
             .bind(expires_at)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
+            sqlx::query("update office_users set failed_logins = 0, locked_until = null where id = $1")
+                .bind(&user_id)
+                .execute(&mut *conn)
+                .await?;
             sqlx::query("delete from sessions where coalesce(revoked_at, expires_at) < $1")
                 .bind(now - ENDED_KEPT_MS)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
-            tx.append_events(&[(now, &event)]).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+            conn.append_events(&[(now, &event)]).await
+        })
     }
 
     /// The office session with this id hash, with its user, if any.
@@ -238,16 +229,22 @@ impl Store {
     /// `keep_session` (an id hash).
     pub async fn update_user(&self, id: &str, change: &UserChange<'_>, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
+        let id = id.to_string();
+        let password = change
+            .password
+            .map(|(hash, must_change)| (hash.to_string(), must_change));
+        let (unlock, disable) = (change.unlock, change.disable);
+        let keep_session = change.keep_session.map(str::to_string);
+        write_tx!(self, |conn| {
+            // Changes nothing; `NotFound` (no such user) before anything is written.
             let found = sqlx::query("update office_users set login = login where id = $1")
-                .bind(id)
-                .execute(&mut *tx)
+                .bind(&id)
+                .execute(&mut *conn)
                 .await?;
             if found.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
-            if let Some((hash, must_change)) = change.password {
+            if let Some((hash, must_change)) = &password {
                 sqlx::query(
                     "update office_users set password_hash = $1, must_change = $2, password_changed_at = $3 \
                      where id = $4",
@@ -255,38 +252,36 @@ impl Store {
                 .bind(hash)
                 .bind(must_change)
                 .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
+                .bind(&id)
+                .execute(&mut *conn)
                 .await?;
             }
-            if change.unlock {
+            if unlock {
                 sqlx::query("update office_users set failed_logins = 0, locked_until = null where id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
+                    .bind(&id)
+                    .execute(&mut *conn)
                     .await?;
             }
-            if change.disable {
+            if disable {
                 sqlx::query("update office_users set disabled_at = coalesce(disabled_at, $1) where id = $2")
                     .bind(now)
-                    .bind(id)
-                    .execute(&mut *tx)
+                    .bind(&id)
+                    .execute(&mut *conn)
                     .await?;
             }
-            if change.password.is_some() || change.disable {
+            if password.is_some() || disable {
                 sqlx::query(
                     "update sessions set revoked_at = $1 where user_id = $2 and revoked_at is null \
                      and id_hash is distinct from $3",
                 )
                 .bind(now)
-                .bind(id)
-                .bind(change.keep_session)
-                .execute(&mut *tx)
+                .bind(&id)
+                .bind(&keep_session)
+                .execute(&mut *conn)
                 .await?;
             }
-            tx.append_events(&[(now, &event)]).await?;
-            tx.commit().await?;
-        });
-        Ok(())
+            conn.append_events(&[(now, &event)]).await
+        })
     }
 }
 
