@@ -54,21 +54,24 @@ pub struct LogEntry {
     pub files: Vec<FileMeta>,
 }
 
-type Row = (
-    String,
-    String,
-    i64,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-);
+/// A line of the log as the query reads it: a delivery's or a rejection's columns (`codes` and `names` only for
+/// a rejection, the submission and the times only for a delivery).
+#[derive(sqlx::FromRow)]
+struct LogSql {
+    entry: String,
+    id: String,
+    at: i64,
+    sender: String,
+    recipient: Option<String>,
+    sequence: Option<String>,
+    status: String,
+    codes: Option<String>,
+    names: Option<String>,
+    submission_id: Option<String>,
+    downloaded_at: Option<i64>,
+    acknowledged_at: Option<i64>,
+    purged_at: Option<i64>,
+}
 
 fn split(s: Option<String>, sep: char) -> Vec<String> {
     s.map(|s| {
@@ -117,7 +120,7 @@ impl Store {
                and ($5 is null or x.sender = $5) and ($6 is null or x.recipient = $6) \
                and ($7 is null or x.at < $7 or (x.at = $7 and x.id < $8)) \
              order by x.at desc, x.id desc limit $9";
-        let rows: Vec<Row> = dispatch!(self, |p| sqlx::query_as(sql)
+        let rows: Vec<LogSql> = dispatch!(self, |p| sqlx::query_as(sql)
             .bind(&q.office)
             .bind(&q.status)
             .bind(q.from)
@@ -131,27 +134,16 @@ impl Store {
             .await?);
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let names = split(r.8, '/');
-            let files = match &r.9 {
-                Some(sid) => {
-                    let f: Vec<(String, String, i64, String)> = dispatch!(self, |p| {
-                        sqlx::query_as(
-                        "select name, kind, size, sha256 from files where submission_id = $1 order by position"
+            let files = match &r.submission_id {
+                Some(sid) => dispatch!(self, |p| {
+                    sqlx::query_as(
+                        "select name, kind, size, sha256 from files where submission_id = $1 order by position",
                     )
                     .bind(sid)
                     .fetch_all(p)
                     .await?
-                    });
-                    f.into_iter()
-                        .map(|(name, kind, size, sha256)| FileMeta {
-                            name,
-                            kind,
-                            size,
-                            sha256,
-                        })
-                        .collect()
-                }
-                None => names
+                }),
+                None => split(r.names, '/')
                     .into_iter()
                     .map(|name| FileMeta {
                         name,
@@ -162,18 +154,18 @@ impl Store {
                     .collect(),
             };
             out.push(LogEntry {
-                entry: r.0,
-                id: r.1,
-                at: r.2,
-                sender: r.3,
-                recipient: r.4,
-                sequence: r.5,
-                status: r.6,
-                codes: split(r.7, ','),
-                submission_id: r.9,
-                downloaded_at: r.10,
-                acknowledged_at: r.11,
-                purged_at: r.12,
+                entry: r.entry,
+                id: r.id,
+                at: r.at,
+                sender: r.sender,
+                recipient: r.recipient,
+                sequence: r.sequence,
+                status: r.status,
+                codes: split(r.codes, ','),
+                submission_id: r.submission_id,
+                downloaded_at: r.downloaded_at,
+                acknowledged_at: r.acknowledged_at,
+                purged_at: r.purged_at,
                 files,
             });
         }

@@ -1,9 +1,8 @@
-//! The audit chain: sealing queued events, verifying the chain, and exporting sealed events in batches.
+//! The audit chain: sealing queued events and reading the chain back to verify it (its exports: `exports`).
 
 use sha2::{Digest, Sha256};
 
-use super::backend::Backend;
-use super::{NewEvent, Pool, Result, Store, StoreError, dispatch, write_tx};
+use super::{Pool, Result, Store, dispatch, write_tx};
 use crate::domain::now_ms;
 
 /// The hash before the first position.
@@ -56,47 +55,54 @@ pub struct ChainRow {
     pub event: Option<EventRow>,
 }
 
-type JoinedRow = (
-    i64,
-    String,
-    String,
-    i64,
-    i64,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// A chain position joined with its event (the event's columns null when its row is gone).
+#[derive(sqlx::FromRow)]
+struct ChainSql {
+    position: i64,
+    prev_hash: String,
+    hash: String,
+    sealed_at: i64,
+    event_seq: i64,
+    at: Option<i64>,
+    kind: Option<String>,
+    office: Option<String>,
+    submission_id: Option<String>,
+    request_id: Option<String>,
+    detail: Option<String>,
+}
 
-fn chain_row(r: JoinedRow) -> ChainRow {
-    let event = r.5.map(|at| EventRow {
-        seq: r.4,
+fn chain_row(r: ChainSql) -> ChainRow {
+    let event = r.at.map(|at| EventRow {
+        seq: r.event_seq,
         at,
-        kind: r.6.unwrap_or_default(),
-        office: r.7,
-        submission_id: r.8,
-        request_id: r.9,
-        detail: r.10.unwrap_or_default(),
+        kind: r.kind.unwrap_or_default(),
+        office: r.office,
+        submission_id: r.submission_id,
+        request_id: r.request_id,
+        detail: r.detail.unwrap_or_default(),
     });
     ChainRow {
-        position: r.0,
-        prev_hash: r.1,
-        hash: r.2,
-        sealed_at: r.3,
+        position: r.position,
+        prev_hash: r.prev_hash,
+        hash: r.hash,
+        sealed_at: r.sealed_at,
         event,
     }
 }
 
-/// A recorded export batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExportRow {
-    pub first: i64,
-    pub last: i64,
-    pub count: i64,
-    pub sha256: String,
-    pub chain_head: String,
+/// The newest sealed position of the chain. `sealed_at` is Unix ms.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChainHead {
+    pub position: i64,
+    pub hash: String,
+    pub sealed_at: i64,
+}
+
+/// The audit trail's counts: positions sealed, events queued for sealing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditCounts {
+    pub sealed: i64,
+    pub queued: i64,
 }
 
 impl Store {
@@ -162,7 +168,7 @@ impl Store {
 
     /// Chain positions after `after`, with their events, at most `limit`.
     pub async fn chain(&self, after: i64, limit: i64) -> Result<Vec<ChainRow>> {
-        let rows: Vec<JoinedRow> = dispatch!(self, |p| sqlx::query_as(
+        let rows: Vec<ChainSql> = dispatch!(self, |p| sqlx::query_as(
             "select c.position, c.prev_hash, c.hash, c.sealed_at, c.event_seq, e.at, e.kind, e.office, \
              e.submission_id, e.request_id, e.detail \
              from audit_chain c left join events e on e.seq = c.event_seq \
@@ -188,15 +194,15 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
-    /// Counts: (sealed positions, queued events).
-    pub async fn audit_counts(&self) -> Result<(i64, i64)> {
+    /// Positions sealed and events queued.
+    pub async fn audit_counts(&self) -> Result<AuditCounts> {
         let (sealed,): (i64,) = dispatch!(self, |p| sqlx::query_as("select count(*) from audit_chain")
             .fetch_one(p)
             .await?);
         let (queued,): (i64,) = dispatch!(self, |p| sqlx::query_as("select count(*) from audit_pending")
             .fetch_one(p)
             .await?);
-        Ok((sealed, queued))
+        Ok(AuditCounts { sealed, queued })
     }
 
     /// The events about one submission, in order (for the admin page's history of a set).
@@ -211,70 +217,13 @@ impl Store {
         Ok(rows)
     }
 
-    /// The newest sealed position: (position, hash, sealed_at).
-    pub async fn chain_head(&self) -> Result<Option<(i64, String, i64)>> {
+    /// The newest sealed position, if any.
+    pub async fn chain_head(&self) -> Result<Option<ChainHead>> {
         let row = dispatch!(self, |p| sqlx::query_as(
             "select position, hash, sealed_at from audit_chain order by position desc limit 1"
         )
         .fetch_optional(p)
         .await?);
         Ok(row)
-    }
-
-    /// The newest export batch: (first, last, count, created_at).
-    pub async fn last_export(&self) -> Result<Option<(i64, i64, i64, i64)>> {
-        let row = dispatch!(self, |p| sqlx::query_as(
-            "select first_position, last_position, count, created_at from audit_exports \
-             order by last_position desc limit 1"
-        )
-        .fetch_optional(p)
-        .await?);
-        Ok(row)
-    }
-
-    /// The export watermark: the last exported position (0 before the first export).
-    pub async fn export_watermark(&self) -> Result<i64> {
-        let (last,): (Option<i64>,) = dispatch!(self, |p| sqlx::query_as(
-            "select max(last_position) from audit_exports"
-        )
-        .fetch_one(p)
-        .await?);
-        Ok(last.unwrap_or(0))
-    }
-
-    /// Records an export batch and its event; `Conflict` if another exporter recorded the same batch first.
-    pub async fn record_export(
-        &self,
-        id: &str,
-        batch: &ExportRow,
-        file: &str,
-        event: NewEvent,
-    ) -> Result<()> {
-        let now = now_ms();
-        let (id, batch, file) = (id.to_string(), batch.clone(), file.to_string());
-        write_tx!(self, |conn| {
-            // Another exporter's batch first: a `Conflict` before anything is written.
-            let (last,): (Option<i64>,) = sqlx::query_as("select max(last_position) from audit_exports")
-                .fetch_one(&mut *conn)
-                .await?;
-            if last.unwrap_or(0) + 1 != batch.first {
-                return Err(StoreError::Conflict);
-            }
-            sqlx::query(
-                "insert into audit_exports (id, first_position, last_position, count, sha256, chain_head, file, \
-                 created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&id)
-            .bind(batch.first)
-            .bind(batch.last)
-            .bind(batch.count)
-            .bind(&batch.sha256)
-            .bind(&batch.chain_head)
-            .bind(&file)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-            conn.append_events(&[(now, &event)]).await
-        })
     }
 }

@@ -6,7 +6,7 @@ use super::{NewEvent, Result, Store, StoreError, dispatch, write_tx};
 use crate::domain::now_ms;
 
 /// One issued client certificate. Times are Unix milliseconds (UTC); `serial` is lower-case hex.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CertificateRow {
     pub serial: String,
     pub office: String,
@@ -14,20 +14,6 @@ pub struct CertificateRow {
     pub not_after: i64,
     pub issued_at: i64,
     pub revoked_at: Option<i64>,
-}
-
-/// serial, office, not_before, not_after, issued_at, revoked_at.
-type CertificateSql = (String, String, i64, i64, i64, Option<i64>);
-
-fn row(r: CertificateSql) -> CertificateRow {
-    CertificateRow {
-        serial: r.0,
-        office: r.1,
-        not_before: r.2,
-        not_after: r.3,
-        issued_at: r.4,
-        revoked_at: r.5,
-    }
 }
 
 impl Store {
@@ -49,7 +35,7 @@ impl Store {
 
     /// Issued certificates, newest first, of one office or of all; at most `limit`.
     pub async fn certificates(&self, office: Option<&str>, limit: i64) -> Result<Vec<CertificateRow>> {
-        let rows: Vec<CertificateSql> = dispatch!(self, |p| {
+        let rows: Vec<CertificateRow> = dispatch!(self, |p| {
             sqlx::query_as(
             "select serial, office, not_before, not_after, issued_at, revoked_at from client_certificates \
              where ($1 is null or office = $1) order by issued_at desc, serial desc limit $2"
@@ -59,12 +45,12 @@ impl Store {
         .fetch_all(p)
         .await?
         });
-        Ok(rows.into_iter().map(row).collect())
+        Ok(rows)
     }
 
     /// The certificate with this serial, if it was issued here.
     pub async fn certificate(&self, serial: &str) -> Result<Option<CertificateRow>> {
-        let r: Option<CertificateSql> = dispatch!(self, |p| {
+        let r: Option<CertificateRow> = dispatch!(self, |p| {
             sqlx::query_as(
             "select serial, office, not_before, not_after, issued_at, revoked_at from client_certificates \
              where serial = $1"
@@ -73,7 +59,7 @@ impl Store {
         .fetch_optional(p)
         .await?
         });
-        Ok(r.map(row))
+        Ok(r)
     }
 
     /// Revokes a certificate and records the event; revoking it again changes nothing and records nothing.
@@ -89,7 +75,7 @@ impl Store {
             .bind(&serial)
             .execute(&mut *conn)
             .await?;
-            let r: Option<CertificateSql> = sqlx::query_as(
+            let r: Option<CertificateRow> = sqlx::query_as(
                 "select serial, office, not_before, not_after, issued_at, revoked_at from client_certificates \
                  where serial = $1",
             )
@@ -102,12 +88,12 @@ impl Store {
             };
             if done.rows_affected() > 0 {
                 let event = NewEvent {
-                    office: Some(r.1.clone()),
+                    office: Some(r.office.clone()),
                     ..event
                 };
                 conn.append_events(&[(now, &event)]).await?;
             }
-            Ok(row(r))
+            Ok(r)
         })
     }
 }

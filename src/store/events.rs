@@ -35,7 +35,7 @@ impl NewEvent {
 }
 
 use super::backend::Backend;
-use super::{Result, Store, dispatch, write_tx};
+use super::{EventRow, Result, Store, dispatch, write_tx};
 
 impl Store {
     /// Records events on their own (for changes with no other row, e.g. a rejected submission).
@@ -48,21 +48,16 @@ impl Store {
         })
     }
 
-    /// Events in order after `after`, at most `limit`: (seq, at, kind, office, submission_id, detail).
-    pub async fn events(
-        &self,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<(i64, i64, String, Option<String>, Option<String>, String)>> {
-        let rows = dispatch!(self, |p| {
-            sqlx::query_as(
-            "select seq, at, kind, office, submission_id, detail from events where seq > $1 order by seq limit $2"
+    /// Events in order after `after` (a `seq`), at most `limit`.
+    pub async fn events(&self, after: i64, limit: i64) -> Result<Vec<EventRow>> {
+        let rows = dispatch!(self, |p| sqlx::query_as(
+            "select seq, at, kind, office, submission_id, request_id, detail from events where seq > $1 \
+             order by seq limit $2"
         )
         .bind(after)
         .bind(limit)
         .fetch_all(p)
-        .await?
-        });
+        .await?);
         Ok(rows)
     }
 }

@@ -20,8 +20,10 @@ mod bodies;
 mod certificates;
 mod change;
 mod deliveries;
+mod downloads;
 mod error;
 mod events;
+mod exports;
 mod group;
 mod migrations;
 mod offices;
@@ -44,18 +46,20 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::SqlitePool;
 
 pub use admin::{LogEntry, LogQuery, Rejection};
-pub use audit::{ChainRow, EventRow, ExportRow, GENESIS, chain_hash};
+pub use audit::{AuditCounts, ChainHead, ChainRow, EventRow, GENESIS, chain_hash};
 pub use bodies::SetOf;
 pub use certificates::CertificateRow;
 pub use deliveries::{DeliveryRow, FileMeta, InboxQuery};
+pub use downloads::FileBody;
 pub use error::{Result, StoreError};
 pub use events::NewEvent;
+pub use exports::{ExportRow, LastExport};
 pub use migrations::Schema;
 pub use portal::{NewestQuery, Side};
 pub use receipt_keys::ReceiptKeyRow;
 pub use sessions::SessionRow;
 pub use submissions::{NewFile, NewSubmission, Newer, Prior, Stored};
-pub use tokens::TokenRow;
+pub use tokens::{TokenInfo, TokenRow};
 pub use users::{UserChange, UserRow, UserSessionRow};
 
 /// PostgreSQL's "database does not exist" (3D000) as one line that says what to do.
@@ -79,7 +83,7 @@ fn missing_database(e: sqlx::Error, opts: &PgConnectOptions) -> StoreError {
 }
 
 /// Row counts of the tables a request can add to (see [`Store::row_counts`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct RowCounts {
     pub offices: i64,
     pub submissions: i64,
@@ -89,7 +93,13 @@ pub struct RowCounts {
     pub events: i64,
 }
 
-/// Errors of the store layer.
+/// The deliveries not yet acknowledged (see [`Store::pending_deliveries`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Pending {
+    pub count: i64,
+    /// When the oldest arrived, Unix ms; `None` when there is none.
+    pub oldest: Option<i64>,
+}
 
 #[derive(Debug, Clone)]
 enum Pool {
@@ -226,34 +236,31 @@ impl Store {
         }
     }
 
-    /// Deliveries not yet acknowledged: how many, and when the oldest arrived (Unix ms).
-    pub async fn pending_deliveries(&self) -> Result<(i64, Option<i64>)> {
-        let row: (i64, Option<i64>) = dispatch!(self, |p| sqlx::query_as(
-            "select count(*), min(received_at) from deliveries where status <> 'acknowledged'"
+    /// Deliveries not yet acknowledged: how many, and when the oldest arrived.
+    pub async fn pending_deliveries(&self) -> Result<Pending> {
+        let pending = dispatch!(self, |p| {
+            sqlx::query_as(
+            "select count(*) as count, min(received_at) as oldest from deliveries where status <> 'acknowledged'"
         )
         .fetch_one(p)
-        .await?);
-        Ok(row)
+        .await?
+        });
+        Ok(pending)
     }
 
-    /// Rows in the tables a request can add to: `(offices, submissions, files, deliveries, rejections,
-    /// events)`. For the admin's overview and for checking that a refused request stored nothing.
+    /// Rows in the tables a request can add to. For the admin's overview and for checking that a refused
+    /// request stored nothing.
     pub async fn row_counts(&self) -> Result<RowCounts> {
-        let row: (i64, i64, i64, i64, i64, i64) = dispatch!(self, |p| sqlx::query_as(
-            "select (select count(*) from offices), (select count(*) from submissions), \
-             (select count(*) from files), (select count(*) from deliveries), \
-             (select count(*) from rejections), (select count(*) from events)"
+        let counts = dispatch!(self, |p| {
+            sqlx::query_as(
+            "select (select count(*) from offices) as offices, (select count(*) from submissions) as submissions, \
+             (select count(*) from files) as files, (select count(*) from deliveries) as deliveries, \
+             (select count(*) from rejections) as rejections, (select count(*) from events) as events"
         )
         .fetch_one(p)
-        .await?);
-        Ok(RowCounts {
-            offices: row.0,
-            submissions: row.1,
-            files: row.2,
-            deliveries: row.3,
-            rejections: row.4,
-            events: row.5,
-        })
+        .await?
+        });
+        Ok(counts)
     }
 
     /// Checks that the database answers and, on SQLite, that the writer task runs (`WriterStopped` if not).

@@ -4,19 +4,28 @@ use super::change::Change;
 use super::{NewEvent, Result, Store, dispatch};
 use crate::domain::{Office, OfficeKind, now_ms};
 
-type Row = (String, String, String, String, bool);
+/// An office as stored: its service types joined with commas.
+#[derive(sqlx::FromRow)]
+struct OfficeSql {
+    number: String,
+    name: String,
+    kind: String,
+    service_types: String,
+    enabled: bool,
+}
 
-fn office((number, name, kind, types, enabled): Row) -> Office {
+fn office(r: OfficeSql) -> Office {
     Office {
-        number,
-        name,
-        kind: OfficeKind::parse(&kind).unwrap_or(OfficeKind::Provider),
-        service_types: types
+        number: r.number,
+        name: r.name,
+        kind: OfficeKind::parse(&r.kind).unwrap_or(OfficeKind::Provider),
+        service_types: r
+            .service_types
             .split(',')
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        enabled,
+        enabled: r.enabled,
     }
 }
 
@@ -38,7 +47,7 @@ impl Store {
     }
 
     pub async fn office(&self, number: &str) -> Result<Office> {
-        let row: Row = dispatch!(self, |p| sqlx::query_as(
+        let row: OfficeSql = dispatch!(self, |p| sqlx::query_as(
             "select number, name, kind, service_types, enabled from offices where number = $1"
         )
         .bind(number)
@@ -48,7 +57,7 @@ impl Store {
     }
 
     pub async fn offices(&self) -> Result<Vec<Office>> {
-        let rows: Vec<Row> = dispatch!(self, |p| sqlx::query_as(
+        let rows: Vec<OfficeSql> = dispatch!(self, |p| sqlx::query_as(
             "select number, name, kind, service_types, enabled from offices order by number"
         )
         .fetch_all(p)

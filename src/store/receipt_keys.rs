@@ -9,7 +9,7 @@ use crate::domain::now_ms;
 
 /// One published key: `key_id` (16 hex digits), `public_key` (base64 of the 32-byte Ed25519 key) and when it
 /// was made and recorded (Unix milliseconds, UTC).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ReceiptKeyRow {
     pub key_id: String,
     pub public_key: String,
@@ -60,7 +60,7 @@ impl Store {
 
     /// Every published key, oldest first.
     pub async fn receipt_keys(&self) -> Result<Vec<ReceiptKeyRow>> {
-        let rows: Vec<(String, String, i64, i64)> = dispatch!(self, |p| {
+        let rows: Vec<ReceiptKeyRow> = dispatch!(self, |p| {
             sqlx::query_as(
                 "select key_id, public_key, created_at, registered_at from receipt_keys \
                  order by created_at, key_id",
@@ -68,14 +68,6 @@ impl Store {
             .fetch_all(p)
             .await?
         });
-        Ok(rows
-            .into_iter()
-            .map(|r| ReceiptKeyRow {
-                key_id: r.0,
-                public_key: r.1,
-                created_at: r.2,
-                registered_at: r.3,
-            })
-            .collect())
+        Ok(rows)
     }
 }

@@ -24,7 +24,15 @@ pub struct SessionRow {
 /// How long an ended session's row is kept (its start and end stay in the audit trail), in ms.
 pub(super) const ENDED_KEPT_MS: i64 = 86_400_000;
 
-type SessionSql = (String, i64, i64, Option<i64>, Option<i64>);
+/// An admin session as stored, with its token's revocation time.
+#[derive(sqlx::FromRow)]
+struct SessionSql {
+    token_id: String,
+    created_at: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+    token_revoked_at: Option<i64>,
+}
 
 impl Store {
     /// Stores a new session (`id_hash`: SHA-256 hex of the session id) with its event, and deletes the sessions
@@ -61,22 +69,20 @@ impl Store {
     pub async fn admin_session(&self, id_hash: &str) -> Result<Option<SessionRow>> {
         let row: Option<SessionSql> = dispatch!(self, |p| {
             sqlx::query_as(
-                "select s.token_id, s.created_at, s.expires_at, s.revoked_at, t.revoked_at from sessions s \
-             join tokens t on t.id = s.token_id where s.id_hash = $1",
+                "select s.token_id, s.created_at, s.expires_at, s.revoked_at, t.revoked_at as token_revoked_at \
+                 from sessions s join tokens t on t.id = s.token_id where s.id_hash = $1",
             )
             .bind(id_hash)
             .fetch_optional(p)
             .await?
         });
-        Ok(row.map(
-            |(token_id, created_at, expires_at, revoked_at, token_revoked)| SessionRow {
-                token_id,
-                created_at,
-                expires_at,
-                revoked_at,
-                token_revoked: token_revoked.is_some(),
-            },
-        ))
+        Ok(row.map(|r| SessionRow {
+            token_id: r.token_id,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            token_revoked: r.token_revoked_at.is_some(),
+        }))
     }
 
     /// Ends an admin session (logout): [`Store::revoke_session`].

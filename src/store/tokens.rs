@@ -15,8 +15,25 @@ pub struct TokenRow {
     pub office_enabled: Option<bool>,
 }
 
-/// id, office, admin, revoked_at, the office's enabled flag.
-type TokenSql = (String, Option<String>, bool, Option<i64>, Option<bool>);
+/// A token as authentication reads it, with its office's enabled flag.
+#[derive(sqlx::FromRow)]
+struct TokenSql {
+    id: String,
+    office: Option<String>,
+    admin: bool,
+    revoked_at: Option<i64>,
+    office_enabled: Option<bool>,
+}
+
+/// A token as an admin lists it: never the token itself. Times are Unix ms.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenInfo {
+    pub id: String,
+    /// The office it authenticates; `None` for an admin token.
+    pub office: Option<String>,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
 
 impl Store {
     pub async fn insert_token(
@@ -41,31 +58,41 @@ impl Store {
     /// The token with this hash, if any (revoked ones included, so the caller can tell).
     pub async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRow>> {
         let row: Option<TokenSql> = dispatch!(self, |p| sqlx::query_as(
-            "select t.id, t.office, t.admin, t.revoked_at, o.enabled from tokens t \
+            "select t.id, t.office, t.admin, t.revoked_at, o.enabled as office_enabled from tokens t \
              left join offices o on o.number = t.office where t.hash = $1"
         )
         .bind(hash)
         .fetch_optional(p)
         .await?);
-        Ok(row.map(|(id, office, admin, revoked, office_enabled)| TokenRow {
-            id,
-            office,
-            admin,
-            revoked: revoked.is_some(),
-            office_enabled,
+        Ok(row.map(|r| TokenRow {
+            id: r.id,
+            office: r.office,
+            admin: r.admin,
+            revoked: r.revoked_at.is_some(),
+            office_enabled: r.office_enabled,
         }))
     }
 
-    /// Tokens of an office (or admin tokens with `None`): id, created_at, revoked_at.
-    pub async fn tokens(&self, office: Option<&str>) -> Result<Vec<(String, i64, Option<i64>)>> {
-        let rows = dispatch!(self, |p| {
-            sqlx::query_as(
-            "select id, created_at, revoked_at from tokens where office is not distinct from $1 order by created_at"
+    /// Tokens of an office (or admin tokens with `None`), oldest first.
+    pub async fn tokens(&self, office: Option<&str>) -> Result<Vec<TokenInfo>> {
+        let rows = dispatch!(self, |p| sqlx::query_as(
+            "select id, office, created_at, revoked_at from tokens where office is not distinct from $1 \
+             order by created_at"
         )
         .bind(office)
         .fetch_all(p)
-        .await?
-        });
+        .await?);
+        Ok(rows)
+    }
+
+    /// The tokens of every office (not the admin tokens), by office, each office's oldest first: one query.
+    pub async fn office_tokens(&self) -> Result<Vec<TokenInfo>> {
+        let rows = dispatch!(self, |p| sqlx::query_as(
+            "select id, office, created_at, revoked_at from tokens where office is not null \
+             order by office, created_at"
+        )
+        .fetch_all(p)
+        .await?);
         Ok(rows)
     }
 

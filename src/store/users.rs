@@ -8,7 +8,7 @@ use super::{NewEvent, Result, Store, StoreError, dispatch, write_tx};
 use crate::domain::now_ms;
 
 /// An office user as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserRow {
     pub id: String,
     /// The office number the user acts for.
@@ -33,61 +33,16 @@ pub struct UserRow {
     pub office_login_certificate: bool,
 }
 
-type UserSql = (
-    String,
-    String,
-    String,
-    String,
-    bool,
-    i64,
-    Option<i64>,
-    i64,
-    Option<i64>,
-    bool,
-    bool,
-);
-
-/// A user's columns, then the session's expires_at and revoked_at.
-type SessionSql = (
-    String,
-    String,
-    String,
-    String,
-    bool,
-    i64,
-    Option<i64>,
-    i64,
-    Option<i64>,
-    bool,
-    bool,
-    i64,
-    Option<i64>,
-);
-
-fn user(r: UserSql) -> UserRow {
-    UserRow {
-        id: r.0,
-        office: r.1,
-        login: r.2,
-        password_hash: r.3,
-        must_change: r.4,
-        failed_logins: r.5,
-        locked_until: r.6,
-        created_at: r.7,
-        disabled_at: r.8,
-        office_enabled: r.9,
-        office_login_certificate: r.10,
-    }
-}
-
-/// The columns of [`UserSql`] (`u`: the user, `o`: its office).
+/// The columns of a [`UserRow`] (`u`: the user, `o`: its office).
 const USER_COLUMNS: &str = "u.id, u.office, u.login, u.password_hash, u.must_change, u.failed_logins, \
-     u.locked_until, u.created_at, u.disabled_at, o.enabled, o.login_certificate";
+     u.locked_until, u.created_at, u.disabled_at, o.enabled as office_enabled, \
+     o.login_certificate as office_login_certificate";
 const USER_FROM: &str = "office_users u join offices o on o.number = u.office";
 
 /// An office session as stored, with its user.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserSessionRow {
+    #[sqlx(flatten)]
     pub user: UserRow,
     /// Unix ms.
     pub expires_at: i64,
@@ -124,21 +79,30 @@ impl Store {
     /// The user with this login ID, if any.
     pub async fn user_by_login(&self, login: &str) -> Result<Option<UserRow>> {
         let sql = format!("select {USER_COLUMNS} from {USER_FROM} where u.login = $1");
-        let row: Option<UserSql> = dispatch!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row: Option<UserRow> = dispatch!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(login)
             .fetch_optional(p)
             .await?);
-        Ok(row.map(user))
+        Ok(row)
     }
 
     /// The users of an office, by login ID.
     pub async fn users(&self, office: &str) -> Result<Vec<UserRow>> {
         let sql = format!("select {USER_COLUMNS} from {USER_FROM} where u.office = $1 order by u.login");
-        let rows: Vec<UserSql> = dispatch!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<UserRow> = dispatch!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(office)
             .fetch_all(p)
             .await?);
-        Ok(rows.into_iter().map(user).collect())
+        Ok(rows)
+    }
+
+    /// The users of every office, by office number then login ID: one query.
+    pub async fn all_users(&self) -> Result<Vec<UserRow>> {
+        let sql = format!("select {USER_COLUMNS} from {USER_FROM} order by u.office, u.login");
+        let rows: Vec<UserRow> = dispatch!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(p)
+            .await?);
+        Ok(rows)
     }
 
     /// Records a wrong password: counts it and, at `max_failures`, locks the user until `lock_until` (Unix ms).
@@ -212,15 +176,11 @@ impl Store {
             "select {USER_COLUMNS}, s.expires_at, s.revoked_at from sessions s \
              join office_users u on u.id = s.user_id join offices o on o.number = u.office where s.id_hash = $1"
         );
-        let row: Option<SessionSql> = dispatch!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let row: Option<UserSessionRow> = dispatch!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(id_hash)
             .fetch_optional(p)
             .await?);
-        Ok(row.map(|r| UserSessionRow {
-            user: user((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10)),
-            expires_at: r.11,
-            revoked_at: r.12,
-        }))
+        Ok(row)
     }
 
     /// Changes what an admin or the user may change, with its event, in one transaction; `NotFound` if no such
