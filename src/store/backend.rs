@@ -32,7 +32,6 @@ where
     for<'q> &'q str: Encode<'q, Db<Self>> + Type<Db<Self>>,
     for<'q> Option<&'q str>: Encode<'q, Db<Self>> + Type<Db<Self>>,
     for<'q> String: Encode<'q, Db<Self>> + Type<Db<Self>>,
-    for<'q> Option<String>: Encode<'q, Db<Self>> + Type<Db<Self>>,
     for<'q> i64: Encode<'q, Db<Self>> + Type<Db<Self>>,
     for<'q> Option<i64>: Encode<'q, Db<Self>> + Type<Db<Self>>,
     for<'q> i32: Encode<'q, Db<Self>> + Type<Db<Self>>,

@@ -101,6 +101,7 @@ pub struct Pending {
     pub oldest: Option<i64>,
 }
 
+/// Where reads go.
 #[derive(Debug, Clone)]
 enum Pool {
     Sqlite(std::sync::Arc<readers::Readers>),
