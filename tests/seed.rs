@@ -113,7 +113,7 @@ async fn check(url: &str, backend: &str) {
     // The backlog is queued, 5 % of the rest pending, the others acknowledged.
     let spread = (DELIVERIES - BACKLOG) * 5 / 100;
     assert_eq!(
-        store.pending_deliveries().await.unwrap().0 as u64,
+        store.pending_deliveries().await.unwrap().count as u64,
         BACKLOG + spread,
         "{backend}"
     );
@@ -179,11 +179,12 @@ async fn check(url: &str, backend: &str) {
         Some(&office),
         json!({ "delivery_id": d.id }),
     );
-    let (bytes, sha, kind) = store.download(&office, &d.id, &f.name, event).await.unwrap();
-    assert_eq!(sha, f.sha256, "{backend}");
+    let file = store.download(&office, &d.id, &f.name, event).await.unwrap();
+    let bytes = file.body;
+    assert_eq!(file.sha256, f.sha256, "{backend}");
     assert_eq!(
-        (sha256_hex(&bytes), bytes.len() as i64, kind),
-        (sha, f.size, "UPJSK".into())
+        (sha256_hex(&bytes), bytes.len() as i64, file.kind),
+        (file.sha256, f.size, "UPJSK".into())
     );
     let name = "UPJSK_202503_1310000001_43_1310000002_11_20250328101500.CSV";
     let checked = validate_set(Spec::get().unwrap(), &[InputFile { name, bytes: &bytes }]);

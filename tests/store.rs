@@ -121,6 +121,67 @@ async fn offices_and_tokens() {
 }
 
 #[tokio::test]
+async fn every_office_s_tokens_and_users_in_one_read_each() {
+    each_backend(|s| async move {
+        let ev = || NewEvent::new("test", None, json!({}));
+        for n in ["1310000002", "1310000001", "1310000003"] {
+            s.add_office(&office(n, OfficeKind::Provider, &["11"]), ev())
+                .await
+                .unwrap();
+        }
+        for (id, o) in [
+            ("a", Some("1310000002")),
+            ("b", None),
+            ("c", Some("1310000001")),
+            ("d", Some("1310000002")),
+        ] {
+            s.insert_token(id, o, &format!("hash-{id}"), ev()).await.unwrap();
+        }
+        for (id, o, login) in [
+            ("u1", "1310000002", "zeta"),
+            ("u2", "1310000001", "kappa"),
+            ("u3", "1310000002", "alpha"),
+        ] {
+            s.insert_user(id, o, login, "phc", ev()).await.unwrap();
+        }
+        let tokens: Vec<(String, Option<String>)> = s
+            .office_tokens()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.id, t.office))
+            .collect();
+        let office = |n: &str| Some(n.to_string());
+        assert_eq!(
+            tokens,
+            [
+                ("c".into(), office("1310000001")),
+                ("a".into(), office("1310000002")),
+                ("d".into(), office("1310000002"))
+            ],
+            "office tokens by office, oldest first; no admin token"
+        );
+        let users: Vec<(String, String)> = s
+            .all_users()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| (u.office, u.login))
+            .collect();
+        assert_eq!(
+            users,
+            [
+                ("1310000001".into(), "kappa".into()),
+                ("1310000002".into(), "alpha".into()),
+                ("1310000002".into(), "zeta".into())
+            ]
+        );
+        assert_eq!(s.users("1310000002").await.unwrap().len(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn submissions_inbox_download_ack() {
     each_backend(|s| async move {
         let (p, cm, other) = ("1310000002", "1310000001", "1310000009");
@@ -193,8 +254,11 @@ async fn submissions_inbox_download_ack() {
 
         let name = &inbox[1].files[0].name;
         let ev = || NewEvent::new("delivery.downloaded", Some(cm), json!({}));
-        let (body, _, kind) = s.download(cm, "d-s1", name, ev()).await.unwrap();
-        assert_eq!((body.as_slice(), kind.as_str()), (&b"first"[..], "UPJSK"));
+        let file = s.download(cm, "d-s1", name, ev()).await.unwrap();
+        assert_eq!(
+            (file.body.as_slice(), file.kind.as_str()),
+            (&b"first"[..], "UPJSK")
+        );
         assert!(matches!(
             s.download(other, "d-s1", name, ev()).await,
             Err(StoreError::NotFound)
@@ -238,7 +302,13 @@ async fn submissions_inbox_download_ack() {
             out.iter().map(|d| d.status).collect::<Vec<_>>(),
             [Status::Queued, Status::Acknowledged]
         );
-        let kinds: Vec<String> = s.events(0, 100).await.unwrap().into_iter().map(|e| e.2).collect();
+        let kinds: Vec<String> = s
+            .events(0, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
         assert_eq!(kinds.iter().filter(|k| *k == "delivery.acknowledged").count(), 1);
     })
     .await;
@@ -266,7 +336,7 @@ async fn events_are_append_only() {
             )
         };
         assert!(u && d, "{} allowed a change of events", db.backend);
-        assert_eq!(s.events(0, 10).await.unwrap()[0].2, "test");
+        assert_eq!(s.events(0, 10).await.unwrap()[0].kind, "test");
         s.close().await;
         db.cleanup().await;
     }

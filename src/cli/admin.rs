@@ -200,10 +200,11 @@ pub(super) async fn token(settings: &Settings, c: TokenCommand) -> anyhow::Resul
         },
         TokenCommand::List { office } => match relay.office_tokens(&office).await {
             Ok(rows) => {
-                for (id, created, revoked) in rows {
-                    let state =
-                        revoked.map_or_else(|| "active".to_string(), |r| format!("revoked {}", rfc3339(r)));
-                    say!("{id}\t{}\t{state}", rfc3339(created));
+                for t in rows {
+                    let state = t
+                        .revoked_at
+                        .map_or_else(|| "active".to_string(), |r| format!("revoked {}", rfc3339(r)));
+                    say!("{}\t{}\t{state}", t.id, rfc3339(t.created_at));
                 }
                 ExitCode::SUCCESS
             }

@@ -117,7 +117,7 @@ pub(super) async fn tokens(
     let rows = s.relay.office_tokens(&number).await?;
     let items: Vec<Value> = rows
         .into_iter()
-        .map(|(id, created, revoked)| json!({ "id": id, "created_at": rfc3339(created), "revoked_at": revoked.map(rfc3339) }))
+        .map(|t| json!({ "id": t.id, "created_at": rfc3339(t.created_at), "revoked_at": t.revoked_at.map(rfc3339) }))
         .collect();
     Ok(Json(json!({ "items": items })))
 }

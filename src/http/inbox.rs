@@ -15,6 +15,7 @@ use super::auth::OfficeCaller;
 use super::error::ApiError;
 use crate::message::{Message, clip};
 use crate::relay::{InboxRequest, RelayError};
+use crate::store::FileBody;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct InboxParams {
@@ -67,7 +68,11 @@ pub(super) async fn download(
     caller: OfficeCaller,
     Path((delivery_id, name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (bytes, sha256, kind) = s
+    let FileBody {
+        body: bytes,
+        sha256,
+        kind,
+    } = s
         .relay
         .download(&caller.office, &delivery_id, &name, caller.request_id.as_deref())
         .await?;

@@ -9,7 +9,7 @@ use super::{Relay, RelayError, Result};
 use crate::domain::{ClientCert, Office, OfficeKind, Principal};
 use crate::message::{Message, clip};
 use crate::spec::Spec;
-use crate::store::{NewEvent, StoreError};
+use crate::store::{NewEvent, StoreError, TokenInfo};
 
 /// A freshly issued token: shown once, only its hash is stored.
 #[derive(Debug, Clone)]
@@ -274,10 +274,10 @@ impl Relay {
         Ok(store.office(number).await?)
     }
 
-    /// An office's tokens (never the tokens themselves): `(id, created_at ms, revoked_at ms)`, oldest first.
+    /// An office's tokens (never the tokens themselves), oldest first.
     ///
     /// Errors: [`RelayError::NotFound`] for an unregistered office.
-    pub async fn office_tokens(&self, number: &str) -> Result<Vec<(String, i64, Option<i64>)>> {
+    pub async fn office_tokens(&self, number: &str) -> Result<Vec<TokenInfo>> {
         let store = &self.store;
         store.office(number).await?;
         Ok(store.tokens(Some(number)).await?)

@@ -144,7 +144,7 @@ impl Relay {
     /// that is neither sealed nor queued (inserted behind the relay's back) is reported by its seq.
     pub async fn verify_audit(&self) -> Result<Verification> {
         let store = &self.store;
-        let (_, queued) = store.audit_counts().await?;
+        let queued = store.audit_counts().await?.queued;
         let mut v = Verification {
             intact: true,
             positions: 0,
@@ -208,7 +208,7 @@ impl Relay {
             if self.seal_some().await? > 0 {
                 continue;
             }
-            if self.store.audit_counts().await?.1 == 0 || std::time::Instant::now() > deadline {
+            if self.store.audit_counts().await?.queued == 0 || std::time::Instant::now() > deadline {
                 return Ok(());
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::{Receipt, Relay, RelayError, Result};
 use crate::domain::{Status, rfc3339};
 use crate::message::{Message, clip};
-use crate::store::{DeliveryRow, InboxQuery, NewEvent};
+use crate::store::{DeliveryRow, FileBody, InboxQuery, NewEvent};
 
 /// An inbox request from `recipient`.
 #[derive(Debug, Clone)]
@@ -167,14 +167,14 @@ impl Relay {
         Ok(DeliveryView::from(&d))
     }
 
-    /// The original bytes of one file for its recipient: (bytes, sha256 hex, kind).
+    /// The original bytes of one file for its recipient, with their digest and the file's kind.
     pub async fn download(
         &self,
         recipient: &str,
         delivery_id: &str,
         name: &str,
         request_id: Option<&str>,
-    ) -> Result<(Vec<u8>, String, String)> {
+    ) -> Result<FileBody> {
         let event = NewEvent::new(
             "delivery.downloaded",
             Some(recipient),

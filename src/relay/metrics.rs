@@ -183,17 +183,17 @@ impl super::Relay {
     /// The Prometheus text of `/metrics`: the counters and histograms, and gauges read now (pending deliveries,
     /// the audit chain, the database pool). Served by the admin-token route and by the metrics listener.
     pub async fn metrics_text(&self) -> super::Result<String> {
-        let (pending, oldest) = self.store.pending_deliveries().await?;
-        let (sealed, queued) = self.store.audit_counts().await?;
+        let pending = self.store.pending_deliveries().await?;
+        let audit = self.store.audit_counts().await?;
         let (size, idle) = self.store.pool_stats();
         let now = crate::domain::now_ms();
-        let oldest_age = oldest.map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0);
+        let oldest_age = pending.oldest.map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0);
         let gauges = [
-            ("careplan_deliveries_pending", pending as f64),
+            ("careplan_deliveries_pending", pending.count as f64),
             ("careplan_deliveries_pending_oldest_age_seconds", oldest_age),
-            ("careplan_audit_sealed", sealed as f64),
+            ("careplan_audit_sealed", audit.sealed as f64),
             ("careplan_inbox_long_polls", self.arrivals.waiters() as f64),
-            ("careplan_audit_queued", queued as f64),
+            ("careplan_audit_queued", audit.queued as f64),
             ("careplan_db_pool_connections", size as f64),
             ("careplan_db_pool_idle", idle as f64),
         ];

@@ -1,25 +1,25 @@
 //! What an admin reads: the admin page's overview (offices with their tokens and users, the audit chain's state,
 //! flagged sets, certificates) and the sealed audit events of `GET /v1/admin/audit/events`.
 
+use std::collections::HashMap;
+
 use super::{Relay, Result};
 use crate::domain::Office;
-use crate::store::{CertificateRow, ChainRow, DeliveryRow, UserRow};
-
-/// A token as an admin sees it: `(id, created_at ms, revoked_at ms)`, never the token.
-pub type TokenInfo = (String, i64, Option<i64>);
+pub use crate::store::TokenInfo;
+use crate::store::{CertificateRow, ChainHead, ChainRow, DeliveryRow, LastExport, UserRow};
 
 /// The admin page's dashboard data.
 #[derive(Debug, Clone)]
 pub struct Overview {
-    /// Each office (by number) with its tokens and its portal users.
+    /// Each office (by number) with its tokens (oldest first) and its portal users (by login ID).
     pub offices: Vec<(Office, Vec<TokenInfo>, Vec<UserRow>)>,
     pub admin_tokens: Vec<TokenInfo>,
-    /// The newest sealed position: (position, hash, sealed_at ms).
-    pub head: Option<(i64, String, i64)>,
+    /// The newest sealed position.
+    pub head: Option<ChainHead>,
     /// Events queued, not yet sealed.
     pub queued: i64,
-    /// The newest export: (first position, last position, count, created_at ms).
-    pub export: Option<(i64, i64, i64, i64)>,
+    /// The newest export.
+    pub export: Option<LastExport>,
     /// Up to `flagged_shown` deliveries that retention flags (unacknowledged too long), oldest first.
     pub flagged: Vec<DeliveryRow>,
     /// More flagged sets exist than are in `flagged`.
@@ -29,15 +29,31 @@ pub struct Overview {
 }
 
 impl Relay {
-    /// Reads the admin page's overview in one pass (one query per office for its tokens and users).
+    /// Reads the admin page's overview in one pass: the offices, every office's tokens and every office's users
+    /// in one query each.
     pub async fn overview(&self, flagged_shown: usize, certificates_shown: i64) -> Result<Overview> {
         let store = &self.store;
-        let mut offices = Vec::new();
-        for o in store.offices().await? {
-            let tokens = store.tokens(Some(&o.number)).await?;
-            let users = store.users(&o.number).await?;
-            offices.push((o, tokens, users));
+        let mut tokens: HashMap<String, Vec<TokenInfo>> = HashMap::new();
+        for t in store.office_tokens().await? {
+            tokens
+                .entry(t.office.clone().unwrap_or_default())
+                .or_default()
+                .push(t);
         }
+        let mut users: HashMap<String, Vec<UserRow>> = HashMap::new();
+        for u in store.all_users().await? {
+            users.entry(u.office.clone()).or_default().push(u);
+        }
+        let offices = store
+            .offices()
+            .await?
+            .into_iter()
+            .map(|o| {
+                let t = tokens.remove(&o.number).unwrap_or_default();
+                let u = users.remove(&o.number).unwrap_or_default();
+                (o, t, u)
+            })
+            .collect();
         let mut flagged_ids = self.flagged(self.policy, flagged_shown as i64 + 1).await?;
         let more_flagged = flagged_ids.len() > flagged_shown;
         flagged_ids.truncate(flagged_shown);
@@ -49,7 +65,7 @@ impl Relay {
             offices,
             admin_tokens: store.tokens(None).await?,
             head: store.chain_head().await?,
-            queued: store.audit_counts().await?.1,
+            queued: store.audit_counts().await?.queued,
             export: store.last_export().await?,
             flagged,
             more_flagged,

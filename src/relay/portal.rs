@@ -63,8 +63,8 @@ impl Relay {
         let d = self.received(recipient, delivery_id).await?;
         let mut files = Vec::with_capacity(d.files.len());
         for f in d.files {
-            let (bytes, _, _) = self.download(recipient, delivery_id, &f.name, request_id).await?;
-            files.push((f.name, bytes));
+            let file = self.download(recipient, delivery_id, &f.name, request_id).await?;
+            files.push((f.name, file.body));
         }
         let zip = tokio::task::spawn_blocking(move || zip_files(&files))
             .await

@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use super::events::append_events;
-use super::{FileMeta, NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
+use super::backend::Backend;
+use super::change::Change;
+use super::{FileMeta, NewEvent, Result, Store, StoreError, dispatch, write_tx};
 use crate::domain::now_ms;
 
 /// A refused submission, kept for the log (names and reason codes, never contents).
@@ -53,21 +54,24 @@ pub struct LogEntry {
     pub files: Vec<FileMeta>,
 }
 
-type Row = (
-    String,
-    String,
-    i64,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-);
+/// A line of the log as the query reads it: a delivery's or a rejection's columns (`codes` and `names` only for
+/// a rejection, the submission and the times only for a delivery).
+#[derive(sqlx::FromRow)]
+struct LogSql {
+    entry: String,
+    id: String,
+    at: i64,
+    sender: String,
+    recipient: Option<String>,
+    sequence: Option<String>,
+    status: String,
+    codes: Option<String>,
+    names: Option<String>,
+    submission_id: Option<String>,
+    downloaded_at: Option<i64>,
+    acknowledged_at: Option<i64>,
+    purged_at: Option<i64>,
+}
 
 fn split(s: Option<String>, sep: char) -> Vec<String> {
     s.map(|s| {
@@ -83,26 +87,19 @@ impl Store {
     /// Records a rejected submission and its event in one transaction.
     pub async fn record_rejection(&self, r: &Rejection, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            sqlx::query(
-                "insert into rejections (id, at, sender, recipient, sequence, names, codes, request_id) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&r.id)
-            .bind(now)
-            .bind(&r.sender)
-            .bind(&r.recipient)
-            .bind(&r.sequence)
-            .bind(r.names.join("/"))
-            .bind(r.codes.join(","))
-            .bind(&r.request_id)
-            .execute(&mut *tx)
-            .await?;
-            append_events!(tx, [(now, &event)]);
-            tx.commit().await?;
-        });
-        Ok(())
+        let change = Change::new(
+            "insert into rejections (id, at, sender, recipient, sequence, names, codes, request_id) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(r.id.as_str())
+        .bind(now)
+        .bind(r.sender.as_str())
+        .bind(r.recipient.as_deref())
+        .bind(r.sequence.as_deref())
+        .bind(r.names.join("/"))
+        .bind(r.codes.join(","))
+        .bind(r.request_id.as_deref());
+        self.apply_change(change, now, event).await
     }
 
     /// The delivery log, newest first: deliveries with their files, and rejections with their names and codes.
@@ -123,7 +120,7 @@ impl Store {
                and ($5 is null or x.sender = $5) and ($6 is null or x.recipient = $6) \
                and ($7 is null or x.at < $7 or (x.at = $7 and x.id < $8)) \
              order by x.at desc, x.id desc limit $9";
-        let rows: Vec<Row> = dispatch!(self, |p| sqlx::query_as(sql)
+        let rows: Vec<LogSql> = dispatch!(self, |p| sqlx::query_as(sql)
             .bind(&q.office)
             .bind(&q.status)
             .bind(q.from)
@@ -137,27 +134,16 @@ impl Store {
             .await?);
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let names = split(r.8, '/');
-            let files = match &r.9 {
-                Some(sid) => {
-                    let f: Vec<(String, String, i64, String)> = dispatch!(self, |p| {
-                        sqlx::query_as(
-                        "select name, kind, size, sha256 from files where submission_id = $1 order by position"
+            let files = match &r.submission_id {
+                Some(sid) => dispatch!(self, |p| {
+                    sqlx::query_as(
+                        "select name, kind, size, sha256 from files where submission_id = $1 order by position",
                     )
                     .bind(sid)
                     .fetch_all(p)
                     .await?
-                    });
-                    f.into_iter()
-                        .map(|(name, kind, size, sha256)| FileMeta {
-                            name,
-                            kind,
-                            size,
-                            sha256,
-                        })
-                        .collect()
-                }
-                None => names
+                }),
+                None => split(r.names, '/')
                     .into_iter()
                     .map(|name| FileMeta {
                         name,
@@ -168,18 +154,18 @@ impl Store {
                     .collect(),
             };
             out.push(LogEntry {
-                entry: r.0,
-                id: r.1,
-                at: r.2,
-                sender: r.3,
-                recipient: r.4,
-                sequence: r.5,
-                status: r.6,
-                codes: split(r.7, ','),
-                submission_id: r.9,
-                downloaded_at: r.10,
-                acknowledged_at: r.11,
-                purged_at: r.12,
+                entry: r.entry,
+                id: r.id,
+                at: r.at,
+                sender: r.sender,
+                recipient: r.recipient,
+                sequence: r.sequence,
+                status: r.status,
+                codes: split(r.codes, ','),
+                submission_id: r.submission_id,
+                downloaded_at: r.downloaded_at,
+                acknowledged_at: r.acknowledged_at,
+                purged_at: r.purged_at,
                 files,
             });
         }
@@ -213,35 +199,31 @@ impl Store {
     /// `NotFound` if there is no such delivery or it was purged already.
     pub async fn purge(&self, delivery_id: &str, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
+        let delivery_id = delivery_id.to_string();
+        write_tx!(self, |conn| {
+            // The update comes first: when it changes no row, nothing is written and the job ends as `NotFound`.
             let done =
                 sqlx::query("update deliveries set purged_at = $1 where id = $2 and purged_at is null")
                     .bind(now)
-                    .bind(delivery_id)
-                    .execute(&mut *tx)
+                    .bind(&delivery_id)
+                    .execute(&mut *conn)
                     .await?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
             }
             let (submission,): (String,) =
                 sqlx::query_as("select submission_id from deliveries where id = $1")
-                    .bind(delivery_id)
-                    .fetch_one(&mut *tx)
+                    .bind(&delivery_id)
+                    .fetch_one(&mut *conn)
                     .await?;
             let event = event.submission(&submission);
-            sqlx::query(
-                "update files set body = $1, purged_at = $2 \
-                 where submission_id = (select submission_id from deliveries where id = $3)",
-            )
-            .bind(Vec::<u8>::new())
-            .bind(now)
-            .bind(delivery_id)
-            .execute(&mut *tx)
-            .await?;
-            append_events!(tx, [(now, &event)]);
-            tx.commit().await?;
-        });
-        Ok(())
+            sqlx::query("update files set body = $1, purged_at = $2 where submission_id = $3")
+                .bind(Vec::<u8>::new())
+                .bind(now)
+                .bind(&submission)
+                .execute(&mut *conn)
+                .await?;
+            conn.append_events(&[(now, &event)]).await
+        })
     }
 }

@@ -1,5 +1,5 @@
-//! Inbox arrival numbers: each recipient's counter (`inbox_arrivals`), taken by `insert_sets!` in the storing
-//! transaction, and the translation of a cursor of the earlier (sequence, seq) order.
+//! Inbox arrival numbers: each recipient's counter (`inbox_arrivals`), taken by `Backend::insert_sets` in the
+//! storing transaction, and the translation of a cursor of the earlier (sequence, seq) order.
 
 use super::{Result, Store, dispatch};
 

@@ -1,9 +1,8 @@
-//! The audit chain: sealing queued events, verifying the chain, and exporting sealed events in batches.
+//! The audit chain: sealing queued events and reading the chain back to verify it (its exports: `exports`).
 
 use sha2::{Digest, Sha256};
 
-use super::events::append_events;
-use super::{NewEvent, Pool, Result, Store, StoreError, dispatch, dispatch_write};
+use super::{Pool, Result, Store, dispatch, write_tx};
 use crate::domain::now_ms;
 
 /// The hash before the first position.
@@ -56,59 +55,68 @@ pub struct ChainRow {
     pub event: Option<EventRow>,
 }
 
-type JoinedRow = (
-    i64,
-    String,
-    String,
-    i64,
-    i64,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// A chain position joined with its event (the event's columns null when its row is gone).
+#[derive(sqlx::FromRow)]
+struct ChainSql {
+    position: i64,
+    prev_hash: String,
+    hash: String,
+    sealed_at: i64,
+    event_seq: i64,
+    at: Option<i64>,
+    kind: Option<String>,
+    office: Option<String>,
+    submission_id: Option<String>,
+    request_id: Option<String>,
+    detail: Option<String>,
+}
 
-fn chain_row(r: JoinedRow) -> ChainRow {
-    let event = r.5.map(|at| EventRow {
-        seq: r.4,
+fn chain_row(r: ChainSql) -> ChainRow {
+    let event = r.at.map(|at| EventRow {
+        seq: r.event_seq,
         at,
-        kind: r.6.unwrap_or_default(),
-        office: r.7,
-        submission_id: r.8,
-        request_id: r.9,
-        detail: r.10.unwrap_or_default(),
+        kind: r.kind.unwrap_or_default(),
+        office: r.office,
+        submission_id: r.submission_id,
+        request_id: r.request_id,
+        detail: r.detail.unwrap_or_default(),
     });
     ChainRow {
-        position: r.0,
-        prev_hash: r.1,
-        hash: r.2,
-        sealed_at: r.3,
+        position: r.position,
+        prev_hash: r.prev_hash,
+        hash: r.hash,
+        sealed_at: r.sealed_at,
         event,
     }
 }
 
-/// A recorded export batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExportRow {
-    pub first: i64,
-    pub last: i64,
-    pub count: i64,
-    pub sha256: String,
-    pub chain_head: String,
+/// The newest sealed position of the chain. `sealed_at` is Unix ms.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChainHead {
+    pub position: i64,
+    pub hash: String,
+    pub sealed_at: i64,
+}
+
+/// The audit trail's counts: positions sealed, events queued for sealing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditCounts {
+    pub sealed: i64,
+    pub queued: i64,
 }
 
 impl Store {
-    /// Seals up to `max` queued events onto the chain. One sealer at a time: on PostgreSQL others skip (an
-    /// advisory lock); on SQLite writers are serialised and a racing sealer fails on the position key.
+    /// Seals up to `max` queued events onto the chain; how many it sealed. One sealer at a time: on PostgreSQL
+    /// others skip (an advisory lock held to the commit); on SQLite the seal is a job of the one writer, whose
+    /// transaction holds the database's write lock from its start (`BEGIN IMMEDIATE`), so sealers, also those
+    /// of other processes, run one after another and each reads the head the previous one left.
     pub async fn seal(&self, max: i64) -> Result<usize> {
         let now = now_ms();
-        let sealed = dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            if matches!(self.pool, Pool::Postgres(_)) {
+        let postgres = matches!(self.pool, Pool::Postgres(_));
+        write_tx!(self, |conn| {
+            if postgres {
                 let (locked,): (bool,) = sqlx::query_as("select pg_try_advisory_xact_lock(726150)")
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut *conn)
                     .await?;
                 if !locked {
                     return Ok(0);
@@ -116,7 +124,7 @@ impl Store {
             }
             let head: Option<(i64, String)> =
                 sqlx::query_as("select position, hash from audit_chain order by position desc limit 1")
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *conn)
                     .await?;
             let (mut position, mut prev) = head.unwrap_or((0, GENESIS.to_string()));
             let events: Vec<EventRow> = sqlx::query_as(
@@ -124,7 +132,7 @@ impl Store {
                  from audit_pending q join events e on e.seq = q.event_seq order by q.event_seq limit $1",
             )
             .bind(max)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await?;
             let mut rows: Vec<(i64, i64, String, String)> = Vec::with_capacity(events.len());
             for e in &events {
@@ -140,11 +148,11 @@ impl Store {
                 q.push_values(chunk, |mut row, (position, seq, prev, hash)| {
                     row.push_bind(*position)
                         .push_bind(*seq)
-                        .push_bind(prev)
-                        .push_bind(hash)
+                        .push_bind(prev.as_str())
+                        .push_bind(hash.as_str())
                         .push_bind(now);
                 });
-                q.build().execute(&mut *tx).await?;
+                q.build().execute(&mut *conn).await?;
                 // Exactly the rows sealed: a late commit with a lower seq stays queued for the next round.
                 let mut q = sqlx::QueryBuilder::new("delete from audit_pending where event_seq in (");
                 let mut list = q.separated(", ");
@@ -152,17 +160,15 @@ impl Store {
                     list.push_bind(*seq);
                 }
                 q.push(")");
-                q.build().execute(&mut *tx).await?;
+                q.build().execute(&mut *conn).await?;
             }
-            tx.commit().await?;
-            events.len()
-        });
-        Ok(sealed)
+            Ok(events.len())
+        })
     }
 
     /// Chain positions after `after`, with their events, at most `limit`.
     pub async fn chain(&self, after: i64, limit: i64) -> Result<Vec<ChainRow>> {
-        let rows: Vec<JoinedRow> = dispatch!(self, |p| sqlx::query_as(
+        let rows: Vec<ChainSql> = dispatch!(self, |p| sqlx::query_as(
             "select c.position, c.prev_hash, c.hash, c.sealed_at, c.event_seq, e.at, e.kind, e.office, \
              e.submission_id, e.request_id, e.detail \
              from audit_chain c left join events e on e.seq = c.event_seq \
@@ -188,15 +194,15 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
-    /// Counts: (sealed positions, queued events).
-    pub async fn audit_counts(&self) -> Result<(i64, i64)> {
+    /// Positions sealed and events queued.
+    pub async fn audit_counts(&self) -> Result<AuditCounts> {
         let (sealed,): (i64,) = dispatch!(self, |p| sqlx::query_as("select count(*) from audit_chain")
             .fetch_one(p)
             .await?);
         let (queued,): (i64,) = dispatch!(self, |p| sqlx::query_as("select count(*) from audit_pending")
             .fetch_one(p)
             .await?);
-        Ok((sealed, queued))
+        Ok(AuditCounts { sealed, queued })
     }
 
     /// The events about one submission, in order (for the admin page's history of a set).
@@ -211,71 +217,13 @@ impl Store {
         Ok(rows)
     }
 
-    /// The newest sealed position: (position, hash, sealed_at).
-    pub async fn chain_head(&self) -> Result<Option<(i64, String, i64)>> {
+    /// The newest sealed position, if any.
+    pub async fn chain_head(&self) -> Result<Option<ChainHead>> {
         let row = dispatch!(self, |p| sqlx::query_as(
             "select position, hash, sealed_at from audit_chain order by position desc limit 1"
         )
         .fetch_optional(p)
         .await?);
         Ok(row)
-    }
-
-    /// The newest export batch: (first, last, count, created_at).
-    pub async fn last_export(&self) -> Result<Option<(i64, i64, i64, i64)>> {
-        let row = dispatch!(self, |p| sqlx::query_as(
-            "select first_position, last_position, count, created_at from audit_exports \
-             order by last_position desc limit 1"
-        )
-        .fetch_optional(p)
-        .await?);
-        Ok(row)
-    }
-
-    /// The export watermark: the last exported position (0 before the first export).
-    pub async fn export_watermark(&self) -> Result<i64> {
-        let (last,): (Option<i64>,) = dispatch!(self, |p| sqlx::query_as(
-            "select max(last_position) from audit_exports"
-        )
-        .fetch_one(p)
-        .await?);
-        Ok(last.unwrap_or(0))
-    }
-
-    /// Records an export batch and its event; `Conflict` if another exporter recorded the same batch first.
-    pub async fn record_export(
-        &self,
-        id: &str,
-        batch: &ExportRow,
-        file: &str,
-        event: NewEvent,
-    ) -> Result<()> {
-        let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            let (last,): (Option<i64>,) = sqlx::query_as("select max(last_position) from audit_exports")
-                .fetch_one(&mut *tx)
-                .await?;
-            if last.unwrap_or(0) + 1 != batch.first {
-                return Err(StoreError::Conflict);
-            }
-            sqlx::query(
-                "insert into audit_exports (id, first_position, last_position, count, sha256, chain_head, file, created_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(id)
-            .bind(batch.first)
-            .bind(batch.last)
-            .bind(batch.count)
-            .bind(&batch.sha256)
-            .bind(&batch.chain_head)
-            .bind(file)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            append_events!(tx, [(now, &event)]);
-            tx.commit().await?;
-        });
-        Ok(())
     }
 }

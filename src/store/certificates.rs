@@ -1,11 +1,12 @@
 //! Client certificates issued by the relay: serial, office, validity, issue and revocation times.
 
-use super::events::append_events;
-use super::{NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
+use super::backend::Backend;
+use super::change::Change;
+use super::{NewEvent, Result, Store, StoreError, dispatch, write_tx};
 use crate::domain::now_ms;
 
 /// One issued client certificate. Times are Unix milliseconds (UTC); `serial` is lower-case hex.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CertificateRow {
     pub serial: String,
     pub office: String,
@@ -15,47 +16,26 @@ pub struct CertificateRow {
     pub revoked_at: Option<i64>,
 }
 
-/// serial, office, not_before, not_after, issued_at, revoked_at.
-type CertificateSql = (String, String, i64, i64, i64, Option<i64>);
-
-fn row(r: CertificateSql) -> CertificateRow {
-    CertificateRow {
-        serial: r.0,
-        office: r.1,
-        not_before: r.2,
-        not_after: r.3,
-        issued_at: r.4,
-        revoked_at: r.5,
-    }
-}
-
 impl Store {
     /// Records an issued certificate (its `issued_at` is now, `revoked_at` is ignored) and its event in one
     /// transaction. `Conflict` if the serial is recorded already.
     pub async fn insert_certificate(&self, c: &CertificateRow, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            sqlx::query(
-                "insert into client_certificates (serial, office, not_before, not_after, issued_at) \
-                 values ($1, $2, $3, $4, $5)",
-            )
-            .bind(&c.serial)
-            .bind(&c.office)
-            .bind(c.not_before)
-            .bind(c.not_after)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            append_events!(tx, [(now, &event)]);
-            tx.commit().await?;
-        });
-        Ok(())
+        let change = Change::new(
+            "insert into client_certificates (serial, office, not_before, not_after, issued_at) \
+             values ($1, $2, $3, $4, $5)",
+        )
+        .bind(c.serial.as_str())
+        .bind(c.office.as_str())
+        .bind(c.not_before)
+        .bind(c.not_after)
+        .bind(now);
+        self.apply_change(change, now, event).await
     }
 
     /// Issued certificates, newest first, of one office or of all; at most `limit`.
     pub async fn certificates(&self, office: Option<&str>, limit: i64) -> Result<Vec<CertificateRow>> {
-        let rows: Vec<CertificateSql> = dispatch!(self, |p| {
+        let rows: Vec<CertificateRow> = dispatch!(self, |p| {
             sqlx::query_as(
             "select serial, office, not_before, not_after, issued_at, revoked_at from client_certificates \
              where ($1 is null or office = $1) order by issued_at desc, serial desc limit $2"
@@ -65,12 +45,12 @@ impl Store {
         .fetch_all(p)
         .await?
         });
-        Ok(rows.into_iter().map(row).collect())
+        Ok(rows)
     }
 
     /// The certificate with this serial, if it was issued here.
     pub async fn certificate(&self, serial: &str) -> Result<Option<CertificateRow>> {
-        let r: Option<CertificateSql> = dispatch!(self, |p| {
+        let r: Option<CertificateRow> = dispatch!(self, |p| {
             sqlx::query_as(
             "select serial, office, not_before, not_after, issued_at, revoked_at from client_certificates \
              where serial = $1"
@@ -79,41 +59,41 @@ impl Store {
         .fetch_optional(p)
         .await?
         });
-        Ok(r.map(row))
+        Ok(r)
     }
 
     /// Revokes a certificate and records the event; revoking it again changes nothing and records nothing.
     /// Returns the row as revoked; `NotFound` if no certificate has this serial.
     pub async fn revoke_certificate(&self, serial: &str, event: NewEvent) -> Result<CertificateRow> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
+        let serial = serial.to_string();
+        write_tx!(self, |conn| {
             let done = sqlx::query(
                 "update client_certificates set revoked_at = $1 where serial = $2 and revoked_at is null",
             )
             .bind(now)
-            .bind(serial)
-            .execute(&mut *tx)
+            .bind(&serial)
+            .execute(&mut *conn)
             .await?;
-            let r: Option<CertificateSql> = sqlx::query_as(
+            let r: Option<CertificateRow> = sqlx::query_as(
                 "select serial, office, not_before, not_after, issued_at, revoked_at from client_certificates \
                  where serial = $1",
             )
-            .bind(serial)
-            .fetch_optional(&mut *tx)
+            .bind(&serial)
+            .fetch_optional(&mut *conn)
             .await?;
+            // No such certificate: the update above changed nothing either.
             let Some(r) = r else {
                 return Err(StoreError::NotFound);
             };
             if done.rows_affected() > 0 {
                 let event = NewEvent {
-                    office: Some(r.1.clone()),
+                    office: Some(r.office.clone()),
                     ..event
                 };
-                append_events!(tx, [(now, &event)]);
+                conn.append_events(&[(now, &event)]).await?;
             }
-            tx.commit().await?;
-            Ok(row(r))
+            Ok(r)
         })
     }
 }

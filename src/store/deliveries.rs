@@ -1,12 +1,11 @@
-//! Inbox and outbox: listing deliveries, reading original bytes, acknowledging.
+//! Inbox and outbox: listing deliveries with their files' metadata (downloading and acknowledging: `downloads`).
 
-use super::events::append_events;
 use super::submissions::newer;
-use super::{NewEvent, Newer, Result, Store, StoreError, dispatch, write_tx};
-use crate::domain::{Status, now_ms};
+use super::{Newer, Result, Store, StoreError, dispatch};
+use crate::domain::Status;
 
 /// A file of a delivery, without its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct FileMeta {
     pub name: String,
     pub kind: String,
@@ -46,24 +45,34 @@ pub struct InboxQuery {
     pub limit: i64,
 }
 
-pub(super) type Row = (
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    String,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// A delivery as stored (the columns of [`COLUMNS`]).
+#[derive(sqlx::FromRow)]
+pub(super) struct DeliverySql {
+    seq: i64,
+    id: String,
+    submission_id: String,
+    sender: String,
+    sender_type: Option<String>,
+    recipient: String,
+    sequence: String,
+    month: Option<String>,
+    status: String,
+    received_at: i64,
+    downloaded_at: Option<i64>,
+    acknowledged_at: Option<i64>,
+    arrival: i64,
+    older_than_sequence: Option<String>,
+    older_than_submission: Option<String>,
+    older_than_delivery: Option<String>,
+}
+
+/// A file's metadata with the submission it belongs to.
+#[derive(sqlx::FromRow)]
+struct FileOf {
+    submission_id: String,
+    #[sqlx(flatten)]
+    file: FileMeta,
+}
 
 /// The delivery columns, as a literal so that queries stay static strings.
 macro_rules! columns {
@@ -74,25 +83,29 @@ macro_rules! columns {
     };
 }
 
-/// The columns of a `Row`, in its order, for queries of other store modules.
+/// The columns of a [`DeliverySql`], for queries of other store modules.
 pub(super) const COLUMNS: &str = columns!();
 
-pub(super) fn delivery(r: Row) -> DeliveryRow {
+pub(super) fn delivery(r: DeliverySql) -> DeliveryRow {
     DeliveryRow {
-        seq: r.0,
-        id: r.1,
-        submission_id: r.2,
-        sender: r.3,
-        sender_type: r.4,
-        recipient: r.5,
-        sequence: r.6,
-        month: r.7,
-        status: Status::parse(&r.8),
-        received_at: r.9,
-        downloaded_at: r.10,
-        acknowledged_at: r.11,
-        arrival: r.12,
-        older_than: newer(r.13, r.14, r.15),
+        seq: r.seq,
+        id: r.id,
+        submission_id: r.submission_id,
+        sender: r.sender,
+        sender_type: r.sender_type,
+        recipient: r.recipient,
+        sequence: r.sequence,
+        month: r.month,
+        status: Status::parse(&r.status),
+        received_at: r.received_at,
+        downloaded_at: r.downloaded_at,
+        acknowledged_at: r.acknowledged_at,
+        arrival: r.arrival,
+        older_than: newer(
+            r.older_than_sequence,
+            r.older_than_submission,
+            r.older_than_delivery,
+        ),
         files: Vec::new(),
     }
 }
@@ -103,7 +116,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        let files: Vec<(String, String, String, i64, String)> = dispatch!(self, |p| {
+        let files: Vec<FileOf> = dispatch!(self, |p| {
             let mut q = sqlx::QueryBuilder::new(
                 "select submission_id, name, kind, size, sha256 from files where submission_id in (",
             );
@@ -115,13 +128,8 @@ impl Store {
             q.build_query_as().fetch_all(p).await?
         });
         let mut by_submission: std::collections::HashMap<String, Vec<FileMeta>> = Default::default();
-        for (submission_id, name, kind, size, sha256) in files {
-            by_submission.entry(submission_id).or_default().push(FileMeta {
-                name,
-                kind,
-                size,
-                sha256,
-            });
+        for f in files {
+            by_submission.entry(f.submission_id).or_default().push(f.file);
         }
         for d in rows.iter_mut() {
             d.files = by_submission.remove(&d.submission_id).unwrap_or_default();
@@ -146,7 +154,7 @@ impl Store {
                 " from deliveries where recipient = $1 and arrival > $2 order by arrival limit $3"
             )
         };
-        let rows: Vec<Row> = dispatch!(self, |p| sqlx::query_as(sql)
+        let rows: Vec<DeliverySql> = dispatch!(self, |p| sqlx::query_as(sql)
             .bind(&q.recipient)
             .bind(q.after.unwrap_or(0))
             .bind(q.limit)
@@ -164,7 +172,7 @@ impl Store {
             columns!(),
             " from deliveries where sender = $1 and seq > $2 order by seq limit $3"
         );
-        let rows: Vec<Row> = dispatch!(self, |p| sqlx::query_as(sql)
+        let rows: Vec<DeliverySql> = dispatch!(self, |p| sqlx::query_as(sql)
             .bind(sender)
             .bind(after)
             .bind(limit)
@@ -182,7 +190,7 @@ impl Store {
             columns!(),
             " from deliveries where id = $1 and (recipient = $2 or sender = $2)"
         );
-        let row: Row = dispatch!(self, |p| sqlx::query_as(sql)
+        let row: DeliverySql = dispatch!(self, |p| sqlx::query_as(sql)
             .bind(id)
             .bind(office)
             .fetch_one(p)
@@ -195,7 +203,7 @@ impl Store {
     /// One delivery by id for an admin (any office); `NotFound` if none.
     pub async fn delivery_by_id(&self, id: &str) -> Result<DeliveryRow> {
         let sql = concat!("select ", columns!(), " from deliveries where id = $1");
-        let row: Row = dispatch!(self, |p| sqlx::query_as(sql).bind(id).fetch_one(p).await?);
+        let row: DeliverySql = dispatch!(self, |p| sqlx::query_as(sql).bind(id).fetch_one(p).await?);
         let mut v = vec![delivery(row)];
         self.attach_files(&mut v).await?;
         v.pop().ok_or(StoreError::NotFound)
@@ -211,76 +219,5 @@ impl Store {
         .fetch_one(p)
         .await?);
         self.delivery_for(office, &id.0).await
-    }
-
-    /// The original bytes of one file of a delivery to `recipient`; the first download marks it downloaded.
-    /// The bytes are read outside the write; the mark and its event are one durable write.
-    pub async fn download(
-        &self,
-        recipient: &str,
-        delivery_id: &str,
-        name: &str,
-        event: NewEvent,
-    ) -> Result<(Vec<u8>, String, String)> {
-        let row: (Vec<u8>, String, String, Option<i64>, String) = dispatch!(self, |p| sqlx::query_as(
-            "select f.body, f.sha256, f.kind, f.purged_at, d.submission_id from deliveries d \
-             join files f on f.submission_id = d.submission_id \
-             where d.id = $1 and d.recipient = $2 and f.name = $3",
-        )
-        .bind(delivery_id)
-        .bind(recipient)
-        .bind(name)
-        .fetch_one(p)
-        .await?);
-        let (body, sha256, kind, purged_at, submission_id) = row;
-        if purged_at.is_some() {
-            return Err(StoreError::Gone);
-        }
-        let delivery_id = delivery_id.to_string();
-        let mut event = event.submission(&submission_id);
-        let now = now_ms();
-        write_tx!(self, |conn| {
-            let first = sqlx::query(
-                "update deliveries set status = 'downloaded', downloaded_at = $1 where id = $2 and status = 'queued'",
-            )
-            .bind(now)
-            .bind(&delivery_id)
-            .execute(&mut *conn)
-            .await?;
-            event.detail["first"] = serde_json::Value::Bool(first.rows_affected() > 0);
-            append_events!(conn, [(now, &event)]);
-            Ok(())
-        })?;
-        Ok((body, sha256, kind))
-    }
-
-    /// Acknowledges a delivery to `recipient` (idempotent): the time of the first acknowledgement.
-    pub async fn acknowledge(&self, recipient: &str, delivery_id: &str, event: NewEvent) -> Result<i64> {
-        let now = now_ms();
-        let (recipient, delivery_id) = (recipient.to_string(), delivery_id.to_string());
-        write_tx!(self, |conn| {
-            // The update comes first (atomic under concurrent acknowledgements); it writes nothing when the
-            // delivery is not this recipient's, so the `NotFound` of the select below comes before any write.
-            let changed = sqlx::query(
-                "update deliveries set status = 'acknowledged', acknowledged_at = $1, \
-                 downloaded_at = coalesce(downloaded_at, $1) \
-                 where id = $2 and recipient = $3 and status <> 'acknowledged'",
-            )
-            .bind(now)
-            .bind(&delivery_id)
-            .bind(&recipient)
-            .execute(&mut *conn)
-            .await?;
-            let (at,): (Option<i64>,) =
-                sqlx::query_as("select acknowledged_at from deliveries where id = $1 and recipient = $2")
-                    .bind(&delivery_id)
-                    .bind(&recipient)
-                    .fetch_one(&mut *conn)
-                    .await?;
-            if changed.rows_affected() > 0 {
-                append_events!(conn, [(now, &event)]);
-            }
-            Ok(at.unwrap_or(now))
-        })
     }
 }

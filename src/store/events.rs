@@ -34,37 +34,8 @@ impl NewEvent {
     }
 }
 
-/// Inserts `$events` (an iterator of `(at, &NewEvent)`) on the connection of an open transaction
-/// (`$conn: &mut <DB>Connection`) and queues each for sealing into the audit chain: two statements, however
-/// many events (callers keep a batch under SQLite's limit of bound parameters).
-macro_rules! append_events {
-    ($conn:expr, $events:expr) => {{
-        let events: Vec<(i64, &$crate::store::NewEvent)> = IntoIterator::into_iter($events).collect();
-        if !events.is_empty() {
-            let mut q = sqlx::QueryBuilder::new(
-                "insert into events (at, kind, office, submission_id, request_id, detail) ",
-            );
-            q.push_values(&events, |mut row, (at, e)| {
-                row.push_bind(*at)
-                    .push_bind(e.kind)
-                    .push_bind(e.office.as_deref())
-                    .push_bind(e.submission_id.as_deref())
-                    .push_bind(e.request_id.as_deref())
-                    .push_bind(e.detail.to_string());
-            });
-            q.push(" returning seq");
-            let seqs: Vec<(i64,)> = q.build_query_as().fetch_all(&mut *$conn).await?;
-            let mut q = sqlx::QueryBuilder::new("insert into audit_pending (event_seq) ");
-            q.push_values(&seqs, |mut row, s| {
-                row.push_bind(s.0);
-            });
-            q.build().execute(&mut *$conn).await?;
-        }
-    }};
-}
-pub(crate) use append_events;
-
-use super::{Result, Store, dispatch, write_tx};
+use super::backend::Backend;
+use super::{EventRow, Result, Store, dispatch, write_tx};
 
 impl Store {
     /// Records events on their own (for changes with no other row, e.g. a rejected submission).
@@ -72,26 +43,21 @@ impl Store {
         let at = crate::domain::now_ms();
         let events = events.to_vec();
         write_tx!(self, |conn| {
-            append_events!(conn, events.iter().map(|e| (at, e)));
-            Ok(())
+            let events: Vec<(i64, &NewEvent)> = events.iter().map(|e| (at, e)).collect();
+            conn.append_events(&events).await
         })
     }
 
-    /// Events in order after `after`, at most `limit`: (seq, at, kind, office, submission_id, detail).
-    pub async fn events(
-        &self,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<(i64, i64, String, Option<String>, Option<String>, String)>> {
-        let rows = dispatch!(self, |p| {
-            sqlx::query_as(
-            "select seq, at, kind, office, submission_id, detail from events where seq > $1 order by seq limit $2"
+    /// Events in order after `after` (a `seq`), at most `limit`.
+    pub async fn events(&self, after: i64, limit: i64) -> Result<Vec<EventRow>> {
+        let rows = dispatch!(self, |p| sqlx::query_as(
+            "select seq, at, kind, office, submission_id, request_id, detail from events where seq > $1 \
+             order by seq limit $2"
         )
         .bind(after)
         .bind(limit)
         .fetch_all(p)
-        .await?
-        });
+        .await?);
         Ok(rows)
     }
 }

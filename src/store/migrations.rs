@@ -37,6 +37,9 @@ impl Store {
         }
         match schema {
             Schema::Migrate => {
+                // On the writer's pool, outside `write_tx!`, before the store serves anything: sqlx's migrator
+                // takes its own lock (nodes starting together migrate once) and gives each migration a
+                // transaction of its own, which a job of the group commit (sharing one) cannot give it.
                 match &self.writer {
                     Writer::Sqlite(p, _) => migrator.run(p).await?,
                     Writer::Postgres(p) => migrator.run(p).await?,

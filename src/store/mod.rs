@@ -1,23 +1,29 @@
 //! The only module that names sqlx: one `Store` over SQLite (embedded default) or PostgreSQL.
 //!
-//! Both backends run the same SQL (numbered `$n` parameters, `returning`, `on conflict`), written once and
-//! dispatched by `dispatch!` (reads), `dispatch_write!` (write transactions) and `write_tx!` (the hot
-//! writes); each has its own migrations under `migrations/`. Every change and the events that record it commit
-//! in one transaction.
+//! Both backends run the same SQL (numbered `$n` parameters, `returning`, `on conflict`), written once; each has
+//! its own migrations under `migrations/`. Reads go through `dispatch!`, every write through `write_tx!`: a
+//! body written once that runs on either connection type. The writes that several bodies share (appending
+//! events, storing accepted sets, one statement with its event) are functions of `backend::Backend`, generic
+//! over the two connection types. Every change and the events that record it commit in one transaction.
 //!
-//! On SQLite, reads use a fixed set of read-only connections and every write of this process goes through one
-//! writer connection; the hot writes are group-committed by `group` (many requests, one fsync). On
-//! PostgreSQL every write is its own transaction on the shared pool and the server groups the commits.
+//! On SQLite, reads use a fixed set of read-only connections and every write of this process is a job of one
+//! writer task on one connection, which group-commits them (`group`: many requests, one fsync). On PostgreSQL
+//! every write is its own transaction on the shared pool and the server groups the commits. Only the migrations
+//! (`migrations`) and the bulk load of `seed` write otherwise, each saying why; a backup (`backup`) only reads.
 
 mod admin;
 mod arrivals;
 mod audit;
+mod backend;
 pub mod backup;
 mod bodies;
 mod certificates;
+mod change;
 mod deliveries;
+mod downloads;
 mod error;
 mod events;
+mod exports;
 mod group;
 mod migrations;
 mod offices;
@@ -40,18 +46,20 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::SqlitePool;
 
 pub use admin::{LogEntry, LogQuery, Rejection};
-pub use audit::{ChainRow, EventRow, ExportRow, GENESIS, chain_hash};
+pub use audit::{AuditCounts, ChainHead, ChainRow, EventRow, GENESIS, chain_hash};
 pub use bodies::SetOf;
 pub use certificates::CertificateRow;
 pub use deliveries::{DeliveryRow, FileMeta, InboxQuery};
+pub use downloads::FileBody;
 pub use error::{Result, StoreError};
 pub use events::NewEvent;
+pub use exports::{ExportRow, LastExport};
 pub use migrations::Schema;
 pub use portal::{NewestQuery, Side};
 pub use receipt_keys::ReceiptKeyRow;
 pub use sessions::SessionRow;
 pub use submissions::{NewFile, NewSubmission, Newer, Prior, Stored};
-pub use tokens::TokenRow;
+pub use tokens::{TokenInfo, TokenRow};
 pub use users::{UserChange, UserRow, UserSessionRow};
 
 /// PostgreSQL's "database does not exist" (3D000) as one line that says what to do.
@@ -75,7 +83,7 @@ fn missing_database(e: sqlx::Error, opts: &PgConnectOptions) -> StoreError {
 }
 
 /// Row counts of the tables a request can add to (see [`Store::row_counts`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct RowCounts {
     pub offices: i64,
     pub submissions: i64,
@@ -85,8 +93,15 @@ pub struct RowCounts {
     pub events: i64,
 }
 
-/// Errors of the store layer.
+/// The deliveries not yet acknowledged (see [`Store::pending_deliveries`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Pending {
+    pub count: i64,
+    /// When the oldest arrived, Unix ms; `None` when there is none.
+    pub oldest: Option<i64>,
+}
 
+/// Where reads go.
 #[derive(Debug, Clone)]
 enum Pool {
     Sqlite(std::sync::Arc<readers::Readers>),
@@ -96,7 +111,8 @@ enum Pool {
 /// Where write transactions go.
 #[derive(Debug, Clone)]
 enum Writer {
-    /// SQLite: the one writer connection, and the group commit that runs the hot writes on it.
+    /// SQLite: the pool of the one writer connection (for migrations, `seed`'s options and closing), and the
+    /// group commit that runs every write on it.
     Sqlite(SqlitePool, group::GroupCommit),
     /// PostgreSQL: the shared pool; every write is a transaction of its own.
     Postgres(PgPool),
@@ -129,20 +145,11 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
-/// Like `dispatch!`, with `$pool` bound to the pool for write transactions.
-macro_rules! dispatch_write {
-    ($store:expr, |$pool:ident| $body:expr) => {
-        match &$store.writer {
-            $crate::store::Writer::Sqlite($pool, _) => $body,
-            $crate::store::Writer::Postgres($pool) => $body,
-        }
-    };
-}
-pub(crate) use dispatch_write;
-
 /// Runs `$body` (an expression of type `Result<T>` that uses `$conn: &mut <backend>Connection` and owns what
-/// it captures) in a write transaction: on SQLite as one job of a group commit, on PostgreSQL in a transaction
-/// of its own. Ordinary failures (`NotFound`, `Gone`, `Conflict`) must happen before the body writes.
+/// it captures: clone borrowed inputs first) in a write transaction: on SQLite as one job of the writer's group
+/// commit, on PostgreSQL in a transaction of its own, committed when the body succeeds. The body must fail with
+/// an ordinary error (`NotFound`, `Gone`, `Conflict`) only before it has written (see `group`): on SQLite the
+/// other jobs of its batch commit with whatever it wrote.
 macro_rules! write_tx {
     ($store:expr, |$conn:ident| $body:expr) => {
         match &$store.writer {
@@ -201,15 +208,6 @@ impl Store {
         Ok((store, applied))
     }
 
-    /// How write transactions start: SQLite takes the write lock at once (`BEGIN IMMEDIATE`), so a transaction
-    /// that reads before it writes waits for the lock instead of failing with "database is locked".
-    fn begin_sql(&self) -> &'static str {
-        match self.pool {
-            Pool::Sqlite(_) => "BEGIN IMMEDIATE",
-            Pool::Postgres(_) => "BEGIN",
-        }
-    }
-
     /// `sqlite` or `postgres`.
     pub fn backend(&self) -> &'static str {
         match self.pool {
@@ -239,34 +237,31 @@ impl Store {
         }
     }
 
-    /// Deliveries not yet acknowledged: how many, and when the oldest arrived (Unix ms).
-    pub async fn pending_deliveries(&self) -> Result<(i64, Option<i64>)> {
-        let row: (i64, Option<i64>) = dispatch!(self, |p| sqlx::query_as(
-            "select count(*), min(received_at) from deliveries where status <> 'acknowledged'"
+    /// Deliveries not yet acknowledged: how many, and when the oldest arrived.
+    pub async fn pending_deliveries(&self) -> Result<Pending> {
+        let pending = dispatch!(self, |p| {
+            sqlx::query_as(
+            "select count(*) as count, min(received_at) as oldest from deliveries where status <> 'acknowledged'"
         )
         .fetch_one(p)
-        .await?);
-        Ok(row)
+        .await?
+        });
+        Ok(pending)
     }
 
-    /// Rows in the tables a request can add to: `(offices, submissions, files, deliveries, rejections,
-    /// events)`. For the admin's overview and for checking that a refused request stored nothing.
+    /// Rows in the tables a request can add to. For the admin's overview and for checking that a refused
+    /// request stored nothing.
     pub async fn row_counts(&self) -> Result<RowCounts> {
-        let row: (i64, i64, i64, i64, i64, i64) = dispatch!(self, |p| sqlx::query_as(
-            "select (select count(*) from offices), (select count(*) from submissions), \
-             (select count(*) from files), (select count(*) from deliveries), \
-             (select count(*) from rejections), (select count(*) from events)"
+        let counts = dispatch!(self, |p| {
+            sqlx::query_as(
+            "select (select count(*) from offices) as offices, (select count(*) from submissions) as submissions, \
+             (select count(*) from files) as files, (select count(*) from deliveries) as deliveries, \
+             (select count(*) from rejections) as rejections, (select count(*) from events) as events"
         )
         .fetch_one(p)
-        .await?);
-        Ok(RowCounts {
-            offices: row.0,
-            submissions: row.1,
-            files: row.2,
-            deliveries: row.3,
-            rejections: row.4,
-            events: row.5,
-        })
+        .await?
+        });
+        Ok(counts)
     }
 
     /// Checks that the database answers and, on SQLite, that the writer task runs (`WriterStopped` if not).
@@ -284,7 +279,10 @@ impl Store {
     /// for the checkpointer's last checkpoint, so the database file is left alone once this returns (SQLite's
     /// read-only connections themselves close when the store is dropped).
     pub async fn close(&self) {
-        dispatch_write!(self, |p| p.close().await);
+        match &self.writer {
+            Writer::Sqlite(p, _) => p.close().await,
+            Writer::Postgres(p) => p.close().await,
+        }
         if let Writer::Sqlite(_, group) = &self.writer
             && let Some(c) = &group.checkpointer
         {

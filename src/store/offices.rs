@@ -1,22 +1,31 @@
 //! Registered offices.
 
-use super::events::append_events;
-use super::{NewEvent, Result, Store, StoreError, dispatch, dispatch_write};
+use super::change::Change;
+use super::{NewEvent, Result, Store, dispatch};
 use crate::domain::{Office, OfficeKind, now_ms};
 
-type Row = (String, String, String, String, bool);
+/// An office as stored: its service types joined with commas.
+#[derive(sqlx::FromRow)]
+struct OfficeSql {
+    number: String,
+    name: String,
+    kind: String,
+    service_types: String,
+    enabled: bool,
+}
 
-fn office((number, name, kind, types, enabled): Row) -> Office {
+fn office(r: OfficeSql) -> Office {
     Office {
-        number,
-        name,
-        kind: OfficeKind::parse(&kind).unwrap_or(OfficeKind::Provider),
-        service_types: types
+        number: r.number,
+        name: r.name,
+        kind: OfficeKind::parse(&r.kind).unwrap_or(OfficeKind::Provider),
+        service_types: r
+            .service_types
             .split(',')
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        enabled,
+        enabled: r.enabled,
     }
 }
 
@@ -24,28 +33,21 @@ impl Store {
     /// Registers an office; `Conflict` if the number exists.
     pub async fn add_office(&self, o: &Office, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            sqlx::query(
-                "insert into offices (number, name, kind, service_types, enabled, created_at, updated_at) \
-                 values ($1, $2, $3, $4, $5, $6, $6)",
-            )
-            .bind(&o.number)
-            .bind(&o.name)
-            .bind(o.kind.as_str())
-            .bind(o.service_types.join(","))
-            .bind(o.enabled)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            append_events!(tx, [(now, &event)]);
-            tx.commit().await?;
-        });
-        Ok(())
+        let change = Change::new(
+            "insert into offices (number, name, kind, service_types, enabled, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(o.number.as_str())
+        .bind(o.name.as_str())
+        .bind(o.kind.as_str())
+        .bind(o.service_types.join(","))
+        .bind(o.enabled)
+        .bind(now);
+        self.apply_change(change, now, event).await
     }
 
     pub async fn office(&self, number: &str) -> Result<Office> {
-        let row: Row = dispatch!(self, |p| sqlx::query_as(
+        let row: OfficeSql = dispatch!(self, |p| sqlx::query_as(
             "select number, name, kind, service_types, enabled from offices where number = $1"
         )
         .bind(number)
@@ -55,7 +57,7 @@ impl Store {
     }
 
     pub async fn offices(&self) -> Result<Vec<Office>> {
-        let rows: Vec<Row> = dispatch!(self, |p| sqlx::query_as(
+        let rows: Vec<OfficeSql> = dispatch!(self, |p| sqlx::query_as(
             "select number, name, kind, service_types, enabled from offices order by number"
         )
         .fetch_all(p)
@@ -66,21 +68,12 @@ impl Store {
     /// Enables or disables an office.
     pub async fn set_office_enabled(&self, number: &str, enabled: bool, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            let done = sqlx::query("update offices set enabled = $1, updated_at = $2 where number = $3")
-                .bind(enabled)
-                .bind(now)
-                .bind(number)
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
-            append_events!(tx, [(now, &event)]);
-            tx.commit().await?;
-        });
-        Ok(())
+        let change = Change::new("update offices set enabled = $1, updated_at = $2 where number = $3")
+            .bind(enabled)
+            .bind(now)
+            .bind(number)
+            .or_not_found();
+        self.apply_change(change, now, event).await
     }
 
     /// Sets an office's name and service types; `NotFound` if the number is not registered.
@@ -92,24 +85,15 @@ impl Store {
         event: NewEvent,
     ) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            let done = sqlx::query(
-                "update offices set name = $1, service_types = $2, updated_at = $3 where number = $4",
-            )
-            .bind(name)
-            .bind(service_types.join(","))
-            .bind(now)
-            .bind(number)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
-            append_events!(tx, [(now, &event)]);
-            tx.commit().await?;
-        });
-        Ok(())
+        let change = Change::new(
+            "update offices set name = $1, service_types = $2, updated_at = $3 where number = $4",
+        )
+        .bind(name)
+        .bind(service_types.join(","))
+        .bind(now)
+        .bind(number)
+        .or_not_found();
+        self.apply_change(change, now, event).await
     }
 
     /// Whether the office requires its client certificate at the portal's login.
@@ -127,21 +111,12 @@ impl Store {
     /// is not registered.
     pub async fn set_login_certificate(&self, number: &str, required: bool, event: NewEvent) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            let done =
-                sqlx::query("update offices set login_certificate = $1, updated_at = $2 where number = $3")
-                    .bind(required)
-                    .bind(now)
-                    .bind(number)
-                    .execute(&mut *tx)
-                    .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound);
-            }
-            append_events!(tx, [(now, &event)]);
-            tx.commit().await?;
-        });
-        Ok(())
+        let change =
+            Change::new("update offices set login_certificate = $1, updated_at = $2 where number = $3")
+                .bind(required)
+                .bind(now)
+                .bind(number)
+                .or_not_found();
+        self.apply_change(change, now, event).await
     }
 }

@@ -1,6 +1,6 @@
 //! The office portal's lists: an office's deliveries newest first, as received or as sent, in pages.
 
-use super::deliveries::{COLUMNS, Row, delivery};
+use super::deliveries::{COLUMNS, DeliverySql, delivery};
 use super::{DeliveryRow, Result, Store, dispatch};
 
 /// Which side of a delivery an office is on in a list.
@@ -40,7 +40,7 @@ impl Store {
             "select {COLUMNS} from deliveries where {side}{pending} and seq < $2 order by seq desc limit $3"
         );
         let before = q.before.unwrap_or(i64::MAX);
-        let rows: Vec<Row> = dispatch!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let rows: Vec<DeliverySql> = dispatch!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(&q.office)
             .bind(before)
             .bind(q.limit)

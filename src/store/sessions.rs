@@ -2,8 +2,8 @@
 //! itself) in one `sessions` table: an admin session names its admin token, an office session its office user
 //! (`store::users`).
 
-use super::events::append_events;
-use super::{NewEvent, Result, Store, dispatch, dispatch_write};
+use super::backend::Backend;
+use super::{NewEvent, Result, Store, dispatch, write_tx};
 use crate::domain::now_ms;
 
 /// A session as stored.
@@ -24,7 +24,15 @@ pub struct SessionRow {
 /// How long an ended session's row is kept (its start and end stay in the audit trail), in ms.
 pub(super) const ENDED_KEPT_MS: i64 = 86_400_000;
 
-type SessionSql = (String, i64, i64, Option<i64>, Option<i64>);
+/// An admin session as stored, with its token's revocation time.
+#[derive(sqlx::FromRow)]
+struct SessionSql {
+    token_id: String,
+    created_at: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+    token_revoked_at: Option<i64>,
+}
 
 impl Store {
     /// Stores a new session (`id_hash`: SHA-256 hex of the session id) with its event, and deletes the sessions
@@ -37,47 +45,44 @@ impl Store {
         event: NewEvent,
     ) -> Result<()> {
         let now = now_ms();
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
+        let (id_hash, token_id) = (id_hash.to_string(), token_id.to_string());
+        write_tx!(self, |conn| {
+            // The insert comes first: a session id that exists already is a `Conflict` before anything is written.
             sqlx::query(
                 "insert into sessions (id_hash, token_id, created_at, expires_at) values ($1, $2, $3, $4)",
             )
-            .bind(id_hash)
-            .bind(token_id)
+            .bind(&id_hash)
+            .bind(&token_id)
             .bind(now)
             .bind(expires_at)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
             sqlx::query("delete from sessions where coalesce(revoked_at, expires_at) < $1")
                 .bind(now - ENDED_KEPT_MS)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
-            append_events!(tx, [(now, &event)]);
-            tx.commit().await?;
-        });
-        Ok(())
+            conn.append_events(&[(now, &event)]).await
+        })
     }
 
     /// The session with this id hash, with its token's revocation, if any.
     pub async fn admin_session(&self, id_hash: &str) -> Result<Option<SessionRow>> {
         let row: Option<SessionSql> = dispatch!(self, |p| {
             sqlx::query_as(
-                "select s.token_id, s.created_at, s.expires_at, s.revoked_at, t.revoked_at from sessions s \
-             join tokens t on t.id = s.token_id where s.id_hash = $1",
+                "select s.token_id, s.created_at, s.expires_at, s.revoked_at, t.revoked_at as token_revoked_at \
+                 from sessions s join tokens t on t.id = s.token_id where s.id_hash = $1",
             )
             .bind(id_hash)
             .fetch_optional(p)
             .await?
         });
-        Ok(row.map(
-            |(token_id, created_at, expires_at, revoked_at, token_revoked)| SessionRow {
-                token_id,
-                created_at,
-                expires_at,
-                revoked_at,
-                token_revoked: token_revoked.is_some(),
-            },
-        ))
+        Ok(row.map(|r| SessionRow {
+            token_id: r.token_id,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            token_revoked: r.token_revoked_at.is_some(),
+        }))
     }
 
     /// Ends an admin session (logout): [`Store::revoke_session`].
@@ -89,21 +94,20 @@ impl Store {
     /// already. Whether it was ended now.
     pub async fn revoke_session(&self, id_hash: &str, event: NewEvent) -> Result<bool> {
         let now = now_ms();
-        let ended;
-        dispatch_write!(self, |p| {
-            let mut tx = p.begin_with(self.begin_sql()).await?;
-            let r =
+        let id_hash = id_hash.to_string();
+        write_tx!(self, |conn| {
+            let ended =
                 sqlx::query("update sessions set revoked_at = $1 where id_hash = $2 and revoked_at is null")
                     .bind(now)
-                    .bind(id_hash)
-                    .execute(&mut *tx)
-                    .await?;
-            ended = r.rows_affected() > 0;
+                    .bind(&id_hash)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected()
+                    > 0;
             if ended {
-                append_events!(tx, [(now, &event)]);
+                conn.append_events(&[(now, &event)]).await?;
             }
-            tx.commit().await?;
-        });
-        Ok(ended)
+            Ok(ended)
+        })
     }
 }

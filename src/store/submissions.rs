@@ -1,7 +1,6 @@
 //! Accepted submissions: the set, its files' original bytes, its delivery and its events, in one transaction.
 
-use super::events::append_events;
-use super::sets::insert_sets;
+use super::backend::Backend;
 use super::{NewEvent, Result, Store, StoreError, Writer, dispatch};
 
 /// One file of an accepted set.
@@ -43,7 +42,7 @@ pub struct NewSubmission {
 }
 
 /// A set of the same stream with a later sequence, accepted before the one being stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Newer {
     pub sequence: String,
     pub submission_id: String,
@@ -81,20 +80,22 @@ pub struct Prior {
     pub older_than: Option<Newer>,
 }
 
-type PriorRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// A submission with the `older_than_*` columns of its delivery.
+#[derive(sqlx::FromRow)]
+struct PriorSql {
+    id: String,
+    sequence: String,
+    digest: String,
+    response: String,
+    older_than_sequence: Option<String>,
+    older_than_submission: Option<String>,
+    older_than_delivery: Option<String>,
+}
 
 impl Store {
     /// The earlier submission of `sender` with exactly these names, if any.
     pub async fn prior_submission(&self, sender: &str, names_key: &str) -> Result<Option<Prior>> {
-        let row: Option<PriorRow> = dispatch!(self, |p| {
+        let row: Option<PriorSql> = dispatch!(self, |p| {
             sqlx::query_as(
             "select s.id, s.sequence, s.digest, s.response, d.older_than_sequence, d.older_than_submission, \
              d.older_than_delivery from submissions s left join deliveries d on d.submission_id = s.id \
@@ -105,12 +106,16 @@ impl Store {
         .fetch_optional(p)
         .await?
         });
-        Ok(row.map(|(id, sequence, digest, response, os, osub, odel)| Prior {
-            id,
-            sequence,
-            digest,
-            response,
-            older_than: newer(os, osub, odel),
+        Ok(row.map(|r| Prior {
+            id: r.id,
+            sequence: r.sequence,
+            digest: r.digest,
+            response: r.response,
+            older_than: newer(
+                r.older_than_sequence,
+                r.older_than_submission,
+                r.older_than_delivery,
+            ),
         }))
     }
 
@@ -127,7 +132,7 @@ impl Store {
             Writer::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 let id = s.id.clone();
-                let mut outcomes = insert_sets!(&mut *tx, &mut [&mut s]);
+                let mut outcomes = tx.insert_sets(&mut [&mut s]).await?;
                 match outcomes.remove(&id) {
                     Some(SetOutcome::Stored(stored)) => {
                         tx.commit().await?;

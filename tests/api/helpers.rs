@@ -106,7 +106,7 @@ impl TestApp {
             .await
             .expect("events")
             .into_iter()
-            .map(|(_, _, kind, _, _, detail)| (kind, serde_json::from_str(&detail).expect("json")))
+            .map(|e| (e.kind, serde_json::from_str(&e.detail).expect("json")))
             .collect()
     }
 

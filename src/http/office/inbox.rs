@@ -220,11 +220,11 @@ pub(in crate::http) async fn file(
     who: OfficeUser,
     Path((id, name)): Path<(String, String)>,
 ) -> Page {
-    let (bytes, _, _) = s
+    let file = s
         .relay
         .download(who.office(), &id, &name, who.request_id())
         .await?;
-    Ok(bytes_response(&name, "application/octet-stream", bytes))
+    Ok(bytes_response(&name, "application/octet-stream", file.body))
 }
 
 /// `GET /office/inbox/{delivery_id}/zip`: the whole set as one ZIP with the spec's file names.

@@ -9,7 +9,7 @@ use crate::relay::Overview;
 use crate::relay::audit::Verification;
 use crate::relay::retention::Policy;
 
-/// A credential as the relay lists it: (id, created_at, revoked_at).
+/// A credential as the relay lists it.
 pub(super) use crate::relay::TokenInfo as Token;
 
 /// Everything the dashboard shows: the relay's overview and what this process and session add.
@@ -70,8 +70,14 @@ fn tokens(list: &[Token], csrf: &str) -> String {
         return "<span class=\"muted\">なし none</span>".into();
     }
     let mut out = String::from("<ul class=\"tokens\">");
-    for (id, created, revoked) in list {
-        let state = match revoked {
+    for Token {
+        id,
+        created_at,
+        revoked_at,
+        ..
+    } in list
+    {
+        let state = match revoked_at {
             Some(r) => format!("<span class=\"bad\">失効 revoked</span> {}", time(Some(*r))),
             None => format!(
                 "<span class=\"ok\">有効 active</span> {}",
@@ -87,7 +93,7 @@ fn tokens(list: &[Token], csrf: &str) -> String {
             out,
             "<li><code>{}</code> 発行 created {} · {state}</li>",
             esc(id),
-            time(Some(*created))
+            time(Some(*created_at))
         );
     }
     out.push_str("</ul>");
@@ -143,18 +149,25 @@ fn offices(d: &Dashboard) -> String {
 
 fn audit(d: &Dashboard) -> String {
     let (position, sealed_at) = match &d.overview.head {
-        Some((p, hash, at)) => (
+        Some(head) => (
             format!(
-                "{p} <code title=\"{0}\">{1}…</code>",
-                esc(hash),
-                esc(&hash[..hash.len().min(16)])
+                "{} <code title=\"{1}\">{2}…</code>",
+                head.position,
+                esc(&head.hash),
+                esc(&head.hash[..head.hash.len().min(16)])
             ),
-            time(Some(*at)),
+            time(Some(head.sealed_at)),
         ),
         None => ("<span class=\"muted\">なし none</span>".into(), time(None)),
     };
-    let export = match d.overview.export {
-        Some((first, last, count, at)) => format!("{first}–{last} ({count} 件 events), {}", time(Some(at))),
+    let export = match &d.overview.export {
+        Some(e) => format!(
+            "{}–{} ({} 件 events), {}",
+            e.first_position,
+            e.last_position,
+            e.count,
+            time(Some(e.created_at))
+        ),
         None => "<span class=\"muted\">未実施 never</span>".into(),
     };
     let mut out = facts(&[

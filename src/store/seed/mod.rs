@@ -219,6 +219,8 @@ impl Store {
             a: SeedFile::new("UPJSK", 2, two_records(generated("actual")?)),
             b: SeedFile::new("DLTPLAN", 2, generated("schedule_delete")?),
         };
+        // Outside `write_tx!`: a bulk load of its own (see above), with settings that no write of the relay may
+        // have, in transactions of 200,000 deliveries that would hold up every other write of a group commit.
         match &self.writer {
             Writer::Sqlite(p, _) => {
                 let opts = (*p.connect_options())

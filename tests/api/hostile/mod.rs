@@ -109,7 +109,7 @@ async fn env(db: TestDb) -> Env {
         .await
         .unwrap()
         .last()
-        .map_or(0, |e| e.0);
+        .map_or(0, |e| e.seq);
     let values = vec![
         ("{CM}", cm),
         ("{PROV}", prov),
@@ -234,7 +234,7 @@ async fn run_case(e: &mut Env, c: &Case, baseline_kb: u64) -> Result<(), String>
         .events(e.last_event, 1000)
         .await
         .map_err(|x| x.to_string())?;
-    e.last_event = events.last().map_or(e.last_event, |ev| ev.0);
+    e.last_event = events.last().map_or(e.last_event, |ev| ev.seq);
     e.dirty = (before.offices, before.submissions, before.deliveries)
         != (after.offices, after.submissions, after.deliveries);
     verdict?;
@@ -244,7 +244,7 @@ async fn run_case(e: &mut Env, c: &Case, baseline_kb: u64) -> Result<(), String>
         before.files,
         before.deliveries,
     ) == (after.offices, after.submissions, after.files, after.deliveries);
-    let kinds: Vec<&str> = events.iter().map(|ev| ev.2.as_str()).collect();
+    let kinds: Vec<&str> = events.iter().map(|ev| ev.kind.as_str()).collect();
     let added = (after.rejections - before.rejections, kinds.as_slice());
     let allowed = match answer.status {
         Some(422) => matches!(added, (0, []) | (1, ["submission.rejected"])),

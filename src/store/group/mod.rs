@@ -1,14 +1,15 @@
-//! Group commit for SQLite: one writer task runs the hot write transactions (accepting a set, marking a
-//! download, acknowledging, recording events) of many requests in one `BEGIN IMMEDIATE … COMMIT`, so one fsync
-//! of the WAL makes a whole batch durable, and no two connections of this process ever fight for the lock.
+//! Group commit for SQLite: one writer task runs every write transaction of this process (accepting a set,
+//! marking a download, acknowledging, recording events, the admin writes, sealing the audit chain) in batches,
+//! many requests in one `BEGIN IMMEDIATE … COMMIT`, so one fsync of the WAL makes a whole batch durable, and no
+//! two connections of this process ever fight for the lock.
 //!
 //! A batch is whatever queued while the previous one committed (no timer: a lone request commits at once).
-//! The accepted sets of a batch are written together, one multi-row statement per table ([`insert_sets!`]);
-//! the other jobs run one after another in the same transaction.
+//! The accepted sets of a batch are written together, one multi-row statement per table
+//! ([`Backend::insert_sets`]); the other jobs run one after another in the same transaction.
 //! Each job's answer is sent only after the commit returned; if the batch fails, every job in it fails.
 //! A job must fail with an ordinary error (`NotFound`, `Gone`, `Conflict`) only before it has written, so
-//! the other jobs of its batch are unaffected; any other error rolls the batch back and the jobs it did not
-//! reach are carried into the next batch.
+//! the other jobs of its batch are unaffected (a statement refused by a constraint leaves SQLite's transaction
+//! open); any other error rolls the batch back and the jobs it did not reach are carried into the next batch.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -20,8 +21,7 @@ use std::future::Future;
 use std::pin::Pin;
 use tokio::sync::{mpsc, oneshot};
 
-use super::events::append_events;
-use super::sets::insert_sets;
+use super::backend::Backend;
 use super::submissions::SetOutcome;
 use super::{NewSubmission, Result, StoreError, Stored};
 
@@ -69,7 +69,7 @@ pub(super) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer task on `pool` (a pool of one connection, shared with the other writes of this process).
+    /// Starts the writer task on `pool` (a pool of one connection).
     ///
     /// If the task ends (a panic in a job), it is logged, [`GroupCommit::is_running`] turns false (`/healthz`
     /// answers 503), and every write fails at once with [`StoreError::WriterStopped`] instead of waiting.
@@ -157,7 +157,7 @@ async fn store_sets(
     sets: &mut [(Box<NewSubmission>, oneshot::Sender<Result<Stored>>)],
 ) -> Result<HashMap<String, SetOutcome>> {
     let mut subs: Vec<&mut NewSubmission> = sets.iter_mut().map(|(s, _)| s.as_mut()).collect();
-    Ok(insert_sets!(conn, &mut subs))
+    conn.insert_sets(&mut subs).await
 }
 
 async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>, stats: Arc<WriteStats>) {
@@ -267,32 +267,4 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>, stats: A
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_writer_that_died_is_reported_and_writes_fail_at_once() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
-        let pool = SqlitePool::connect(&url).await.expect("open");
-        let group = GroupCommit::start(pool);
-        let ok: Result<i64> = group
-            .run(|conn| Box::pin(async move { Ok(sqlx::query_scalar("select 1").fetch_one(conn).await?) }))
-            .await;
-        assert_eq!(ok.expect("a write through the writer"), 1);
-        assert!(group.is_running());
-
-        let died: Result<()> = group
-            .run(|_| Box::pin(async move { panic!("a job panics") }))
-            .await;
-        assert!(matches!(died, Err(StoreError::WriterStopped)), "{died:?}");
-        assert!(!group.is_running());
-        let started = std::time::Instant::now();
-        let after: Result<()> = group.run(|_| Box::pin(async move { Ok(()) })).await;
-        assert!(matches!(after, Err(StoreError::WriterStopped)), "{after:?}");
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(5),
-            "refused without waiting"
-        );
-    }
-}
+mod tests;
