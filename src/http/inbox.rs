@@ -26,18 +26,22 @@ pub(super) struct InboxParams {
     /// `pending`: deliveries not yet acknowledged (queued or downloaded); `all`: every delivery.
     #[param(pattern = "^(pending|all)$", default = "pending")]
     status: Option<String>,
-    /// The cursor `next` of a previous answer: only what the relay accepted after it is listed. A cursor of the
-    /// earlier form `SEQUENCE-N` is still taken: it resumes at the first set that the earlier (sequence) order had
-    /// not reached, so nothing is skipped (some sets may be listed again).
+    /// The cursor `next` of a previous answer: only what the relay accepted after it is listed; empty or absent:
+    /// from the start. A cursor of the earlier form `SEQUENCE-N` is still taken: it resumes at the first set that
+    /// the earlier (sequence) order had not reached, so nothing is skipped (some sets may be listed again).
+    #[param(pattern = r"^([0-9]+|[0-9]{14}-[0-9]+)?$")]
     after: Option<String>,
     /// Items per page; values outside 1..500 are clamped.
     #[param(default = 100)]
     limit: Option<i64>,
     /// Seconds to wait for a delivery when there is none (long polling); capped at `server.max_wait_secs`
-    /// (default 60).
-    #[param(minimum = 0, default = 0)]
+    /// (default 60). More than 3600 is refused (400).
+    #[param(minimum = 0, maximum = 3600, default = 0)]
     wait: Option<u64>,
 }
+
+/// The longest `wait` a request may ask for, in seconds (the relay waits at most `server.max_wait_secs`).
+const MAX_WAIT_ASKED: u64 = 3600;
 
 /// List deliveries for the authenticated office
 ///
@@ -72,10 +76,17 @@ pub(super) async fn list(
             .into());
         }
     };
+    if let Some(wait) = p.wait.filter(|w| *w > MAX_WAIT_ASKED) {
+        return Err(RelayError::BadRequest(Message::new(
+            format!("wait は 0〜{MAX_WAIT_ASKED} 秒です（{wait} は使えません）。"),
+            format!("wait is 0 to {MAX_WAIT_ASKED} seconds, not {wait}"),
+        ))
+        .into());
+    }
     let req = InboxRequest {
         recipient: caller.office,
         pending_only,
-        after: p.after,
+        after: p.after.filter(|a| !a.is_empty()),
         limit: p.limit.unwrap_or(100),
         wait: Duration::from_secs(p.wait.unwrap_or(0)),
     };
@@ -181,7 +192,8 @@ pub(super) async fn ack(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct Page {
-    /// The opaque cursor `next` of the previous page.
+    /// The opaque cursor `next` of the previous page; empty or absent: from the start.
+    #[param(pattern = "^[0-9]*$")]
     after: Option<String>,
     /// Items per page; values outside 1..500 are clamped.
     #[param(default = 100)]
@@ -209,7 +221,11 @@ pub(super) async fn outbox(
 ) -> Result<Json<OutboxPage>, ApiError> {
     let (items, next) = s
         .relay
-        .outbox(&caller.office, p.after.as_deref(), p.limit.unwrap_or(100))
+        .outbox(
+            &caller.office,
+            p.after.as_deref().filter(|a| !a.is_empty()),
+            p.limit.unwrap_or(100),
+        )
         .await?;
     Ok(Json(OutboxPage { items, next }))
 }

@@ -45,8 +45,12 @@ pub(super) struct LogParams {
     /// Only entries to this office (送信先).
     #[param(pattern = r"^([0-9]{10})?$")]
     pub recipient: Option<String>,
-    /// The opaque cursor `next` of the previous page (`<at_ms>_<id>`): entries older than that one.
-    #[param(example = "1743156900123_5e1d7a90-2c4b-4f6e-8a1d-3b2c9e0f4a51")]
+    /// The opaque cursor `next` of the previous page (`<at_ms>_<id>`): entries older than that one; empty or
+    /// absent: from the newest.
+    #[param(
+        pattern = "^([0-9]+_.+)?$",
+        example = "1743156900123_5e1d7a90-2c4b-4f6e-8a1d-3b2c9e0f4a51"
+    )]
     pub after: Option<String>,
     /// Entries per page; values outside 1..500 are clamped.
     #[param(default = 50)]
@@ -68,6 +72,18 @@ fn time(s: Option<&str>, what: &str) -> ApiResult<Option<i64>> {
 /// Runs the log query of `p`: (entries, next cursor).
 pub(super) async fn log(s: &AppState, p: &LogParams) -> ApiResult<(Vec<LogEntry>, Option<String>)> {
     let some = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    for (what, number) in [
+        ("office", &p.office),
+        ("sender", &p.sender),
+        ("recipient", &p.recipient),
+    ] {
+        if let Some(n) = some(number).filter(|n| !crate::domain::Office::valid_number(n)) {
+            return Err(bad(
+                format!("{what}: 事業所番号は10桁の数字です: {}", clip(&n)),
+                format!("{what}: an office number is 10 digits: {}", clip(&n)),
+            ));
+        }
+    }
     if let Some(st) = some(&p.status)
         && !matches!(st.as_str(), "queued" | "downloaded" | "acknowledged" | "rejected")
     {
