@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The kind of a registered office (the `kind` of an office in the admin API, docs/openapi.json).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+/// The kind of office: `care_manager` (居宅介護支援事業所), `prevention_center` (地域包括支援センター /
+/// 介護予防支援), `provider` (サービス事業所).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[value(rename_all = "snake_case")]
 pub enum OfficeKind {
@@ -35,16 +36,27 @@ impl OfficeKind {
 }
 
 /// A registered office (事業所).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Office {
-    /// The 10-digit 事業所番号.
+    /// The 10-digit office number (事業所番号).
+    #[schema(pattern = r"^[0-9]{10}$", example = "1310000001")]
     pub number: String,
+    /// The office's name (事業所名).
+    #[schema(example = "通所介護D")]
     pub name: String,
     pub kind: OfficeKind,
-    /// 2-character service-type codes the office offers.
+    /// The 2-character service-type codes (サービス種類コード) the office offers, e.g. `43` (居宅介護支援), `11`
+    /// (訪問介護), `15` (通所介護); a set is routed to it only under one of them.
+    #[schema(value_type = Vec<ServiceType>)]
     pub service_types: Vec<String>,
+    /// A disabled office cannot authenticate (403) and receives nothing (`E_UNKNOWN_RECIPIENT`).
     pub enabled: bool,
 }
+
+/// A 2-character service-type code (サービス種類コード): digits and capital letters, e.g. `43`, `11`, `A1`.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(pattern = r"^[0-9A-Z]{2}$", example = "43")]
+pub struct ServiceType(pub String);
 
 impl Office {
     /// A 10-digit office number.
@@ -68,8 +80,9 @@ pub struct ClientCert {
     pub serial: String,
 }
 
-/// Where a delivered set stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a delivered set stands: `queued` (未受信), `downloaded` (a file was downloaded), `acknowledged`
+/// (受領確認済).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Queued,

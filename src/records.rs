@@ -22,27 +22,37 @@ use crate::validate::InputFile;
 /// The name of this JSON format, in every document's `format`.
 pub const FORMAT: &str = "careplan-relay-records/1";
 
-/// A set's records: `{format, files:[…]}`.
-#[derive(Debug, Clone, Serialize)]
+/// A set's records: `{format, files:[…]}`, every record of every file as typed UTF-8 JSON (format
+/// `careplan-relay-records/1`, this relay's own; not the national 5.0 JSON).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordsDocument {
+    /// `careplan-relay-records/1`.
+    #[schema(pattern = "^careplan-relay-records/1$")]
     pub format: &'static str,
     pub files: Vec<FileRecords>,
 }
 
 /// One file: its spec name, kind (file-name prefix), the CSV version of its records (`null` for an image) and
 /// its records in file order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FileRecords {
+    /// The spec file name.
     pub name: String,
+    /// The file-name prefix, e.g. UPPLAN; UPKIHON_IMAGE for a family image (no records).
     pub kind: String,
+    /// CSVバージョン of the records, e.g. 202407.
     pub csv_version: Option<String>,
     pub records: Vec<RecordJson>,
 }
 
 /// One record: its 1-based record number and its items by English name, in the layout's order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordJson {
+    /// 1-based record number.
+    #[schema(minimum = 1)]
     pub line: u64,
+    /// Item values by English item name (spec/layouts/), in layout order.
+    #[schema(value_type = Object)]
     pub items: Items,
 }
 

@@ -55,6 +55,9 @@ pub enum Command {
     /// Print the standard's files as typed JSON (`--to json`): the records of `GET /v1/inbox/{id}/records`.
     /// Exit 0: printed; 1: a file could not be read as records; 2: a file could not be opened.
     Convert(convert::Args),
+    /// Print the OpenAPI document of the HTTP API, as `GET /v1/openapi.json` serves it and docs/openapi.json holds
+    /// it (`careplan-relay openapi > docs/openapi.json` regenerates that file).
+    Openapi,
     /// Register offices.
     #[command(subcommand)]
     Office(admin::OfficeCommand),
@@ -141,6 +144,10 @@ pub fn main() -> ExitCode {
     match &cli.command {
         Command::Validate(args) => return validate::run(spec, args),
         Command::Convert(args) => return convert::run(spec, args),
+        Command::Openapi => {
+            print!("{}", crate::http::openapi_json());
+            return ExitCode::SUCCESS;
+        }
         _ => {}
     }
     if let Command::CheckConfig = &cli.command {
@@ -180,7 +187,9 @@ pub fn main() -> ExitCode {
             Command::Restore { from } => backup::restore(&settings, &from).await,
             Command::Client(_) => Ok(ExitCode::SUCCESS),
             Command::Seed(args) => seed::run(&settings, &args).await,
-            Command::Validate(_) | Command::Convert(_) | Command::CheckConfig => Ok(ExitCode::SUCCESS),
+            Command::Validate(_) | Command::Convert(_) | Command::Openapi | Command::CheckConfig => {
+                Ok(ExitCode::SUCCESS)
+            }
         }
     });
     result.unwrap_or_else(|e| {

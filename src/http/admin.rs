@@ -1,36 +1,61 @@
-//! The admin API: offices, credentials, the delivery log, the audit trail, retention, metrics.
-//! Admin tokens only; office tokens get 403.
+//! The admin API: offices and their tokens, and metrics. Admin tokens only; office tokens get 403. The delivery
+//! log and retention are in `log`, the audit trail in `audit`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::AdminCaller;
+use super::bodies::ErrorBody;
+use super::bodies::admin::{IssuedToken, OfficeList, RevokedToken, TokenEntry, TokenList};
+use super::contract::params::{OfficeNumberPath, TokenIdPath};
+use super::contract::responses::*;
 use super::error::ApiError;
-use crate::domain::{Office, OfficeKind, parse_time, rfc3339};
-use crate::message::{Message, clip};
+use crate::domain::{Office, OfficeKind, ServiceType, rfc3339};
+use crate::message::Message;
 use crate::relay::{self, RelayError};
-use crate::store::{LogEntry, LogQuery};
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn bad(ja: impl Into<String>, en: impl Into<String>) -> ApiError {
-    ApiError(RelayError::BadRequest(Message::new(ja, en)))
-}
-
-#[derive(Debug, Deserialize)]
+/// An office to register. It starts enabled.
+#[derive(Debug, Deserialize, ToSchema)]
 pub(super) struct NewOffice {
+    /// The 10-digit office number (事業所番号); anything else is refused with 400.
+    #[schema(pattern = r"^[0-9]{10}$", example = "1310000001")]
     number: String,
+    /// The office's name (事業所名), 1 to 100 characters without control characters.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     kind: OfficeKind,
+    /// 1 to 32 distinct codes of the service-type table that fit the office's kind (care_manager: 43;
+    /// prevention_center: 46 or AF; provider: a service other than care management).
+    #[schema(value_type = Vec<ServiceType>, min_items = 1, max_items = 32)]
     service_types: Vec<String>,
 }
 
+/// Register an office (事業所登録)
+///
+/// Registers an office, enabled. Recorded as an `office.added` audit event. The same as `careplan-relay office add`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/offices",
+    operation_id = "addOffice",
+    tag = "admin",
+    security(("bearerAuth" = [])),
+    request_body(content = NewOffice, content_type = "application/json", example = json!({"number": "1310000004", "name": "通所介護D", "kind": "provider", "service_types": ["15"]})),
+    responses(
+        (status = 201, description = "Registered.", body = Office, example = json!({"number": "1310000004", "name": "通所介護D", "kind": "provider", "service_types": ["15"], "enabled": true})),
+        (status = 400, description = "The body is not JSON or lacks a field, or a value is refused: an office number that is not 10 digits, a name that is empty, over 100 characters or holds control characters, no service type or one outside the table, service types that do not fit the kind.", body = ErrorBody),
+        Unauthenticated, AdminForbidden, RequestTimeout,
+        (status = 409, description = "An office with this number is already registered.", body = ErrorBody),
+        TooLarge, UnsupportedMediaType, Throttled, Internal, Unavailable
+    )
+)]
 pub(super) async fn add_office(
     State(s): State<AppState>,
     a: AdminCaller,
@@ -46,33 +71,79 @@ pub(super) async fn add_office(
     s.relay
         .add_office(&office, &format!("admin:{}", a.token_id))
         .await?;
-    Ok((StatusCode::CREATED, Json(json!(office))).into_response())
+    Ok((StatusCode::CREATED, Json(office)).into_response())
 }
 
-pub(super) async fn offices(State(s): State<AppState>, _a: AdminCaller) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "items": s.relay.offices().await? })))
+/// List registered offices (事業所一覧)
+///
+/// Every registered office, enabled or not, ordered by number.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/offices",
+    operation_id = "listOffices",
+    tag = "admin",
+    security(("bearerAuth" = []), ("adminCookie" = [])),
+    responses(
+        (status = 200, description = "The offices.", body = OfficeList),
+        Unauthenticated, AdminForbidden, RequestTimeout, Throttled, Internal, Unavailable
+    )
+)]
+pub(super) async fn offices(State(s): State<AppState>, _a: AdminCaller) -> ApiResult<Json<OfficeList>> {
+    Ok(Json(OfficeList {
+        items: s.relay.offices().await?,
+    }))
 }
 
-/// `PATCH /v1/admin/offices/{number}`: any of the three; what is given changes.
-#[derive(Debug, Deserialize)]
+/// Enables or disables an office (利用停止 / 再開), or changes its name, service types or login rule. At least one
+/// field.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub(super) struct OfficePatch {
+    /// `false` disables the office: its tokens and certificates get 403 and nothing more is routed to it; its
+    /// existing deliveries stay. `true` enables it again.
     enabled: Option<bool>,
+    /// The office's name (事業所名), 1 to 100 characters without control characters.
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
+    /// Replaces the registered service types: codes of the service-type table that fit the office's kind.
+    #[schema(value_type = Option<Vec<ServiceType>>, min_items = 1, max_items = 32)]
     service_types: Option<Vec<String>>,
+    /// `true`: the office's portal users must also present the office's client certificate at login (403
+    /// otherwise); `false`: the login ID and password suffice (the default). An `office.login_certificate` audit
+    /// event.
     login_certificate: Option<bool>,
 }
 
+/// Enable, disable or edit an office
+///
+/// Any of `enabled`, `name`, `service_types` and `login_certificate`; what is given changes. Disabling an office (利用停止) makes its tokens and client certificates answer 403 and stops routing sets to it (`E_UNKNOWN_RECIPIENT`); what it already received stays (an `office.disabled` or `office.enabled` audit event). A new name or service types follow the rules of registering (an `office.edited` event). Answers the office as it now stands.
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/offices/{number}",
+    operation_id = "patchOffice",
+    tag = "admin",
+    security(("bearerAuth" = [])),
+    params(OfficeNumberPath),
+    request_body(content = OfficePatch, content_type = "application/json", example = json!({"enabled": false})),
+    responses(
+        (status = 200, description = "The office as it now stands.", body = Office),
+        (status = 400, description = "The body is not JSON, is empty, or has an unknown field, or a value is refused as when registering.", body = ErrorBody),
+        Unauthenticated, AdminForbidden,
+        (status = 404, description = "No office has this number.", body = ErrorBody),
+        RequestTimeout, TooLarge, UnsupportedMediaType, Throttled, Internal, Unavailable
+    )
+)]
 pub(super) async fn patch_office(
     State(s): State<AppState>,
     a: AdminCaller,
     Path(number): Path<String>,
     Json(p): Json<OfficePatch>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Office>> {
     let actor = format!("admin:{}", a.token_id);
     let rid = a.request_id.as_deref();
     if p.enabled.is_none() && p.name.is_none() && p.service_types.is_none() && p.login_certificate.is_none() {
-        return Err(RelayError::BadRequest(crate::message::Message::new(
+        return Err(RelayError::BadRequest(Message::new(
             "enabled、name、service_types、login_certificate のいずれかを指定してください。",
             "give enabled, name, service_types or login_certificate",
         ))
@@ -93,9 +164,26 @@ pub(super) async fn patch_office(
     if let Some(enabled) = p.enabled {
         office = s.relay.set_office_enabled(&number, enabled, &actor, rid).await?;
     }
-    Ok(Json(json!(office)))
+    Ok(Json(office))
 }
 
+/// Issue a token for an office
+///
+/// Issues a bearer token for the office. The token is in this answer only (shown once); only its hash is stored. Recorded as a `token.issued` audit event. No request body. The same as `careplan-relay token issue --office NUMBER`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/offices/{number}/tokens",
+    operation_id = "issueOfficeToken",
+    tag = "admin",
+    security(("bearerAuth" = [])),
+    params(OfficeNumberPath),
+    responses(
+        (status = 201, description = "Issued. Keep `token`: it cannot be shown again.", body = IssuedToken),
+        Unauthenticated, AdminForbidden,
+        (status = 404, description = "No office has this number.", body = ErrorBody),
+        RequestTimeout, TooLarge, Throttled, Internal, Unavailable
+    )
+)]
 pub(super) async fn issue_token(
     State(s): State<AppState>,
     a: AdminCaller,
@@ -105,186 +193,90 @@ pub(super) async fn issue_token(
         .relay
         .issue_token(Some(&number), &format!("admin:{}", a.token_id))
         .await?;
-    let body = json!({ "id": t.id, "office": number, "token": t.token.expose_secret() });
+    let body = IssuedToken {
+        id: t.id,
+        office: number,
+        token: t.token.expose_secret().to_string(),
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// List an office's tokens
+///
+/// The office's bearer tokens, oldest first, with when each was issued and revoked. The tokens themselves are never shown again.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/offices/{number}/tokens",
+    operation_id = "listOfficeTokens",
+    tag = "admin",
+    security(("bearerAuth" = []), ("adminCookie" = [])),
+    params(OfficeNumberPath),
+    responses(
+        (status = 200, description = "The office's tokens.", body = TokenList),
+        Unauthenticated, AdminForbidden,
+        (status = 404, description = "No office has this number.", body = ErrorBody),
+        RequestTimeout, Throttled, Internal, Unavailable
+    )
+)]
 pub(super) async fn tokens(
     State(s): State<AppState>,
     _a: AdminCaller,
     Path(number): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TokenList>> {
     let rows = s.relay.office_tokens(&number).await?;
-    let items: Vec<Value> = rows
+    let items = rows
         .into_iter()
-        .map(|t| json!({ "id": t.id, "created_at": rfc3339(t.created_at), "revoked_at": t.revoked_at.map(rfc3339) }))
+        .map(|t| TokenEntry {
+            id: t.id,
+            created_at: rfc3339(t.created_at),
+            revoked_at: t.revoked_at.map(rfc3339),
+        })
         .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(TokenList { items }))
 }
 
+/// Revoke a token
+///
+/// Revokes a token (an office's or an admin's): it answers 401 from then on. Repeating it changes nothing (the first revocation time stays) and answers 200 again. Recorded as a `token.revoked` audit event. The same as `careplan-relay token revoke ID`.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/tokens/{id}",
+    operation_id = "revokeToken",
+    tag = "admin",
+    security(("bearerAuth" = [])),
+    params(TokenIdPath),
+    responses(
+        (status = 200, description = "Revoked.", body = RevokedToken),
+        Unauthenticated, AdminForbidden,
+        (status = 404, description = "No token has this id.", body = ErrorBody),
+        RequestTimeout, TooLarge, Throttled, Internal, Unavailable
+    )
+)]
 pub(super) async fn revoke_token(
     State(s): State<AppState>,
     a: AdminCaller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RevokedToken>> {
     s.relay
         .revoke_token(&id, &format!("admin:{}", a.token_id))
         .await?;
-    Ok(Json(json!({ "id": id, "revoked": true })))
+    Ok(Json(RevokedToken { id, revoked: true }))
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct LogParams {
-    pub office: Option<String>,
-    pub status: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub sender: Option<String>,
-    pub recipient: Option<String>,
-    pub after: Option<String>,
-    pub limit: Option<i64>,
-}
-
-fn time(s: Option<&str>, what: &str) -> ApiResult<Option<i64>> {
-    match s.filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => parse_time(s).map(Some).ok_or_else(|| {
-            bad(
-                format!("{what}: 日付または RFC 3339 の日時ではありません: {}", clip(s)),
-                format!("{what}: not a date or RFC 3339 time: {}", clip(s)),
-            )
-        }),
-    }
-}
-
-/// Runs the log query of `p`: (entries, next cursor).
-pub(super) async fn log(s: &AppState, p: &LogParams) -> ApiResult<(Vec<LogEntry>, Option<String>)> {
-    let some = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
-    if let Some(st) = some(&p.status)
-        && !matches!(st.as_str(), "queued" | "downloaded" | "acknowledged" | "rejected")
-    {
-        return Err(bad(
-            "status は queued, downloaded, acknowledged, rejected のいずれかです。",
-            "status is queued, downloaded, acknowledged or rejected",
-        ));
-    }
-    let before = match some(&p.after) {
-        Some(c) => {
-            let (at, id) = c
-                .split_once('_')
-                .ok_or_else(|| bad("カーソルの形式が正しくありません。", "malformed cursor"))?;
-            Some((
-                at.parse()
-                    .map_err(|_| bad("カーソルの形式が正しくありません。", "malformed cursor"))?,
-                id.to_string(),
-            ))
-        }
-        None => None,
-    };
-    let q = LogQuery {
-        office: some(&p.office),
-        status: some(&p.status),
-        from: time(p.from.as_deref(), "from")?,
-        // A bare date as `to` includes that whole day.
-        to: time(p.to.as_deref(), "to")?.map(|t| {
-            if p.to.as_deref().is_some_and(|s| s.len() == 10) {
-                t + 86_400_000
-            } else {
-                t
-            }
-        }),
-        sender: some(&p.sender),
-        recipient: some(&p.recipient),
-        before,
-        limit: p.limit.unwrap_or(50).clamp(1, 500),
-    };
-    let items = s.relay.delivery_log(&q).await?;
-    let next = (items.len() as i64 == q.limit)
-        .then(|| items.last().map(|e| format!("{}_{}", e.at, e.id)))
-        .flatten();
-    Ok((items, next))
-}
-
-pub(super) fn entry_json(e: &LogEntry) -> Value {
-    json!({
-        "entry": e.entry, "id": e.id, "at": rfc3339(e.at), "sender": e.sender, "recipient": e.recipient,
-        "sequence": e.sequence, "status": e.status, "codes": e.codes, "submission_id": e.submission_id,
-        "downloaded_at": e.downloaded_at.map(rfc3339), "acknowledged_at": e.acknowledged_at.map(rfc3339),
-        "purged_at": e.purged_at.map(rfc3339), "files": e.files,
-    })
-}
-
-pub(super) async fn deliveries(
-    State(s): State<AppState>,
-    _a: AdminCaller,
-    Query(p): Query<LogParams>,
-) -> ApiResult<Json<Value>> {
-    let (items, next) = log(&s, &p).await?;
-    Ok(Json(
-        json!({ "items": items.iter().map(entry_json).collect::<Vec<_>>(), "next": next }),
-    ))
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct AuditParams {
-    after: Option<i64>,
-    limit: Option<i64>,
-}
-
-pub(super) async fn audit_events(
-    State(s): State<AppState>,
-    _a: AdminCaller,
-    Query(p): Query<AuditParams>,
-) -> ApiResult<Json<Value>> {
-    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = s.relay.audit_events(p.after.unwrap_or(0), limit).await?;
-    let items: Vec<Value> = rows
-        .iter()
-        .filter_map(|r| {
-            let e = r.event.as_ref()?;
-            Some(json!({
-                "position": r.position, "seq": e.seq, "at": rfc3339(e.at), "kind": e.kind, "office": e.office,
-                "submission_id": e.submission_id, "request_id": e.request_id,
-                "detail": serde_json::from_str::<Value>(&e.detail).unwrap_or(Value::Null),
-                "prev_hash": r.prev_hash, "hash": r.hash,
-            }))
-        })
-        .collect();
-    let next = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|r| r.position))
-        .flatten();
-    Ok(Json(json!({ "items": items, "next": next })))
-}
-
-pub(super) async fn audit_verify(State(s): State<AppState>, _a: AdminCaller) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(s.relay.verify_audit().await?)))
-}
-
-pub(super) async fn audit_export(State(s): State<AppState>, a: AdminCaller) -> ApiResult<Json<Value>> {
-    let done = s
-        .relay
-        .export_audit(&s.relay.export_dir, &format!("admin:{}", a.token_id))
-        .await?;
-    let files: Vec<String> = done.files.iter().map(|p| p.display().to_string()).collect();
-    Ok(Json(json!({ "batch": done.batch, "files": files })))
-}
-
-pub(super) async fn retention(State(s): State<AppState>, _a: AdminCaller) -> ApiResult<Json<Value>> {
-    let flagged = s.relay.flagged(s.relay.policy, 500).await?;
-    Ok(Json(json!({ "policy": s.relay.policy, "flagged": flagged })))
-}
-
-pub(super) async fn purge(
-    State(s): State<AppState>,
-    a: AdminCaller,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    s.relay
-        .purge_delivery(&id, &format!("admin:{}", a.token_id), a.request_id.as_deref())
-        .await?;
-    Ok(Json(json!({ "delivery_id": id, "purged": true })))
-}
-
+/// Prometheus metrics
+///
+/// Prometheus text exposition format 0.0.4. Counters and latency histograms are kept in memory per process (since it started): `careplan_submissions_total{outcome,kind}`, `careplan_rejections_total{code}`, `careplan_requests_total{route,status}`, `careplan_request_duration_seconds{route}` (histogram by matched route), `careplan_auth_failures_total`, `careplan_lockouts_total`. Gauges read on each scrape: `careplan_deliveries_pending`, `careplan_deliveries_pending_oldest_age_seconds`, `careplan_audit_sealed`, `careplan_audit_queued`, `careplan_db_pool_connections`, `careplan_db_pool_idle`, `careplan_tls_certificate_not_after_seconds`. deploy/prometheus/ has alert rules for them. Needs an admin token like every admin endpoint (configure the scraper with `authorization: {credentials: <admin token>}`); an office token gets 403, no credential 401. The same text is served without a token by the separate plain-HTTP metrics listener (`server.metrics_listen`, default `127.0.0.1:9464`; `GET /metrics` only), which is the one to give a scraper.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "getMetrics",
+    tag = "metrics",
+    security(("bearerAuth" = []), ("adminCookie" = [])),
+    responses(
+        (status = 200, description = "The metrics.", body = String, content_type = "text/plain; version=0.0.4"),
+        Unauthenticated, AdminForbidden, RequestTimeout, Throttled, Internal, Unavailable
+    )
+)]
 pub(super) async fn metrics(State(s): State<AppState>, _a: AdminCaller) -> ApiResult<Response> {
     let text = s.relay.metrics_text().await?;
     Ok((

@@ -1,48 +1,55 @@
-//! Office client certificates on the admin API: list the issued ones and revoke one. Admin tokens only.
+//! Office client certificates in the admin API: the list and revocation. Admin tokens only; issuing one is a
+//! command (`careplan-relay cert issue`) or the admin page.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use super::AppState;
 use super::auth::AdminCaller;
+use super::bodies::ErrorBody;
+use super::bodies::admin::{Certificate, CertificateList};
+use super::contract::params::SerialPath;
+use super::contract::responses::*;
 use super::error::ApiError;
-use crate::domain::{Office, now_ms, rfc3339};
+use crate::domain::{Office, now_ms};
 use crate::message::{Message, clip};
 use crate::relay::RelayError;
-use crate::store::CertificateRow;
 
-/// Filters of `GET /v1/admin/certificates`.
-#[derive(Debug, Default, Deserialize)]
+/// Which certificates to list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct CertificateParams {
-    /// Only this office's certificates (10 digits).
+    /// Only this office's certificates (10-digit office number); empty: every office.
+    #[param(pattern = r"^([0-9]{10})?$")]
     office: Option<String>,
-    /// At most this many (1 to 1000, default 100), newest first.
+    /// At most this many; values outside 1..1000 are clamped.
+    #[param(default = 100)]
     limit: Option<i64>,
 }
 
-/// One certificate as JSON: times in RFC 3339, `revoked` and `state` (`valid`, `expired`, `revoked`).
-fn certificate_json(c: &CertificateRow, now: i64) -> Value {
-    let state = match c.revoked_at {
-        Some(_) => "revoked",
-        None if c.not_after <= now => "expired",
-        None => "valid",
-    };
-    json!({
-        "serial": c.serial, "office": c.office, "not_before": rfc3339(c.not_before),
-        "not_after": rfc3339(c.not_after), "issued_at": rfc3339(c.issued_at),
-        "revoked": c.revoked_at.is_some(), "revoked_at": c.revoked_at.map(rfc3339), "state": state,
-    })
-}
-
-/// `GET /v1/admin/certificates?office=&limit=`: `{items:[{serial, office, not_before, not_after, issued_at,
-/// revoked, revoked_at, state}]}`, newest first.
+/// List issued client certificates
+///
+/// The office client certificates issued by `careplan-relay cert issue`, newest first: serial number (lower-case hex), office, validity, issue time and revocation. The same as `careplan-relay cert list [--office NUMBER]`. Certificates from an operator's own CA that were not issued by the relay are not recorded and not listed; they are accepted while that CA trusts them.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/certificates",
+    operation_id = "listCertificates",
+    tag = "admin",
+    security(("bearerAuth" = []), ("adminCookie" = [])),
+    params(CertificateParams),
+    responses(
+        (status = 200, description = "The certificates.", body = CertificateList),
+        (status = 400, description = "An `office` that is not 10 digits, or a non-numeric `limit`.", body = ErrorBody),
+        Unauthenticated, AdminForbidden, RequestTimeout, Throttled, Internal, Unavailable
+    )
+)]
 pub(super) async fn list(
     State(s): State<AppState>,
     _a: AdminCaller,
     Query(p): Query<CertificateParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CertificateList>, ApiError> {
     let office = p.office.filter(|o| !o.is_empty());
     if let Some(o) = &office
         && !Office::valid_number(o)
@@ -55,26 +62,42 @@ pub(super) async fn list(
     }
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     let now = now_ms();
-    let items: Vec<Value> = s
+    let items = s
         .relay
         .certificates(office.as_deref(), limit)
         .await?
         .iter()
-        .map(|c| certificate_json(c, now))
+        .map(|c| Certificate::of(c, now))
         .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(CertificateList { items }))
 }
 
-/// `POST /v1/admin/certificates/{serial}/revoke`: the certificate as revoked (repeating it changes nothing);
-/// 404 for a serial not issued here, 400 for one that is not hexadecimal.
+/// Revoke a client certificate
+///
+/// Revokes a client certificate issued by the relay: a connection presenting it gets 401 from then on (the TLS handshake still succeeds; the request is refused at authentication). Repeating it changes nothing and answers 200 again. Recorded as a `certificate.revoked` audit event. The same as `careplan-relay cert revoke SERIAL`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/certificates/{serial}/revoke",
+    operation_id = "revokeCertificate",
+    tag = "admin",
+    security(("bearerAuth" = [])),
+    params(SerialPath),
+    responses(
+        (status = 200, description = "Revoked.", body = Certificate),
+        (status = 400, description = "The serial is not hexadecimal or has more than 40 digits.", body = ErrorBody),
+        Unauthenticated, AdminForbidden,
+        (status = 404, description = "The relay issued no certificate with this serial.", body = ErrorBody),
+        RequestTimeout, TooLarge, Throttled, Internal, Unavailable
+    )
+)]
 pub(super) async fn revoke(
     State(s): State<AppState>,
     a: AdminCaller,
     Path(serial): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Certificate>, ApiError> {
     let c = s
         .relay
         .revoke_certificate(&serial, &format!("admin:{}", a.token_id), a.request_id.as_deref())
         .await?;
-    Ok(Json(certificate_json(&c, now_ms())))
+    Ok(Json(Certificate::of(&c, now_ms())))
 }

@@ -7,8 +7,8 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
+use super::bodies::{ErrorBody, ErrorCode, InvalidSet};
 use crate::message::Message;
 use crate::relay::RelayError;
 
@@ -23,15 +23,11 @@ impl From<RelayError> for ApiError {
 }
 
 /// An error body: `{error, code, message, message_ja, message_en}`.
-pub(super) fn body(status: StatusCode, code: &str, m: &Message) -> Response {
-    (
-        status,
-        Json(json!({ "error": code, "code": code, "message": m.en, "message_ja": m.ja, "message_en": m.en })),
-    )
-        .into_response()
+pub(super) fn body(status: StatusCode, code: ErrorCode, m: &Message) -> Response {
+    (status, Json(ErrorBody::new(code, m))).into_response()
 }
 
-fn fixed(status: StatusCode, code: &str, ja: &str, en: &str) -> Response {
+fn fixed(status: StatusCode, code: ErrorCode, ja: &str, en: &str) -> Response {
     body(status, code, &Message::new(ja, en))
 }
 
@@ -41,7 +37,7 @@ impl IntoResponse for ApiError {
             RelayError::Unauthenticated => {
                 let mut r = fixed(
                     StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
+                    ErrorCode::Unauthenticated,
                     "有効なトークン（Bearer）またはクライアント証明書が必要です。",
                     "a valid bearer token or client certificate is required",
                 );
@@ -49,50 +45,45 @@ impl IntoResponse for ApiError {
                     .insert("www-authenticate", HeaderValue::from_static("Bearer"));
                 r
             }
-            RelayError::Forbidden(m) => body(StatusCode::FORBIDDEN, "forbidden", &m),
+            RelayError::Forbidden(m) => body(StatusCode::FORBIDDEN, ErrorCode::Forbidden, &m),
             RelayError::NotFound => fixed(
                 StatusCode::NOT_FOUND,
-                "not_found",
+                ErrorCode::NotFound,
                 "該当するものはありません。",
                 "no such object",
             ),
             RelayError::Gone => fixed(
                 StatusCode::GONE,
-                "purged",
+                ErrorCode::Purged,
                 "このセットのファイルは削除済みです（受領確認後の保存期間経過、または管理者による削除）。記録と受領証は残っています。",
                 "the bytes of this set were purged (retention after acknowledgement, or by an admin); its metadata and receipt remain",
             ),
             RelayError::Invalid(report) => {
-                let mut v = serde_json::to_value(&report).unwrap_or_else(|_| json!({}));
-                if let Some(o) = v.as_object_mut() {
-                    o.insert("code".into(), json!("invalid_set"));
-                    o.insert(
-                        "message_ja".into(),
-                        json!("セットが標準仕様に適合していません。詳細は各ファイルの指摘を参照してください。何も保存されていません。"),
-                    );
-                    o.insert(
-                        "message_en".into(),
-                        json!("the set does not conform to the standard; see the findings of each file. Nothing was stored."),
-                    );
-                }
-                (StatusCode::UNPROCESSABLE_ENTITY, Json(v)).into_response()
+                let body = InvalidSet {
+                    report: *report,
+                    code: "invalid_set",
+                    message_ja: "セットが標準仕様に適合していません。詳細は各ファイルの指摘を参照してください。何も保存されていません。",
+                    message_en: "the set does not conform to the standard; see the findings of each file. Nothing was stored.",
+                };
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
             }
-            RelayError::Conflict(m) => body(StatusCode::CONFLICT, "conflict", &m),
+            RelayError::Conflict(m) => body(StatusCode::CONFLICT, ErrorCode::Conflict, &m),
             RelayError::OlderSet {
                 message,
                 newer_sequence,
                 newer_submission_id,
             } => {
-                let code = "sequence_older";
-                let v = json!({ "error": code, "code": code, "message": message.en, "message_ja": message.ja,
-                                "message_en": message.en, "newer_sequence": newer_sequence,
-                                "newer_submission_id": newer_submission_id });
-                (StatusCode::CONFLICT, Json(v)).into_response()
+                let body = ErrorBody {
+                    newer_sequence: Some(newer_sequence),
+                    newer_submission_id: Some(newer_submission_id),
+                    ..ErrorBody::new(ErrorCode::SequenceOlder, &message)
+                };
+                (StatusCode::CONFLICT, Json(body)).into_response()
             }
-            RelayError::BadRequest(m) => body(StatusCode::BAD_REQUEST, "bad_request", &m),
-            RelayError::TooLarge(m) => body(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &m),
+            RelayError::BadRequest(m) => body(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, &m),
+            RelayError::TooLarge(m) => body(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, &m),
             RelayError::Throttled { retry_after, message } => {
-                let mut r = body(StatusCode::TOO_MANY_REQUESTS, "throttled", &message);
+                let mut r = body(StatusCode::TOO_MANY_REQUESTS, ErrorCode::Throttled, &message);
                 let secs = retry_after.as_secs().max(1);
                 if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                     r.headers_mut().insert("retry-after", v);
@@ -103,7 +94,7 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %e, "store error (transient)");
                 let mut r = fixed(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
+                    ErrorCode::Unavailable,
                     "データベースに接続できません。しばらくしてから再送してください。",
                     "the database is unavailable; retry later",
                 );
@@ -115,7 +106,7 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %e, "store error");
                 fixed(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    ErrorCode::Internal,
                     "内部エラーが発生しました。",
                     "internal error",
                 )
@@ -124,7 +115,7 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %e, "internal error");
                 fixed(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    ErrorCode::Internal,
                     "内部エラーが発生しました。",
                     "internal error",
                 )
@@ -154,17 +145,17 @@ pub(super) async fn json_errors(response: Response) -> Response {
         s => s,
     };
     let (code, ja) = match status {
-        StatusCode::BAD_REQUEST => ("bad_request", "リクエストの形式が正しくありません"),
+        StatusCode::BAD_REQUEST => (ErrorCode::BadRequest, "リクエストの形式が正しくありません"),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Content-Type が正しくありません（JSON は application/json で送ってください）",
         ),
         StatusCode::PAYLOAD_TOO_LARGE => (
-            "too_large",
+            ErrorCode::TooLarge,
             "リクエストの大きさが中継サーバーの上限を超えています",
         ),
-        s if s.is_server_error() => ("internal", "内部エラーが発生しました"),
-        _ => ("refused", "リクエストを処理できません"),
+        s if s.is_server_error() => (ErrorCode::Internal, "内部エラーが発生しました"),
+        _ => (ErrorCode::Refused, "リクエストを処理できません"),
     };
     let mut r = body(status, code, &Message::new(format!("{ja}: {detail}"), detail));
     for (name, value) in &parts.headers {

@@ -1,11 +1,18 @@
-//! The HTTP API (docs/openapi.json, served at `GET /v1/openapi.json`): the router, its layers, and one module per resource.
+//! The HTTP API: the router, its layers, and one module per resource. Every route of the API and of the admin
+//! page is registered with its handler's `#[utoipa::path]` ([`api`]), so the OpenAPI document
+//! ([`openapi_document`], served at `GET /v1/openapi.json`, kept as docs/openapi.json) cannot miss one.
 
 mod admin;
+mod audit;
 mod auth;
+pub mod bodies;
 mod certificates;
+pub mod contract;
 mod error;
 mod inbox;
 mod lockouts;
+mod log;
+mod meta;
 mod office;
 mod records;
 mod submissions;
@@ -15,16 +22,14 @@ mod web;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Json;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::{delete, get, patch, post};
-use serde_json::json;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use auth::ClientCertOffice;
 pub use auth::PeerAddr;
@@ -41,32 +46,6 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Most parts of one upload (`server.max_files_per_upload`).
     pub max_files_per_upload: usize,
-}
-
-/// The OpenAPI document of the whole surface.
-const OPENAPI: &str = include_str!("../../docs/openapi.json");
-
-async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
-    match s.relay.health().await {
-        Ok(backend) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ok", "database": backend })),
-        ),
-        Err(e) => {
-            let why = match e {
-                crate::store::StoreError::WriterStopped => "writer stopped",
-                _ => "unreachable",
-            };
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": why })),
-            )
-        }
-    }
-}
-
-async fn openapi() -> impl IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
 /// Observes each request's status and latency by matched route for `/metrics`.
@@ -87,68 +66,56 @@ async fn record_latency(
     response
 }
 
+/// Every route of the API and the admin page, each with its handler's `#[utoipa::path]`.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(meta::healthz))
+        .routes(routes!(meta::openapi))
+        .routes(routes!(inbox::keys))
+        .routes(routes!(submissions::submit))
+        .routes(routes!(submissions::validate))
+        .routes(routes!(inbox::list))
+        .routes(routes!(inbox::one))
+        .routes(routes!(inbox::download))
+        .routes(routes!(inbox::ack))
+        .routes(routes!(records::inbox))
+        .routes(routes!(inbox::outbox))
+        .routes(routes!(records::outbox))
+        .routes(routes!(inbox::receipt))
+        .routes(routes!(admin::offices, admin::add_office))
+        .routes(routes!(admin::patch_office))
+        .routes(routes!(admin::tokens, admin::issue_token))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(log::deliveries))
+        .routes(routes!(log::purge))
+        .routes(routes!(audit::audit_events))
+        .routes(routes!(audit::audit_verify))
+        .routes(routes!(audit::audit_export))
+        .routes(routes!(log::retention))
+        .routes(routes!(lockouts::list))
+        .routes(routes!(lockouts::clear))
+        .routes(routes!(certificates::list))
+        .routes(routes!(certificates::revoke))
+        .routes(routes!(admin::metrics))
+        .merge(web::api())
+}
+
+/// The OpenAPI document of the API and the admin page, from the routes of [`api`] and the types of their bodies.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    contract::complete(api().split_for_parts().1)
+}
+
+/// [`openapi_document`] as pretty JSON with a final newline: what `GET /v1/openapi.json` serves, what
+/// `careplan-relay openapi` prints and what docs/openapi.json holds.
+pub fn openapi_json() -> String {
+    contract::to_json(&openapi_document())
+}
+
 /// The router with its layers: request ids, tracing (no bodies), body limit, request timeout.
 pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/v1/openapi.json", get(openapi))
-        .route("/v1/keys", get(inbox::keys))
-        .route("/v1/submissions", post(submissions::submit))
-        .route("/v1/validate", post(submissions::validate))
-        .route("/v1/inbox", get(inbox::list))
-        .route("/v1/inbox/{delivery_id}", get(inbox::one))
-        .route("/v1/inbox/{delivery_id}/files/{name}", get(inbox::download))
-        .route("/v1/inbox/{delivery_id}/ack", post(inbox::ack))
-        .route("/v1/inbox/{delivery_id}/records", get(records::inbox))
-        .route("/v1/outbox/{submission_id}/records", get(records::outbox))
-        .route("/v1/outbox", get(inbox::outbox))
-        .route("/v1/receipts/{submission_id}", get(inbox::receipt))
-        .route("/v1/admin/offices", post(admin::add_office))
-        .route("/v1/admin/offices", get(admin::offices))
-        .route("/v1/admin/offices/{number}", patch(admin::patch_office))
-        .route("/v1/admin/offices/{number}/tokens", post(admin::issue_token))
-        .route("/v1/admin/offices/{number}/tokens", get(admin::tokens))
-        .route("/v1/admin/tokens/{id}", delete(admin::revoke_token))
-        .route("/v1/admin/deliveries", get(admin::deliveries))
-        .route("/v1/admin/deliveries/{id}/purge", post(admin::purge))
-        .route("/v1/admin/audit", get(admin::audit_events))
-        .route("/v1/admin/audit/verify", get(admin::audit_verify))
-        .route("/v1/admin/audit/export", post(admin::audit_export))
-        .route("/v1/admin/retention", get(admin::retention))
-        .route("/v1/admin/lockouts", get(lockouts::list))
-        .route("/v1/admin/lockouts/{key}", delete(lockouts::clear))
-        .route("/v1/admin/certificates", get(certificates::list))
-        .route(
-            "/v1/admin/certificates/{serial}/revoke",
-            post(certificates::revoke),
-        )
-        .route("/metrics", get(admin::metrics))
-        .route("/admin", get(web::to_dashboard))
-        .route("/admin/", get(web::dashboard))
-        .route("/admin/login", post(web::login))
-        .route("/admin/logout", post(web::logout))
-        .route("/admin/deliveries", get(web::deliveries))
-        .route("/admin/deliveries/{id}", get(web::delivery))
-        .route("/admin/audit/verify", get(web::verify))
-        .route("/admin/lockouts/clear", post(web::clear_lockout))
-        .route("/admin/offices", post(web::add_office))
-        .route("/admin/offices/{number}/enabled", post(web::set_enabled))
-        .route("/admin/offices/{number}/edit", post(web::edit_office))
-        .route("/admin/offices/{number}/tokens", post(web::issue_token))
-        .route("/admin/offices/{number}/users", post(web::add_user))
-        .route(
-            "/admin/offices/{number}/certificates",
-            post(web::issue_certificate),
-        )
-        .route("/admin/tokens/{id}/revoke", post(web::revoke_token))
-        .route("/admin/users/{login}/{action}", post(web::user_action))
-        .route(
-            "/admin/certificates/{serial}/revoke",
-            post(web::revoke_certificate),
-        )
-        .route("/admin/deliveries/{id}/purge", post(web::purge))
-        .merge(office::routes())
+    let (api, _) = api().split_for_parts();
+    api.merge(office::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             record_latency,

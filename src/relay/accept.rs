@@ -4,8 +4,9 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::bodies::{Accepted, SubmittedFile};
 use super::submit::{UploadedFile, sha256_hex};
-use crate::domain::{now_ms, rfc3339};
+use crate::domain::{Status, now_ms, rfc3339};
 use crate::name::FileName;
 use crate::store::{NewEvent, NewFile, NewSubmission};
 use crate::validate::SetReport;
@@ -69,22 +70,36 @@ pub(super) fn accepted(
     let submission_id = uuid::Uuid::new_v4().to_string();
     let delivery_id = uuid::Uuid::new_v4().to_string();
     let accepted_at = now_ms();
-    let file_views: Vec<Value> = report
+    let files_accepted: Vec<SubmittedFile> = report
         .files
         .iter()
         .zip(&id.digests)
-        .map(|(f, sha)| {
-            json!({ "name": f.name, "kind": f.kind, "csv_version": f.csv_version, "records": f.records,
-                    "bytes": f.bytes, "sha256": sha, "warnings": f.warnings })
+        .map(|(f, sha)| SubmittedFile {
+            name: f.name.clone(),
+            kind: f.kind,
+            csv_version: f.csv_version.clone(),
+            records: f.records,
+            bytes: f.bytes,
+            sha256: sha.clone(),
+            warnings: f.warnings.clone(),
         })
         .collect();
-    let body = json!({
-        "submission_id": submission_id, "delivery_id": delivery_id, "sequence": first.sequence,
-        "sender": first.sender.office, "sender_service_type": first.sender.service_type,
-        "recipient": first.recipient.office, "recipient_service_type": first.recipient.service_type,
-        "month": report.month, "files": file_views, "set_warnings": report.set_warnings,
-        "status": "queued", "accepted_at": rfc3339(accepted_at),
-    });
+    let body = Accepted {
+        submission_id: submission_id.clone(),
+        delivery_id: delivery_id.clone(),
+        sequence: first.sequence.clone(),
+        sender: first.sender.office.clone(),
+        sender_service_type: first.sender.service_type.clone(),
+        recipient: first.recipient.office.clone(),
+        recipient_service_type: first.recipient.service_type.clone(),
+        month: report.month.clone(),
+        files: files_accepted,
+        set_warnings: report.set_warnings.clone(),
+        status: Status::Queued,
+        accepted_at: rfc3339(accepted_at),
+        warnings: Vec::new(),
+    };
+    let body = serde_json::to_value(&body).unwrap_or_default();
     let event_files: Vec<Value> = report
         .files
         .iter()

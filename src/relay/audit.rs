@@ -11,24 +11,31 @@ use super::{Relay, RelayError, Result};
 use crate::domain::rfc3339;
 use crate::store::{ExportRow, GENESIS, NewEvent, StoreError, chain_hash};
 
-/// The outcome of `audit verify`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The outcome of re-computing the whole chain (`audit verify`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Verification {
+    /// True when every link, hash and event holds and no event bypassed the chain.
     pub intact: bool,
-    /// Sealed positions checked.
+    /// Sealed positions checked (up to the last good one when broken).
+    #[schema(minimum = 0)]
     pub positions: i64,
-    /// Events queued, not yet sealed.
+    /// Events written but not yet sealed onto the chain.
+    #[schema(minimum = 0)]
     pub queued: i64,
+    /// The hash of the last position checked: 64 zeros for an empty chain, and when a position is broken.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub head: String,
-    /// The first broken position and why.
+    /// The first position that does not hold; null when intact.
+    #[schema(minimum = 1)]
     pub broken_at: Option<i64>,
+    /// Why it does not hold; null when intact.
     pub reason: Option<String>,
 }
 
 /// What `audit export` wrote (nothing when there was nothing new or another exporter won).
 #[derive(Debug, Clone, Serialize)]
 pub struct Exported {
-    pub batch: Option<Value>,
+    pub batch: Option<super::ExportManifest>,
     pub files: Vec<PathBuf>,
 }
 
@@ -101,10 +108,16 @@ impl Relay {
         let stem = format!("audit-{first}-{last}");
         let signed = json!({ "first": first, "last": last, "count": count, "sha256": batch.sha256, "chain_head": batch.chain_head });
         let receipt = self.sign(signed.to_string()).await?;
-        let manifest = json!({
-            "first": first, "last": last, "count": count, "sha256": batch.sha256, "chain_head": batch.chain_head,
-            "signed": receipt.payload, "signature": receipt.signature, "key_id": receipt.key_id,
-        });
+        let manifest = super::ExportManifest {
+            first,
+            last,
+            count,
+            sha256: batch.sha256.clone(),
+            chain_head: batch.chain_head.clone(),
+            signed: receipt.payload,
+            signature: receipt.signature,
+            key_id: receipt.key_id,
+        };
         let event = NewEvent::new(
             "audit.exported",
             None,

@@ -3,8 +3,9 @@
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use super::bodies::{Acknowledgement, DeliveryFile, OrderWarning, ReceiptFile, ReceiptPayload};
 use super::{Receipt, Relay, RelayError, Result};
 use crate::domain::{Status, rfc3339};
 use crate::message::{Message, clip};
@@ -21,19 +22,38 @@ pub struct InboxRequest {
     pub wait: Duration,
 }
 
-/// A delivery as an office sees it (inbox and outbox items).
-#[derive(Debug, Clone, Serialize)]
+/// A delivered set, as its recipient (inbox) or its sender (outbox) sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Delivery)]
 pub struct DeliveryView {
+    #[schema(format = Uuid)]
     pub delivery_id: String,
+    #[schema(format = Uuid)]
     pub submission_id: String,
+    /// The sender's office number (送信元事業所番号).
+    #[schema(pattern = r"^[0-9]{10}$")]
     pub sender: String,
+    /// The sender's 2-character service-type code from a v4 file name; null for v3 names, which carry none.
+    #[schema(pattern = "^[0-9A-Z]{2}$")]
     pub sender_service_type: Option<String>,
+    /// The recipient's office number (送信先事業所番号).
+    #[schema(pattern = r"^[0-9]{10}$")]
     pub recipient: String,
+    /// The 14-digit sequence number (ファイル連番, `YYYYMMDDHHMMSS`) that ends every name of the set.
+    #[schema(pattern = r"^[0-9]{14}$")]
     pub sequence: String,
+    /// The service month (サービス提供年月, `YYYYMM`) of the set's names, if they carry one other than `000000`.
+    #[schema(pattern = r"^[0-9]{6}$")]
     pub month: Option<String>,
-    pub files: Vec<Value>,
+    pub files: Vec<DeliveryFile>,
+    /// When the relay accepted the set. RFC 3339, UTC, milliseconds.
+    #[schema(format = DateTime)]
     pub received_at: String,
+    /// When the recipient first downloaded a file; null until then.
+    #[schema(format = DateTime)]
     pub downloaded_at: Option<String>,
+    /// When the recipient acknowledged; null until then.
+    #[schema(format = DateTime)]
     pub acknowledged_at: Option<String>,
     pub status: Status,
     /// Set when a set of the same stream (sender, recipient, kind of set) with a later sequence was accepted
@@ -41,11 +61,12 @@ pub struct DeliveryView {
     pub older_than: Option<OlderThan>,
     /// The sender's warnings on its set (outbox items only; absent from inbox items).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<Value>>,
+    #[schema(required = false)]
+    pub warnings: Option<Vec<OrderWarning>>,
 }
 
 /// The newer set of the same stream that a delivery was accepted after.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OlderThan {
     pub sequence: String,
     pub delivery_id: String,
@@ -65,7 +86,12 @@ impl From<&DeliveryRow> for DeliveryView {
             files: d
                 .files
                 .iter()
-                .map(|f| json!({ "name": f.name, "kind": f.kind, "bytes": f.size, "sha256": f.sha256 }))
+                .map(|f| DeliveryFile {
+                    name: f.name.clone(),
+                    kind: f.kind.clone(),
+                    bytes: f.size,
+                    sha256: f.sha256.clone(),
+                })
                 .collect(),
             received_at: rfc3339(d.received_at),
             downloaded_at: d.downloaded_at.map(rfc3339),
@@ -190,7 +216,7 @@ impl Relay {
         recipient: &str,
         delivery_id: &str,
         request_id: Option<&str>,
-    ) -> Result<Value> {
+    ) -> Result<Acknowledgement> {
         let d = self.store.delivery_for(recipient, delivery_id).await?;
         if d.recipient != recipient {
             return Err(RelayError::NotFound);
@@ -204,7 +230,11 @@ impl Relay {
         .request(request_id);
         let at = self.store.acknowledge(recipient, delivery_id, event).await?;
         let receipt = self.receipt(recipient, &d.submission_id).await?;
-        Ok(json!({ "delivery_id": delivery_id, "acknowledged_at": rfc3339(at), "receipt": receipt }))
+        Ok(Acknowledgement {
+            delivery_id: delivery_id.to_string(),
+            acknowledged_at: rfc3339(at),
+            receipt,
+        })
     }
 
     /// The sender's submissions in arrival order.
@@ -246,23 +276,36 @@ impl Relay {
     }
 
     async fn sign_receipt(&self, d: &DeliveryRow) -> Result<Receipt> {
-        let payload = json!({
-            "type": "careplan-relay receipt",
-            "submission_id": d.submission_id,
-            "delivery_id": d.id,
-            "sender": d.sender,
-            "sender_service_type": d.sender_type,
-            "recipient": d.recipient,
-            "sequence": d.sequence,
-            "month": d.month,
-            "files": d.files.iter().map(|f| json!({ "name": f.name, "sha256": f.sha256, "bytes": f.size })).collect::<Vec<_>>(),
-            "accepted_at": rfc3339(d.received_at),
-            "downloaded_at": d.downloaded_at.map(rfc3339),
-            "acknowledged_at": d.acknowledged_at.map(rfc3339),
-            "status": d.status,
+        let payload = ReceiptPayload {
+            kind: "careplan-relay receipt".to_string(),
+            submission_id: d.submission_id.clone(),
+            delivery_id: d.id.clone(),
+            sender: d.sender.clone(),
+            sender_service_type: d.sender_type.clone(),
+            recipient: d.recipient.clone(),
+            sequence: d.sequence.clone(),
+            month: d.month.clone(),
+            files: d
+                .files
+                .iter()
+                .map(|f| ReceiptFile {
+                    name: f.name.clone(),
+                    sha256: f.sha256.clone(),
+                    bytes: f.size,
+                })
+                .collect(),
+            accepted_at: rfc3339(d.received_at),
+            downloaded_at: d.downloaded_at.map(rfc3339),
+            acknowledged_at: d.acknowledged_at.map(rfc3339),
+            status: d.status,
             // The time of the state the receipt attests, not of the request: the same state gives the same receipt.
-            "issued_at": rfc3339(d.received_at.max(d.downloaded_at.unwrap_or(0)).max(d.acknowledged_at.unwrap_or(0))),
-        });
-        self.sign(payload.to_string()).await
+            issued_at: rfc3339(
+                d.received_at
+                    .max(d.downloaded_at.unwrap_or(0))
+                    .max(d.acknowledged_at.unwrap_or(0)),
+            ),
+        };
+        let text = serde_json::to_string(&payload).map_err(anyhow::Error::from)?;
+        self.sign(text).await
     }
 }

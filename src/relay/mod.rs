@@ -10,6 +10,7 @@ mod admin;
 mod arrivals;
 pub mod audit;
 mod authorise;
+mod bodies;
 mod bounds;
 mod certificates;
 mod inbox;
@@ -32,6 +33,10 @@ use std::time::Duration;
 
 pub use crate::files::write_private;
 pub use admin::{IssuedToken, MAX_OFFICE_NAME_CHARS, MAX_SERVICE_TYPES, token_hash};
+pub use bodies::{
+    Accepted, Acknowledgement, DeliveryFile, ExportManifest, OrderWarning, ReceiptFile, ReceiptPayload,
+    SubmittedFile,
+};
 pub use bounds::file_name_too_long;
 pub use certificates::parse_serial;
 pub use inbox::{DeliveryView, InboxRequest, OlderThan};

@@ -2,7 +2,9 @@
 //! warning on a set accepted after a newer one, the refusal that replaces it under `relay.older_sets = "refuse"`,
 //! and the answers to a set sent again under names accepted before (a replay, or a 409).
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use super::bodies::OrderWarning;
 
 use super::{RelayError, Result, Submitted};
 use crate::message::Message;
@@ -25,42 +27,42 @@ pub enum OlderSets {
 
 /// The warning on a set with `sequence` accepted after `newer`:
 /// `{code, message_ja, message_en, newer_sequence, newer_submission_id}`.
-fn older_warning(sequence: &str, newer: &Newer) -> Value {
+fn older_warning(sequence: &str, newer: &Newer) -> OrderWarning {
     let n = &newer.sequence;
-    json!({
-        "code": W_SEQUENCE_OLDER,
-        "message_ja": format!(
+    OrderWarning {
+        code: W_SEQUENCE_OLDER.to_string(),
+        message_ja: format!(
             "連番 {sequence} のセットは、同じ送信先への同じ種類のセットで新しい連番 {n} のもの（受付番号 {}）より後に届きました。\
              受信側では古い内容として扱われます。最新の内容であれば、新しい連番で作り直して送ってください。",
             newer.submission_id
         ),
-        "message_en": format!(
+        message_en: format!(
             "this set (sequence {sequence}) arrived after a newer set of the same kind to the same recipient \
              (sequence {n}, submission {}); the recipient sees it flagged as older. If it is current, send it again \
              under a new sequence",
             newer.submission_id
         ),
-        "newer_sequence": n,
-        "newer_submission_id": newer.submission_id,
-    })
+        newer_sequence: n.clone(),
+        newer_submission_id: newer.submission_id.clone(),
+    }
 }
 
 /// Sets `warnings` of an accepted set's body (201 or its replay): the order warning when it was accepted after a
 /// newer set of its stream, else an empty list.
 pub(super) fn with_order_warnings(mut body: Value, older_than: Option<&Newer>) -> Value {
     let sequence = body["sequence"].as_str().unwrap_or_default().to_string();
-    let warnings: Vec<Value> = older_than
-        .map(|n| older_warning(&sequence, n))
-        .into_iter()
-        .collect();
+    let warnings = order_warnings(&sequence, older_than);
     if let Some(o) = body.as_object_mut() {
-        o.insert("warnings".into(), Value::Array(warnings));
+        o.insert(
+            "warnings".into(),
+            serde_json::to_value(warnings).unwrap_or_default(),
+        );
     }
     body
 }
 
 /// The order warnings of a stored delivery, as its sender sees them in the outbox.
-pub(super) fn order_warnings(sequence: &str, older_than: Option<&Newer>) -> Vec<Value> {
+pub(super) fn order_warnings(sequence: &str, older_than: Option<&Newer>) -> Vec<OrderWarning> {
     older_than
         .map(|n| older_warning(sequence, n))
         .into_iter()

@@ -18,11 +18,17 @@ use serde::{Deserialize, Serialize};
 /// The file under the keys directory that names the signing key (its key id, one line).
 pub const CURRENT_FILE: &str = "current";
 
-/// A receipt: `payload` is JSON text; `signature` is base64 Ed25519 over its UTF-8 bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Proof for the sender and the recipient. `signature` is the base64 Ed25519 signature over the UTF-8 bytes of
+/// `payload`, by the key `key_id` of `GET /v1/keys`. Verify the bytes of `payload` exactly as received; do not
+/// re-serialise them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Receipt {
+    /// A JSON text (see `ReceiptPayload`).
     pub payload: String,
+    /// Base64 (standard, padded) of the 64-byte Ed25519 signature.
     pub signature: String,
+    /// The signing key: the first 8 bytes of the SHA-256 of its public key, hex.
+    #[schema(pattern = "^[0-9a-f]{16}$")]
     pub key_id: String,
 }
 

@@ -10,12 +10,14 @@ use crate::store::NewEvent;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// How long bytes are kept (`[retention]` in the configuration).
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+/// How long set bytes are kept (`[retention]` in the configuration).
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = RetentionPolicy)]
 pub struct Policy {
-    /// Purge an acknowledged set's bytes this many days after its acknowledgement.
+    /// An acknowledged set's bytes are purged this many days after its acknowledgement (default 90).
     pub acknowledged_days: u64,
-    /// Flag a set not acknowledged this many days after it arrived.
+    /// A set not acknowledged this many days after it arrived is flagged (default 14); it is never purged
+    /// automatically.
     pub flag_unacknowledged_days: u64,
 }
 

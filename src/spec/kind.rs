@@ -64,3 +64,20 @@ impl Serialize for Kind {
         s.serialize_str(self.prefix())
     }
 }
+
+impl utoipa::PartialSchema for Kind {
+    /// A string schema listing every kind's prefix, described by `kinds.md`.
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(include_str!("kinds.md").trim_end()))
+            .enum_values(Some(Kind::ALL.iter().map(|k| k.prefix())))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Kind {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("FileKind")
+    }
+}

@@ -118,5 +118,18 @@ pub fn validate_set(spec: &Spec, files: &[InputFile<'_>]) -> Validated {
     Validated { report, names }
 }
 
+impl utoipa::PartialSchema for Code {
+    /// A string schema listing every code, described by `codes.md`.
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(include_str!("codes.md").trim_end()))
+            .enum_values(Some(Code::ALL.iter().map(|c| c.as_str())))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Code {}
+
 #[cfg(test)]
 mod tests;

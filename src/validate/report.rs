@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::spec::Kind;
 
@@ -67,23 +68,29 @@ impl Serialize for Code {
 }
 
 /// One error or warning in a file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Finding {
     /// 1-based record number; null for name- and file-level findings.
+    #[schema(minimum = 1)]
     pub line: Option<u64>,
-    /// 1-based physical line where the record starts (differs from `line` after quoted line breaks).
+    /// 1-based physical line where the record starts (differs from `line` after quoted line breaks); null for
+    /// name- and file-level findings.
+    #[schema(minimum = 1)]
     pub physical_line: Option<u64>,
-    /// 1-based item number of the layout in use.
+    /// 1-based item number (項目番号) of the layout in use; null when the finding is not about one item.
+    #[schema(minimum = 1)]
     pub item: Option<u32>,
-    /// Japanese item name (項目名).
+    /// The item's Japanese name (項目名), e.g. `サービス回数`.
     pub item_name: Option<String>,
     pub code: Code,
+    /// The explanation in Japanese.
     pub message_ja: String,
+    /// The explanation in English.
     pub message_en: String,
 }
 
-/// A set-level finding (composition, agreement between files).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A set-level finding (composition, agreement between files, the recipient).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct SetFinding {
     pub code: Code,
     pub message_ja: String,
@@ -97,21 +104,26 @@ pub const MAX_FINDINGS_PER_FILE: usize = 1000;
 /// this, whatever the number of files or records sent. The rest are counted by code in [`Omitted`].
 pub const MAX_FINDINGS_PER_SET: usize = 1000;
 
-/// The report on one file.
-#[derive(Debug, Clone, Serialize)]
+/// The report on one file. At most 1000 errors and 1000 warnings are listed per file; `omitted` counts the rest.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FileReport {
+    /// The file name as sent.
     pub name: String,
+    /// Null when the name is not a spec name.
     pub kind: Option<Kind>,
+    /// The CSV version (CSVバージョン) read from the records, e.g. `202407`; null for an image or when unreadable.
     pub csv_version: Option<String>,
     pub records: u64,
     pub bytes: u64,
     pub errors: Vec<Finding>,
     pub warnings: Vec<Finding>,
-    /// Findings beyond the caps, counted but not listed.
+    /// Findings beyond the caps, counted but not listed; absent when none.
     #[serde(skip_serializing_if = "is_zero")]
+    #[schema(required = false, minimum = 1)]
     pub omitted: u64,
-    /// The omitted findings by code.
+    /// The omitted findings by code (`{"E_LENGTH": 12}`); absent when none were omitted.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(required = false, value_type = BTreeMap<String, u64>)]
     pub omitted_codes: BTreeMap<Code, u64>,
 }
 
@@ -186,23 +198,36 @@ impl FileReport {
     }
 }
 
-/// The report on one set: the 422 body when invalid.
-#[derive(Debug, Clone, Serialize)]
+/// The validation report: the 422 body of `POST /v1/submissions`, the 200 body of `POST /v1/validate`, and one
+/// set of `careplan-relay validate --json`. Every finding is reported, not only the first. At most 1000 findings
+/// are listed per set, whatever the number of files; `omitted` summarises the rest.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ValidationReport)]
 pub struct SetReport {
     /// `invalid` when anything is wrong; absent when the set is valid.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^invalid$")]
     pub error: Option<&'static str>,
     pub valid: bool,
+    /// The 14-digit sequence number (ファイル連番) of the names; null when no name could be read.
+    #[schema(pattern = "^[0-9]{14}$")]
     pub sequence: Option<String>,
+    /// The sender from the names: the office number, then `/` and the service type for v4 names (e.g.
+    /// `1310000001/43`).
     pub sender: Option<String>,
+    /// The recipient from the names, in the same form as `sender`.
     pub recipient: Option<String>,
+    /// The service month (サービス提供年月, `YYYYMM`) of the set's names, if they carry one other than `000000`.
+    #[schema(pattern = "^[0-9]{6}$")]
     pub month: Option<String>,
+    /// One report per file, in the order sent.
     pub files: Vec<FileReport>,
     pub set_errors: Vec<SetFinding>,
     pub set_warnings: Vec<SetFinding>,
     /// Present when findings were left out (beyond [`MAX_FINDINGS_PER_FILE`] or [`MAX_FINDINGS_PER_SET`]):
     /// how many, by code, and a closing line saying so.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     pub omitted: Option<Omitted>,
     /// Set-level findings left out, by code (part of `omitted`).
     #[serde(skip)]
@@ -210,9 +235,11 @@ pub struct SetReport {
 }
 
 /// The findings a report leaves out: `{count, by_code: {"E_LENGTH": 12, …}, message_ja, message_en}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Omitted {
+    #[schema(minimum = 1)]
     pub count: u64,
+    #[schema(value_type = BTreeMap<String, u64>)]
     pub by_code: BTreeMap<Code, u64>,
     pub message_ja: String,
     pub message_en: String,

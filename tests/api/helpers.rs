@@ -16,6 +16,7 @@ use careplan_relay::store::Store;
 use secrecy::ExposeSecret;
 use tokio::sync::oneshot;
 
+pub use crate::support::checked::Checked;
 use crate::support::db::TestDb;
 
 pub const CARE_MANAGER: &str = "1310000001";
@@ -110,8 +111,13 @@ impl TestApp {
             .collect()
     }
 
-    /// A client with a bearer token (or none).
-    pub fn client(&self, token: Option<&str>) -> Client {
+    /// A client with a bearer token (or none), checking every answer against the OpenAPI document.
+    pub fn client(&self, token: Option<&str>) -> Checked {
+        Checked(self.plain_client(token))
+    }
+
+    /// A client with a bearer token (or none) that checks nothing (for answers outside the API).
+    pub fn plain_client(&self, token: Option<&str>) -> Client {
         Client::new(&ClientOptions {
             url: self.url(),
             token: token.map(|t| t.to_string().into()),
@@ -121,21 +127,23 @@ impl TestApp {
         .expect("client")
     }
 
-    /// A client authenticated by a client certificate for `office` from the relay's CA.
-    pub fn cert_client(&self, office: &str) -> Client {
+    /// A client authenticated by a client certificate for `office` from the relay's CA, checking every answer.
+    pub fn cert_client(&self, office: &str) -> Checked {
         let tls = self.data_dir.join("tls");
         let out = self.data_dir.join(format!("client-{office}"));
         let (cert, key) =
             careplan_relay::tls::issue_client_cert(&tls.join("ca.pem"), &tls.join("ca.key"), office, &out)
                 .expect("client certificate");
-        Client::new(&ClientOptions {
-            url: self.url(),
-            cert: Some(cert),
-            key: Some(key),
-            cacert: Some(self.ca()),
-            ..Default::default()
-        })
-        .expect("client")
+        Checked(
+            Client::new(&ClientOptions {
+                url: self.url(),
+                cert: Some(cert),
+                key: Some(key),
+                cacert: Some(self.ca()),
+                ..Default::default()
+            })
+            .expect("client"),
+        )
     }
 
     /// Registers the three test offices and returns a token for each (care manager, provider, other).

@@ -12,6 +12,7 @@ mod catalogue;
 mod certificates;
 mod client_cli;
 mod connections;
+mod contract;
 mod errors;
 mod hardening;
 mod helpers;

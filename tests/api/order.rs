@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 
-use careplan_relay::client::Client;
 use careplan_relay::relay::OlderSets;
 use serde_json::Value;
 
@@ -269,7 +268,7 @@ async fn next_is_on_every_answer_and_a_long_poll_after_it_wakes_for_an_older_set
 }
 
 /// Reads the whole inbox after `after` in pages of `limit`, returning the delivery ids and the cursor to go on from.
-async fn drain(client: &Client, after: &str, limit: usize) -> (Vec<String>, String) {
+async fn drain(client: &Checked, after: &str, limit: usize) -> (Vec<String>, String) {
     let mut ids = Vec::new();
     let mut cursor = after.to_string();
     loop {

@@ -2,6 +2,8 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod catalog;
+pub mod checked;
+pub mod contract;
 pub mod db;
 pub mod process;
 

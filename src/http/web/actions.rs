@@ -17,24 +17,30 @@ use super::{Page, Refused, nav, page, redirect};
 use crate::domain::{Office, OfficeKind};
 use crate::http::AppState;
 use crate::http::auth::AdminCaller;
+use crate::http::contract::pages::PageAction;
 use crate::http::error::ApiError;
 use crate::message::Message;
 use crate::relay::RelayError;
 
 /// The fields of every action form (each form sends the ones it has).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub(in crate::http) struct ActionForm {
+    /// The session's CSRF token (the hidden field of every signed-in form).
     #[serde(default)]
     csrf: String,
+    /// An office number (registering an office).
     #[serde(default)]
     number: String,
+    /// An office's name.
     #[serde(default)]
     name: String,
+    /// `care_manager`, `prevention_center` or `provider`.
     #[serde(default)]
     kind: String,
     /// Service types separated by commas or spaces.
     #[serde(default)]
     service_types: String,
+    /// A login ID (adding a user).
     #[serde(default)]
     login: String,
     /// `true` or `false` (enable or disable an office).
@@ -84,7 +90,18 @@ fn shown_once(who: &AdminCaller, title: &str, what: &str, secret: &str) -> Respo
     page(StatusCode::OK, title, nav(who), &body)
 }
 
-/// `POST /admin/offices` (`number`, `name`, `kind`, `service_types`): registers an office.
+/// Register an office from the dashboard
+///
+/// Like `POST /v1/admin/offices`. The form must carry the session's CSRF token (403 otherwise); the change is an audit event with the admin token's id as its actor.
+#[utoipa::path(
+    post,
+    path = "/admin/offices",
+    operation_id = "adminPageAddOffice",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    request_body(content = ActionForm, content_type = "application/x-www-form-urlencoded"),
+    responses(PageAction)
+)]
 pub(in crate::http) async fn add_office(
     State(s): State<AppState>,
     who: Result<AdminCaller, ApiError>,
@@ -104,7 +121,19 @@ pub(in crate::http) async fn add_office(
     Ok(redirect("/admin/#offices", None))
 }
 
-/// `POST /admin/offices/{number}/enabled` (`enabled`: `true` or `false`).
+/// Enable or disable an office from the dashboard
+///
+/// Like `PATCH /v1/admin/offices/{number}`. The form must carry the session's CSRF token (403 otherwise); the change is an audit event with the admin token's id as its actor.
+#[utoipa::path(
+    post,
+    path = "/admin/offices/{number}/enabled",
+    operation_id = "adminPageSetOfficeEnabled",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    params(("number" = String, Path, description = "The office's 10-digit number (事業所番号).")),
+    request_body(content = ActionForm, content_type = "application/x-www-form-urlencoded"),
+    responses(PageAction)
+)]
 pub(in crate::http) async fn set_enabled(
     State(s): State<AppState>,
     Path(number): Path<String>,
@@ -120,7 +149,19 @@ pub(in crate::http) async fn set_enabled(
     Ok(redirect("/admin/#offices", None))
 }
 
-/// `POST /admin/offices/{number}/edit` (`name`, `service_types`): changes what is filled in.
+/// Change an office's name or service types from the dashboard
+///
+/// Like `PATCH /v1/admin/offices/{number}` with `name` and `service_types`: the fields filled in change. The form must carry the session's CSRF token (403 otherwise); the change is an audit event with the admin token's id as its actor.
+#[utoipa::path(
+    post,
+    path = "/admin/offices/{number}/edit",
+    operation_id = "adminPageEditOffice",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    params(("number" = String, Path, description = "The office's 10-digit number (事業所番号).")),
+    request_body(content = ActionForm, content_type = "application/x-www-form-urlencoded"),
+    responses(PageAction)
+)]
 pub(in crate::http) async fn edit_office(
     State(s): State<AppState>,
     Path(number): Path<String>,
@@ -138,7 +179,19 @@ pub(in crate::http) async fn edit_office(
     Ok(redirect("/admin/#offices", None))
 }
 
-/// `POST /admin/offices/{number}/tokens`: issues a token for the office and shows it once.
+/// Issue an office's token from the dashboard
+///
+/// Like `POST /v1/admin/offices/{number}/tokens`; the answer shows the token once. The form must carry the session's CSRF token (403 otherwise); the change is an audit event with the admin token's id as its actor.
+#[utoipa::path(
+    post,
+    path = "/admin/offices/{number}/tokens",
+    operation_id = "adminPageIssueToken",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    params(("number" = String, Path, description = "The office's 10-digit number (事業所番号).")),
+    request_body(content = ActionForm, content_type = "application/x-www-form-urlencoded"),
+    responses(PageAction)
+)]
 pub(in crate::http) async fn issue_token(
     State(s): State<AppState>,
     Path(number): Path<String>,
@@ -163,7 +216,19 @@ pub(in crate::http) async fn issue_token(
     ))
 }
 
-/// `POST /admin/tokens/{id}/revoke`.
+/// Revoke a token from the dashboard
+///
+/// Like `DELETE /v1/admin/tokens/{id}`. The form must carry the session's CSRF token (403 otherwise); the change is an audit event with the admin token's id as its actor.
+#[utoipa::path(
+    post,
+    path = "/admin/tokens/{id}/revoke",
+    operation_id = "adminPageRevokeToken",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    params(("id" = String, Path, description = "The id (a delivery id, or a token id).")),
+    request_body(content = ActionForm, content_type = "application/x-www-form-urlencoded"),
+    responses(PageAction)
+)]
 pub(in crate::http) async fn revoke_token(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -175,7 +240,19 @@ pub(in crate::http) async fn revoke_token(
     Ok(redirect("/admin/#offices", None))
 }
 
-/// `POST /admin/offices/{number}/users` (`login`): creates an office user and shows the one-time password.
+/// Create an office user of the portal from the dashboard
+///
+/// Like `careplan-relay user add`; the answer shows the one-time password once. The form must carry the session's CSRF token (403 otherwise); the change is an audit event with the admin token's id as its actor.
+#[utoipa::path(
+    post,
+    path = "/admin/offices/{number}/users",
+    operation_id = "adminPageAddUser",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    params(("number" = String, Path, description = "The office's 10-digit number (事業所番号).")),
+    request_body(content = ActionForm, content_type = "application/x-www-form-urlencoded"),
+    responses(PageAction)
+)]
 pub(in crate::http) async fn add_user(
     State(s): State<AppState>,
     Path(number): Path<String>,
@@ -197,7 +274,19 @@ pub(in crate::http) async fn add_user(
     ))
 }
 
-/// `POST /admin/users/{login}/{action}`: `reset` (a new one-time password, shown once), `unlock` or `disable`.
+/// Reset, unlock or disable an office user from the dashboard
+///
+/// Like `careplan-relay user reset|unlock|disable`; `reset` shows the new one-time password once. The form must carry the session's CSRF token (403 otherwise); the change is an audit event with the admin token's id as its actor.
+#[utoipa::path(
+    post,
+    path = "/admin/users/{login}/{action}",
+    operation_id = "adminPageUserAction",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    params(("login" = String, Path, description = "The user's login ID."), ("action" = String, Path, description = "`reset` (a new one-time password), `unlock`, `disable` or `enable`.")),
+    request_body(content = ActionForm, content_type = "application/x-www-form-urlencoded"),
+    responses(PageAction)
+)]
 pub(in crate::http) async fn user_action(
     State(s): State<AppState>,
     Path((login, action)): Path<(String, String)>,
@@ -227,7 +316,19 @@ pub(in crate::http) async fn user_action(
     Ok(redirect("/admin/#offices", None))
 }
 
-/// `POST /admin/deliveries/{id}/purge`: purges a set that retention flagged (as the admin API does).
+/// Purge a set from the dashboard
+///
+/// Like `POST /v1/admin/deliveries/{id}/purge`. The form must carry the session's CSRF token (403 otherwise); the change is an audit event with the admin token's id as its actor.
+#[utoipa::path(
+    post,
+    path = "/admin/deliveries/{id}/purge",
+    operation_id = "adminPagePurge",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    params(("id" = String, Path, description = "The id (a delivery id, or a token id).")),
+    request_body(content = ActionForm, content_type = "application/x-www-form-urlencoded"),
+    responses(PageAction)
+)]
 pub(in crate::http) async fn purge(
     State(s): State<AppState>,
     Path(id): Path<String>,

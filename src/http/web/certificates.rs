@@ -1,6 +1,7 @@
 //! The admin page's client-certificate actions: issue one for an office (certificate and private key shown once)
 //! and revoke one. CSRF-checked forms through `relay`, like the other actions.
 
+use crate::http::contract::pages::PageAction;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
@@ -12,8 +13,19 @@ use crate::http::AppState;
 use crate::http::auth::AdminCaller;
 use crate::http::error::ApiError;
 
-/// `POST /admin/offices/{number}/certificates`: issues a client certificate for the office from the client CA
-/// and shows the certificate and its private key once (PEM), to install in the office's browser or software.
+/// Issue an office's client certificate from the dashboard
+///
+/// Like `careplan-relay cert issue`: signed by the client CA (`tls.client_ca` and `tls.client_ca_key`, or the development CA), valid `tls.client_cert_days`, recorded (`certificate.issued`); the answer shows the certificate and its private key (PEM) once. 400 when no client CA is configured. The form must carry the session's CSRF token (403 otherwise); the change is an audit event with the admin token's id as its actor.
+#[utoipa::path(
+    post,
+    path = "/admin/offices/{number}/certificates",
+    operation_id = "adminPageIssueCertificate",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    params(("number" = String, Path, description = "The office's 10-digit number (事業所番号).")),
+    request_body(content = ActionForm, content_type = "application/x-www-form-urlencoded"),
+    responses(PageAction)
+)]
 pub(in crate::http) async fn issue_certificate(
     State(s): State<AppState>,
     Path(number): Path<String>,
@@ -52,7 +64,19 @@ pub(in crate::http) async fn issue_certificate(
     ))
 }
 
-/// `POST /admin/certificates/{serial}/revoke`.
+/// Revoke a client certificate from the dashboard
+///
+/// Like `POST /v1/admin/certificates/{serial}/revoke`. The form must carry the session's CSRF token (403 otherwise); the change is an audit event with the admin token's id as its actor.
+#[utoipa::path(
+    post,
+    path = "/admin/certificates/{serial}/revoke",
+    operation_id = "adminPageRevokeCertificate",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    params(("serial" = String, Path, description = "The certificate's serial number in hexadecimal.")),
+    request_body(content = ActionForm, content_type = "application/x-www-form-urlencoded"),
+    responses(PageAction)
+)]
 pub(in crate::http) async fn revoke_certificate(
     State(s): State<AppState>,
     Path(serial): Path<String>,

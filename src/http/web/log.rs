@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::html::{esc, facts, opt, query, status, table, time, url_component};
-use crate::http::admin::LogParams;
+use crate::http::log::LogParams;
 use crate::relay::Receipt;
 use crate::store::{DeliveryRow, EventRow, LogEntry};
 

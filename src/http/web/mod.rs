@@ -12,11 +12,29 @@ mod log;
 mod session;
 mod views;
 
-pub(super) use actions::{
-    add_office, add_user, edit_office, issue_token, purge, revoke_token, set_enabled, user_action,
-};
-pub(super) use certificates::{issue_certificate, revoke_certificate};
-pub(super) use session::{clear_lockout, login, logout};
+/// The routes of the admin page, each with its handler's `#[utoipa::path]`.
+pub(super) fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(to_dashboard))
+        .routes(routes!(dashboard))
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(deliveries))
+        .routes(routes!(delivery))
+        .routes(routes!(verify))
+        .routes(routes!(session::clear_lockout))
+        .routes(routes!(actions::add_office))
+        .routes(routes!(actions::set_enabled))
+        .routes(routes!(actions::edit_office))
+        .routes(routes!(actions::issue_token))
+        .routes(routes!(actions::add_user))
+        .routes(routes!(certificates::issue_certificate))
+        .routes(routes!(actions::revoke_token))
+        .routes(routes!(actions::user_action))
+        .routes(routes!(certificates::revoke_certificate))
+        .routes(routes!(actions::purge))
+}
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -24,9 +42,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
-use super::admin::{LogParams, log as run_log};
 use super::auth::AdminCaller;
+use super::contract::pages::PageView;
 use super::error::ApiError;
+use super::log::{LogParams, log as run_log};
 use crate::relay::RelayError;
 use crate::store::{DeliveryRow, LogQuery, StoreError};
 use html::Nav;
@@ -143,7 +162,17 @@ fn failure(e: ApiError) -> Response {
 /// The newest client certificates the dashboard lists.
 const CERTIFICATES_SHOWN: i64 = 50;
 
-/// `GET /admin/`: the dashboard, or the login form without a valid admin session.
+/// The admin web page: dashboard, or the login form
+///
+/// With a valid admin session (the `careplan_admin` cookie set by `POST /admin/login`): the dashboard — offices (事業所: number, name, kind, service types, enabled) with their credentials (token ids, created, revoked), the admin tokens, the audit trail's state (last sealed position and time, queued events, last export and its time, a link to `/admin/audit/verify`), the authentication lockouts in force in this process (each with a clear button), the sets flagged by the retention policy (unacknowledged too long, linking to their history) and a link to the delivery log. Without one: the login form (an admin token in a password field and a CSRF token, posted to `/admin/login`; it sets the `careplan_login` double-submit cookie). Server-rendered HTML with no JavaScript; every page answers `Cache-Control: no-store` and a Content-Security-Policy without scripts, and shows names, digests, offices and times, never record contents.
+#[utoipa::path(
+    get,
+    path = "/admin/",
+    operation_id = "adminPage",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    responses(PageView)
+)]
 pub(super) async fn dashboard(State(s): State<AppState>, who: Result<AdminCaller, ApiError>) -> Page {
     let who = match who.map_err(Refused::from) {
         Ok(who) => who,
@@ -164,12 +193,32 @@ pub(super) async fn dashboard(State(s): State<AppState>, who: Result<AdminCaller
     ))
 }
 
-/// `GET /admin` (no slash): to `/admin/`.
+/// To the admin web page
+///
+/// Redirects to `/admin/`.
+#[utoipa::path(
+    get,
+    path = "/admin",
+    operation_id = "adminPageRedirect",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    responses((status = 303, description = "To `/admin/`.", headers(("Location" = String, description = "`/admin/`."))))
+)]
 pub(super) async fn to_dashboard() -> Response {
     redirect("/admin/", None)
 }
 
-/// `GET /admin/deliveries`: the delivery log with its filter form.
+/// The delivery log page
+///
+/// The filter form (office, status, from, to, sender, recipient) and the entries of `GET /v1/admin/deliveries` as a table (time, entry kind, sender, recipient, sequence, status, codes of rejections, file names), newest first, with a next-page link carrying the `next` cursor. Each delivery links to its history page. Server-rendered HTML with no JavaScript; every page answers `Cache-Control: no-store` and a Content-Security-Policy without scripts, and shows names, digests, offices and times, never record contents.
+#[utoipa::path(
+    get,
+    path = "/admin/deliveries",
+    operation_id = "adminPageDeliveries",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    responses(PageView)
+)]
 pub(super) async fn deliveries(
     State(s): State<AppState>,
     who: Result<AdminCaller, ApiError>,
@@ -218,7 +267,18 @@ async fn purged_at(s: &AppState, d: &DeliveryRow) -> Result<Option<i64>, RelayEr
         .and_then(|e| e.purged_at))
 }
 
-/// `GET /admin/deliveries/{id}`: one set's history, its audit events and its signed receipt.
+/// One set's history
+///
+/// Sender, recipient, sequence, month and status; the files with their sizes and SHA-256; when the set was accepted, downloaded, acknowledged and purged; the audit events of its submission in order (kind, time, office); and its signed receipt (the payload pretty-printed, the key id and the signature). Server-rendered HTML with no JavaScript; every page answers `Cache-Control: no-store` and a Content-Security-Policy without scripts, and shows names, digests, offices and times, never record contents.
+#[utoipa::path(
+    get,
+    path = "/admin/deliveries/{id}",
+    operation_id = "adminPageDelivery",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    params(("id" = String, Path, description = "The id (a delivery id, or a token id).")),
+    responses(PageView)
+)]
 pub(super) async fn delivery(
     State(s): State<AppState>,
     who: Result<AdminCaller, ApiError>,
@@ -237,7 +297,17 @@ pub(super) async fn delivery(
     ))
 }
 
-/// `GET /admin/audit/verify`: re-computes the audit chain and shows the verdict.
+/// The audit verification page
+///
+/// Re-computes the audit chain (as `GET /v1/admin/audit/verify` and `careplan-relay audit verify`) and shows whether it is intact, or the first broken position and why, with the positions checked, the queued events and the chain head. Server-rendered HTML with no JavaScript; every page answers `Cache-Control: no-store` and a Content-Security-Policy without scripts, and shows names, digests, offices and times, never record contents.
+#[utoipa::path(
+    get,
+    path = "/admin/audit/verify",
+    operation_id = "adminPageVerifyAudit",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    responses(PageView)
+)]
 pub(super) async fn verify(State(s): State<AppState>, who: Result<AdminCaller, ApiError>) -> Page {
     let who = who?;
     let v = s.relay.verify_audit().await?;

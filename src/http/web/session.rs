@@ -4,6 +4,7 @@
 //! and the same value in the form; a POST whose field does not match its cookie is refused (403). Signed-in
 //! forms carry the session's CSRF token (`relay::sessions::csrf_token`); a POST without it is refused (403).
 
+use crate::http::contract::pages::{PageAction, PageLogin};
 use std::fmt::Write;
 
 use axum::extract::rejection::FormRejection;
@@ -73,17 +74,29 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-#[derive(Debug, Deserialize)]
+/// The login form.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(in crate::http) struct LoginForm {
+    /// An admin token (`careplan-relay token issue --admin`).
     #[serde(default)]
     token: String,
+    /// The value of the `careplan_login` cookie, as the login form's hidden field carries it.
     #[serde(default)]
     csrf: String,
 }
 
-/// `POST /admin/login`: an admin token starts a session (303 to `/admin/` with the session cookie); another
-/// credential re-shows the form (401); a form without its double-submit token is refused (403); a locked-out
-/// source gets 429.
+/// Sign in to the admin web page
+///
+/// Checks that `token` is a valid admin token and starts a session: the `careplan_admin` cookie (`HttpOnly; Secure; SameSite=Strict; Path=/admin`) holds an opaque random id (32 bytes, base64url) whose SHA-256 the relay stores; it lasts `admin_page.session_secs` (default 8 h), and is recorded as an `admin.session_started` event. The form carries a double-submit token: `csrf` must equal the `careplan_login` cookie set with the login form (403 otherwise). Office tokens, revoked and unknown tokens are refused; failed logins count towards the lockout of the source address (429).
+#[utoipa::path(
+    post,
+    path = "/admin/login",
+    operation_id = "adminPageLogin",
+    tag = "admin page",
+    security(()),
+    request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
+    responses(PageLogin)
+)]
 pub(in crate::http) async fn login(
     State(s): State<AppState>,
     peer: Option<axum::Extension<PeerAddr>>,
@@ -136,10 +149,13 @@ pub(in crate::http) async fn login(
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A form with only the session's CSRF token (and, to clear a lockout, its key).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(in crate::http) struct CsrfForm {
+    /// The session's CSRF token (the hidden field of every signed-in form).
     #[serde(default)]
     csrf: String,
+    /// The lockout to clear, as listed (`address:…` or `token:…`).
     #[serde(default)]
     key: String,
 }
@@ -151,8 +167,18 @@ fn csrf_form(form: Result<Form<CsrfForm>, FormRejection>) -> CsrfForm {
     })
 }
 
-/// `POST /admin/logout`: ends the session on the server (`admin.session_ended`) and clears the cookie; 403
-/// without the session's CSRF token. Without a live session it only clears the cookie.
+/// Sign out of the admin web page
+///
+/// Ends the session on the server (recorded as `admin.session_ended`; the old cookie is refused from then on) and clears the `careplan_admin` cookie. The form must carry the session's CSRF token (403 otherwise). Without a live session it only clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/admin/logout",
+    operation_id = "adminPageLogout",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses(PageLogin)
+)]
 pub(in crate::http) async fn logout(
     State(s): State<AppState>,
     who: Result<AdminCaller, ApiError>,
@@ -171,7 +197,18 @@ pub(in crate::http) async fn logout(
     Ok(redirect("/admin/", HeaderValue::from_str(&cookie).ok()))
 }
 
-/// `POST /admin/lockouts/clear` (`key`, `csrf`): ends an authentication lockout, then back to the dashboard.
+/// End a lockout from the dashboard
+///
+/// The dashboard's clear button: like `DELETE /v1/admin/lockouts/{key}` (an `auth.lockout_cleared` event), then back to the dashboard. The form must carry the session's CSRF token (403 otherwise).
+#[utoipa::path(
+    post,
+    path = "/admin/lockouts/clear",
+    operation_id = "adminPageClearLockout",
+    tag = "admin page",
+    security(("adminCookie" = []), ()),
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses(PageAction)
+)]
 pub(in crate::http) async fn clear_lockout(
     State(s): State<AppState>,
     who: Result<AdminCaller, ApiError>,
