@@ -140,17 +140,23 @@ pub fn japan_time(ms: i64) -> String {
     )
 }
 
-/// Parses RFC 3339 (or a bare `YYYY-MM-DD`, read as midnight UTC) into Unix milliseconds.
+/// Parses an RFC 3339 time (any offset, `T` or `t`) or a bare `YYYY-MM-DD` (midnight UTC) into Unix
+/// milliseconds (negative before 1970). `None` for anything else, including a date that does not exist.
 pub fn parse_time(s: &str) -> Option<i64> {
-    let full = if s.len() == 10 {
-        format!("{s}T00:00:00Z")
-    } else {
-        s.to_string()
-    };
-    let t = humantime::parse_rfc3339_weak(&full).ok()?;
-    t.duration_since(std::time::UNIX_EPOCH)
-        .ok()
-        .map(|d| d.as_millis() as i64)
+    use time::format_description::well_known::Rfc3339;
+    if s.len() == 10 {
+        let (y, rest) = s.split_once('-')?;
+        let (m, d) = rest.split_once('-')?;
+        let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        if y.len() != 4 || m.len() != 2 || d.len() != 2 || ![y, m, d].into_iter().all(all_digits) {
+            return None;
+        }
+        let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+        let date = time::Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()?;
+        return Some(date.midnight().assume_utc().unix_timestamp() * 1000);
+    }
+    let t = time::OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
 #[cfg(test)]
@@ -170,5 +176,20 @@ mod tests {
         let ms = parse_time("2025-03-28T10:15:00.123Z").expect("parses");
         assert_eq!(rfc3339(ms), "2025-03-28T10:15:00.123Z");
         assert_eq!(parse_time("2025-03-28"), parse_time("2025-03-28T00:00:00Z"));
+        assert_eq!(
+            parse_time("2025-03-28T19:15:00+09:00"),
+            parse_time("2025-03-28T10:15:00Z")
+        );
+        assert_eq!(parse_time("1969-12-31T23:59:59Z"), Some(-1000));
+        for bad in [
+            "2025-02-30",
+            "2025-13-01",
+            "2025-3-28x",
+            "\u{7f}B",
+            "",
+            "2025-03-28T25:00:00Z",
+        ] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
     }
 }

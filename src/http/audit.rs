@@ -41,7 +41,7 @@ pub(super) struct AuditParams {
     params(AuditParams),
     responses(
         (status = 200, description = "A page of events.", body = AuditPage),
-        (status = 400, description = "A non-numeric `after` or `limit`.", body = ErrorBody),
+        (status = 400, description = "A negative or non-numeric `after`, or a non-numeric `limit`.", body = ErrorBody),
         Unauthenticated, AdminForbidden, RequestTimeout, Throttled, Internal, Unavailable
     )
 )]
@@ -51,7 +51,16 @@ pub(super) async fn audit_events(
     Query(p): Query<AuditParams>,
 ) -> ApiResult<Json<AuditPage>> {
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-    let rows = s.relay.audit_events(p.after.unwrap_or(0), limit).await?;
+    let after = p.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError(crate::relay::RelayError::BadRequest(
+            crate::message::Message::new(
+                format!("after は 0 以上の監査ログ位置です: {after}"),
+                format!("after is a chain position, 0 or more: {after}"),
+            ),
+        )));
+    }
+    let rows = s.relay.audit_events(after, limit).await?;
     let items = rows
         .iter()
         .filter_map(|r| {

@@ -30,7 +30,7 @@ pub(super) struct InboxParams {
     /// The cursor `next` of a previous answer: only what the relay accepted after it is listed; empty or absent:
     /// from the start. A cursor of the earlier form `SEQUENCE-N` is still taken: it resumes at the first set that
     /// the earlier (sequence) order had not reached, so nothing is skipped (some sets may be listed again).
-    #[param(pattern = r"^([0-9]+|[0-9]{14}-[0-9]+)?$")]
+    #[param(pattern = r"^([0-9]{1,18}|[0-9]{14}-[0-9]{1,18})?$")]
     after: Option<String>,
     /// Items per page; values outside 1..500 are clamped.
     #[param(default = 100)]
@@ -198,7 +198,7 @@ pub(super) async fn ack(
 #[into_params(parameter_in = Query)]
 pub(super) struct Page {
     /// The opaque cursor `next` of the previous page; empty or absent: from the start.
-    #[param(pattern = "^[0-9]*$")]
+    #[param(pattern = "^[0-9]{0,18}$")]
     after: Option<String>,
     /// Items per page; values outside 1..500 are clamped.
     #[param(default = 100)]

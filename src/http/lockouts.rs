@@ -56,7 +56,6 @@ pub(super) async fn list(State(s): State<AppState>, _a: AdminCaller) -> Json<Loc
     params(("key" = String, Path, description = "`address:<IP address>` (an IPv6 address stands for its /64: give the address without the `/64` suffix, e.g. `address:2001:db8:1:2::`) or `token:<16 hex digits>`, as listed.")),
     responses(
         (status = 204, description = "Cleared."),
-        (status = 400, description = "The key is neither `address:<IP address>` nor `token:<16 hex digits>`.", body = ErrorBody),
         Unauthenticated, AdminForbidden,
         (status = 404, description = "No lockout has this key.", body = ErrorBody),
         RequestTimeout, TooLarge, Throttled, Internal, Unavailable

@@ -23,6 +23,21 @@ fn bad(ja: impl Into<String>, en: impl Into<String>) -> ApiError {
     ApiError(RelayError::BadRequest(Message::new(ja, en)))
 }
 
+/// The schema of `from` and `to`: a date, an RFC 3339 time, or empty (ignored), as [`parse_time`] reads them.
+fn date_or_time() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let string = |format: Option<KnownFormat>| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(format.map(SchemaFormat::KnownFormat))
+    };
+    AnyOfBuilder::new()
+        .item(string(Some(KnownFormat::Date)))
+        .item(string(Some(KnownFormat::DateTime)))
+        .item(string(None).max_length(Some(0)))
+        .into()
+}
+
 /// The filters of the delivery log; all optional, they combine, and an empty value is ignored.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -33,11 +48,11 @@ pub(super) struct LogParams {
     /// Only entries in this status; `rejected` gives only rejections.
     #[param(pattern = "^(queued|downloaded|acknowledged|rejected)?$")]
     pub status: Option<String>,
-    /// Entries at or after this time: RFC 3339, or `YYYY-MM-DD` (midnight UTC).
-    #[param(example = "2025-03-28")]
+    /// Entries at or after this time: RFC 3339 (any offset), or `YYYY-MM-DD` (midnight UTC).
+    #[param(example = "2025-03-28", schema_with = date_or_time)]
     pub from: Option<String>,
     /// Entries before this time: RFC 3339 (exclusive), or `YYYY-MM-DD`, which includes that whole day (UTC).
-    #[param(example = "2025-03-28T10:15:00Z")]
+    #[param(example = "2025-03-28T10:15:00Z", schema_with = date_or_time)]
     pub to: Option<String>,
     /// Only entries from this office (送信元).
     #[param(pattern = r"^([0-9]{10})?$")]
@@ -48,7 +63,7 @@ pub(super) struct LogParams {
     /// The opaque cursor `next` of the previous page (`<at_ms>_<id>`): entries older than that one; empty or
     /// absent: from the newest.
     #[param(
-        pattern = "^([0-9]+_.+)?$",
+        pattern = "^([0-9]{1,18}_.+)?$",
         example = "1743156900123_5e1d7a90-2c4b-4f6e-8a1d-3b2c9e0f4a51"
     )]
     pub after: Option<String>,

@@ -20,7 +20,6 @@ const MAX_SERIAL_HEX: usize = 40;
 /// lower-case hex without leading zero octets. `BadRequest` for anything else.
 pub fn parse_serial(s: &str) -> Result<String> {
     let digits: String = s
-        .trim()
         .chars()
         .filter(|&c| c != ':')
         .map(|c| c.to_ascii_lowercase())

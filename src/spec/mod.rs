@@ -246,6 +246,13 @@ impl Spec {
     pub fn service_type(&self, code: &str) -> Option<&ServiceType> {
         self.service_types.get(code)
     }
+
+    /// Every code of the service-type table (サービス種類コード), sorted.
+    pub fn service_type_codes(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.service_types.keys().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
 }
 
 #[cfg(test)]

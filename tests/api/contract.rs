@@ -41,6 +41,37 @@ async fn what_the_document_forbids_is_refused_and_what_it_allows_is_answered() {
             .await
             .unwrap();
         assert_status(&odd, 400);
+        // The audit trail's positions start at 0.
+        assert_status(&admin.get("/v1/admin/audit?after=-1").await.unwrap(), 400);
+        // The log's times: a date, or RFC 3339 with any offset; a day that does not exist is refused.
+        for ok in [
+            "from=2025-03-28",
+            "from=2025-03-28T19:15:00%2B09:00",
+            "to=1969-12-31T00:00:00Z",
+            "from=",
+        ] {
+            assert_status(
+                &admin.get(&format!("/v1/admin/deliveries?{ok}")).await.unwrap(),
+                200,
+            );
+        }
+        assert_status(
+            &admin.get("/v1/admin/deliveries?from=2025-02-30").await.unwrap(),
+            400,
+        );
+        // A certificate serial number is hexadecimal with optional colons, nothing around it.
+        let spaced = admin.post("/v1/admin/certificates/%200a/revoke").await.unwrap();
+        assert_status(&spaced, 400);
+        // A lockout key that is not one names no lockout.
+        assert_status(&admin.delete("/v1/admin/lockouts/0").await.unwrap(), 404);
+        // Cursors too long to be a number are outside the pattern and refused.
+        assert_status(
+            &office
+                .get(&format!("/v1/inbox?after={}", "9".repeat(19)))
+                .await
+                .unwrap(),
+            400,
+        );
         app.stop().await;
     }
 }

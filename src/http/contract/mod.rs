@@ -126,7 +126,59 @@ pub(super) fn complete(mut doc: OpenApi) -> OpenApi {
     <crate::relay::ReceiptPayload as utoipa::ToSchema>::schemas(&mut payload);
     components.schemas.extend(payload);
     responses::add(components);
+    exact(&mut doc);
     doc
+}
+
+/// What the types and attributes cannot say, said on the generated document:
+/// - a service type is a code of the spec's table (`enum`), not only two characters;
+/// - a multipart upload has `file` parts only (others are refused with 400);
+/// - a raw upload (any content type but multipart) is any bytes;
+/// - the body of `POST /v1/submissions` and `POST /v1/validate` may be absent (an empty raw file named by `name`),
+///   and so may an admin page form's: without a session the page answers 303 to the login form before reading it,
+///   and with a session a form without its CSRF token is a 403.
+fn exact(doc: &mut OpenApi) {
+    use utoipa::openapi::schema::{AdditionalProperties, Schema};
+    use utoipa::openapi::{RefOr, Required};
+    if let Some(components) = doc.components.as_mut() {
+        if let (Some(RefOr::T(Schema::Object(o))), Ok(spec)) = (
+            components.schemas.get_mut("ServiceType"),
+            crate::spec::Spec::get(),
+        ) {
+            o.enum_values = Some(
+                spec.service_type_codes()
+                    .into_iter()
+                    .map(|c| serde_json::Value::String(c.to_string()))
+                    .collect(),
+            );
+        }
+        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut("UploadForm") {
+            o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let upload = path == "/v1/submissions" || path == "/v1/validate";
+        let optional = upload || path.starts_with("/admin/");
+        let Some(RefOr::T(body)) = item.post.as_mut().and_then(|op| op.request_body.as_mut()) else {
+            continue;
+        };
+        if optional {
+            body.required = Some(Required::False);
+        }
+        // A raw upload is the file's bytes, whatever they hold: the standard, not a schema, says what they must be.
+        if upload {
+            for (media_type, content) in body.content.iter_mut() {
+                if let (false, RefOr::T(content)) = (media_type == "multipart/form-data", content) {
+                    content.schema = Some(RefOr::T(Schema::Object(
+                        utoipa::openapi::schema::ObjectBuilder::new()
+                            .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+                            .description(Some("The file's bytes, as they are."))
+                            .build(),
+                    )));
+                }
+            }
+        }
+    }
 }
 
 /// The document as the relay serves it and `docs/openapi.json` holds it: pretty JSON with a final newline.

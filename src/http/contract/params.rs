@@ -45,6 +45,6 @@ pub(crate) struct TokenIdPath {
 #[into_params(parameter_in = Path)]
 pub(crate) struct SerialPath {
     /// The certificate's serial number in hexadecimal (any case; `:` between octets allowed; at most 40 digits).
-    #[param(max_length = 80)]
+    #[param(max_length = 80, pattern = "^:*([0-9A-Fa-f]:*){1,40}$")]
     serial: String,
 }
