@@ -16,6 +16,7 @@ mod client;
 mod convert;
 mod migrate;
 mod receipt;
+#[cfg(feature = "tools")]
 mod seed;
 mod user;
 mod validate;
@@ -103,7 +104,9 @@ pub enum Command {
     /// `client sync --config FILE` is the folder agent.
     Client(client::Args),
     /// Fill the database with synthetic offices and deliveries for measuring the inbox at scale; prints an
-    /// office with pending deliveries and, alone on the last line, a bearer token for it.
+    /// office with pending deliveries and, alone on the last line, a bearer token for it. Built with the `tools`
+    /// feature only.
+    #[cfg(feature = "tools")]
     Seed(seed::Args),
 }
 
@@ -179,6 +182,7 @@ pub fn main() -> ExitCode {
             Command::Migrate => migrate::migrate(&settings).await,
             Command::Restore { from } => backup::restore(&settings, &from).await,
             Command::Client(_) => Ok(ExitCode::SUCCESS),
+            #[cfg(feature = "tools")]
             Command::Seed(args) => seed::run(&settings, &args).await,
             Command::Validate(_) | Command::Convert(_) | Command::CheckConfig => Ok(ExitCode::SUCCESS),
         }
