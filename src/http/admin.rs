@@ -270,8 +270,10 @@ pub(super) async fn audit_export(State(s): State<AppState>, a: AdminCaller) -> A
 }
 
 pub(super) async fn retention(State(s): State<AppState>, _a: AdminCaller) -> ApiResult<Json<Value>> {
-    let flagged = s.relay.flagged(s.relay.policy, 500).await?;
-    Ok(Json(json!({ "policy": s.relay.policy, "flagged": flagged })))
+    let flagged = s.relay.flagged(s.relay.policies.retention, 500).await?;
+    Ok(Json(
+        json!({ "policy": s.relay.policies.retention, "flagged": flagged }),
+    ))
 }
 
 pub(super) async fn purge(

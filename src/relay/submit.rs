@@ -114,7 +114,7 @@ impl Relay {
             office,
             request_id,
             stream: crate::validate::send_unit(self.spec, &names).map(|u| u.stream().to_string()),
-            refuse_older: self.older_sets == super::OlderSets::Refuse,
+            refuse_older: self.policies.older_sets == super::OlderSets::Refuse,
         };
         let files = Arc::try_unwrap(files).unwrap_or_else(|shared| (*shared).clone());
         let (names_key, digest) = (id.names_key.clone(), id.digest.clone());
