@@ -104,8 +104,8 @@ pub enum Command {
     /// `client sync --config FILE` is the folder agent.
     Client(client::Args),
     /// Fill the database with synthetic offices and deliveries for measuring the inbox at scale; prints an
-    /// office with pending deliveries and, alone on the last line, a bearer token for it. Built with the `tools`
-    /// feature only.
+    /// office with pending deliveries and, alone on the last line, a bearer token for it.
+    // Only in a build with the `tools` feature (benches, tests); the product's build leaves it out.
     #[cfg(feature = "tools")]
     Seed(seed::Args),
 }
