@@ -3,7 +3,7 @@
 //! p99 ≤ 20 ms).
 //!
 //! ```text
-//! cargo build --release                                             # the server binary the bench starts
+//! cargo build --release --features tools                            # the server the bench starts (`seed`)
 //! cargo bench --bench inbox -- --db both                            # 40,000 offices, 10,000,000 deliveries
 //! cargo bench --bench inbox -- --db sqlite --deliveries 100000 --offices 1000 --requests 500
 //! cargo bench --bench inbox -- --db both --keep /var/tmp/inbox      # seed once, measure again later
@@ -62,7 +62,7 @@ struct Args {
     /// PostgreSQL URL with the right to create and drop databases.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
     pg_admin: String,
-    /// The server binary (default: target/release/careplan-relay).
+    /// The server binary, built with `--features tools` (default: the one `cargo bench` built).
     #[arg(long)]
     server: Option<PathBuf>,
     /// Keep the seeded data in this directory and reuse it in later runs.
@@ -137,7 +137,10 @@ impl Relay {
                 .stderr(std::fs::File::create(&log)?)
                 .output()?;
             if !o.status.success() {
-                bail!("seed failed: {}", std::fs::read_to_string(&log)?);
+                bail!(
+                    "seed failed (a server built with `--features tools`?): {}",
+                    std::fs::read_to_string(&log)?
+                );
             }
             std::fs::write(&out, &o.stdout)?;
             eprintln!("seeded in {:.1} s", t.elapsed().as_secs_f64());

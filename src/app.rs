@@ -250,7 +250,7 @@ async fn purge_forever(relay: Arc<Relay>, interval: u64) {
         return;
     }
     loop {
-        match relay.purge_expired(relay.policy).await {
+        match relay.purge_expired(relay.policies.retention).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(purged = n, "retention: purged the bytes of acknowledged sets"),
             Err(e) => tracing::warn!(error = %e, "retention purge failed; retrying at the next interval"),

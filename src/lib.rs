@@ -5,7 +5,8 @@
 // ── pure core: no I/O, no server, no database ─────────────────────────────────────────────────────
 /// A strict, quote-aware CSV record reader over bytes.
 pub mod csvread;
-/// Generators of valid and broken files (fixtures, property tests, benchmarks).
+/// Generators of valid and broken files (fixtures, property tests, benchmarks); with the `tools` feature only.
+#[cfg(feature = "tools")]
 pub mod generate;
 /// Spec file names: kind, month, sender, recipient, sequence, image branch.
 pub mod name;

@@ -16,6 +16,7 @@ mod client;
 mod convert;
 mod migrate;
 mod receipt;
+#[cfg(feature = "tools")]
 mod seed;
 mod user;
 mod validate;
@@ -107,6 +108,8 @@ pub enum Command {
     Client(client::Args),
     /// Fill the database with synthetic offices and deliveries for measuring the inbox at scale; prints an
     /// office with pending deliveries and, alone on the last line, a bearer token for it.
+    // Only in a build with the `tools` feature (benches, tests); the product's build leaves it out.
+    #[cfg(feature = "tools")]
     Seed(seed::Args),
 }
 
@@ -186,6 +189,7 @@ pub fn main() -> ExitCode {
             Command::Migrate => migrate::migrate(&settings).await,
             Command::Restore { from } => backup::restore(&settings, &from).await,
             Command::Client(_) => Ok(ExitCode::SUCCESS),
+            #[cfg(feature = "tools")]
             Command::Seed(args) => seed::run(&settings, &args).await,
             Command::Validate(_) | Command::Convert(_) | Command::Openapi | Command::CheckConfig => {
                 Ok(ExitCode::SUCCESS)

@@ -187,9 +187,9 @@ pub(super) async fn deliveries(
     )
 )]
 pub(super) async fn retention(State(s): State<AppState>, _a: AdminCaller) -> ApiResult<Json<Retention>> {
-    let flagged = s.relay.flagged(s.relay.policy, 500).await?;
+    let flagged = s.relay.flagged(s.relay.policies.retention, 500).await?;
     Ok(Json(Retention {
-        policy: s.relay.policy,
+        policy: s.relay.policies.retention,
         flagged,
     }))
 }

@@ -58,12 +58,13 @@ pub(super) struct Routing<'a> {
 
 /// The stored form of a valid set (submission, delivery, files, the `submission.accepted` and `delivery.queued`
 /// events) and the 201's body, which is also stored to answer retries. `names` are the parsed names (at least
-/// one), `files` the uploaded files in upload order, as `report.files` and `id.digests`.
+/// one), `files` the uploaded files in upload order, as `report.files` and `id.digests`. The identity is only
+/// read: the caller keeps it to answer a retry found at the insert's conflict.
 pub(super) fn accepted(
     files: Vec<UploadedFile>,
     report: &SetReport,
     names: &[FileName],
-    id: SetIdentity,
+    id: &SetIdentity,
     r: Routing<'_>,
 ) -> (NewSubmission, Value) {
     let first = &names[0];
@@ -126,13 +127,13 @@ pub(super) fn accepted(
     let new_files: Vec<NewFile> = files
         .into_iter()
         .zip(&report.files)
-        .zip(id.digests)
+        .zip(&id.digests)
         .map(|((f, judged), sha256)| NewFile {
             name: f.name,
             kind: judged.kind.map(|k| k.prefix().to_string()).unwrap_or_default(),
             csv_version: judged.csv_version.clone(),
             records: judged.records as i64,
-            sha256,
+            sha256: sha256.clone(),
             body: f.bytes,
         })
         .collect();
@@ -145,8 +146,8 @@ pub(super) fn accepted(
         recipient_type: first.recipient.service_type.clone(),
         sequence: first.sequence.clone(),
         month: report.month.clone(),
-        names_key: id.names_key,
-        digest: id.digest,
+        names_key: id.names_key.clone(),
+        digest: id.digest.clone(),
         response: body.to_string(),
         accepted_at,
         stream: r.stream,

@@ -160,7 +160,7 @@ impl Relay {
             after,
             limit: req.limit.clamp(1, 500),
         };
-        let deadline = Instant::now() + req.wait.min(self.max_wait);
+        let deadline = Instant::now() + req.wait.min(self.policies.max_wait);
         let watch = self.arrivals.watch(&req.recipient);
         loop {
             // Register interest before querying, so an arrival between the query and the wait is not missed.

@@ -157,25 +157,14 @@ pub struct Relay {
     pub spec: &'static Spec,
     pub keys: ReceiptKeys,
     arrivals: arrivals::Arrivals,
-    /// Longest inbox wait granted.
-    pub max_wait: Duration,
-    /// Retention of set bytes.
-    pub policy: retention::Policy,
-    /// Where the admin export endpoint writes.
+    /// What this relay is allowed and bound to do, as `open` was given it.
+    pub policies: Policies,
+    /// Where the admin export endpoint writes: `policies.export_dir`, or `<data-dir>/export` when that is `None`.
     pub export_dir: PathBuf,
     /// Counters and histograms for `/metrics`.
     pub metrics: Metrics,
-    /// Failed-authentication counters and lockouts of this process.
+    /// Failed-authentication counters and lockouts of this process, under `policies.throttle`.
     pub throttle: throttle::Throttle,
-    /// How long an admin page session lasts.
-    pub admin_session_ttl: Duration,
-    /// Whether a set older than one of its stream accepted before is accepted with a warning or refused.
-    pub older_sets: OlderSets,
-    /// How long an office portal session lasts.
-    pub office_session_ttl: Duration,
-    /// The CA (certificate, key: PEM files) that signs client certificates issued from the admin page, and their
-    /// validity in days; `None` where none may be issued (a server certificate of its own without a client CA).
-    pub client_ca: Option<(PathBuf, PathBuf, u32)>,
 }
 
 impl Relay {
@@ -190,15 +179,10 @@ impl Relay {
             spec,
             keys,
             arrivals: arrivals::Arrivals::default(),
-            max_wait: p.max_wait,
-            policy: p.retention,
-            export_dir: p.export_dir.unwrap_or_else(|| data_dir.join("export")),
+            export_dir: p.export_dir.clone().unwrap_or_else(|| data_dir.join("export")),
             metrics: Metrics::default(),
             throttle: throttle::Throttle::new(p.throttle),
-            admin_session_ttl: p.admin_session_ttl,
-            older_sets: p.older_sets,
-            office_session_ttl: p.office_session_ttl,
-            client_ca: p.client_ca,
+            policies: p,
         })
     }
 

@@ -54,7 +54,9 @@ impl Relay {
                 (o, t, u)
             })
             .collect();
-        let mut flagged_ids = self.flagged(self.policy, flagged_shown as i64 + 1).await?;
+        let mut flagged_ids = self
+            .flagged(self.policies.retention, flagged_shown as i64 + 1)
+            .await?;
         let more_flagged = flagged_ids.len() > flagged_shown;
         flagged_ids.truncate(flagged_shown);
         let mut flagged = Vec::with_capacity(flagged_ids.len());

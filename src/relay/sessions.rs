@@ -89,7 +89,7 @@ impl Relay {
         token_id: &str,
         request_id: Option<&str>,
     ) -> Result<NewAdminSession> {
-        let (session, id_hash) = new_session(self.admin_session_ttl);
+        let (session, id_hash) = new_session(self.policies.admin_session_ttl);
         let event = NewEvent::new(
             "admin.session_started",
             None,

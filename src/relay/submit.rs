@@ -114,12 +114,10 @@ impl Relay {
             office,
             request_id,
             stream: crate::validate::send_unit(self.spec, &names).map(|u| u.stream().to_string()),
-            refuse_older: self.older_sets == super::OlderSets::Refuse,
+            refuse_older: self.policies.older_sets == super::OlderSets::Refuse,
         };
         let files = Arc::try_unwrap(files).unwrap_or_else(|shared| (*shared).clone());
-        let (names_key, digest) = (id.names_key.clone(), id.digest.clone());
-        let names_sorted = id.names_sorted.clone();
-        let (submission, body) = accept::accepted(files, &report, &names, id, routing);
+        let (submission, body) = accept::accepted(files, &report, &names, &id, routing);
         let first = &names[0];
         match self.store.insert_submission(submission).await {
             Ok(stored) => {
@@ -131,8 +129,8 @@ impl Relay {
                 })
             }
             // Names accepted before (a retry, possibly concurrent): the first answer, or a 409.
-            Err(StoreError::Conflict) => match self.store.prior_submission(office, &names_key).await? {
-                Some(prior) => replay(&prior, &digest),
+            Err(StoreError::Conflict) => match self.store.prior_submission(office, &id.names_key).await? {
+                Some(prior) => replay(&prior, &id.digest),
                 None => Err(RelayError::Internal(anyhow::anyhow!(
                     "conflict without a prior submission"
                 ))),
@@ -141,7 +139,7 @@ impl Relay {
                 let refused = Refused {
                     office,
                     names: &names,
-                    names_sorted: &names_sorted,
+                    names_sorted: &id.names_sorted,
                     sequence: Some(first.sequence.clone()),
                     request_id,
                 };

@@ -214,7 +214,7 @@ impl Relay {
                 "this office logs in with its client certificate as well: install the office's certificate in the browser and connect again",
             )));
         }
-        let (session, id_hash) = new_session(self.office_session_ttl);
+        let (session, id_hash) = new_session(self.policies.office_session_ttl);
         let event = NewEvent::new(
             "user.session_started",
             Some(&u.office),

@@ -31,6 +31,7 @@ mod portal;
 pub mod probe;
 mod readers;
 mod receipt_keys;
+#[cfg(feature = "tools")]
 mod seed;
 mod sessions;
 mod sets;

@@ -33,7 +33,7 @@ pub(in crate::http) async fn issue_certificate(
     form: Result<Form<ActionForm>, FormRejection>,
 ) -> Page {
     let (who, _, actor) = checked(who, form)?;
-    let Some((ca, key, days)) = &s.relay.client_ca else {
+    let Some((ca, key, days)) = &s.relay.policies.client_ca else {
         return Err(invalid(
             "クライアント CA（tls.client_ca と tls.client_ca_key）が設定されていないため、証明書を発行できません。",
             "no client CA is configured (tls.client_ca and tls.client_ca_key), so no certificate can be issued",

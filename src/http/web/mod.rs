@@ -181,7 +181,7 @@ pub(super) async fn dashboard(State(s): State<AppState>, who: Result<AdminCaller
     };
     let d = views::Dashboard {
         overview: s.relay.overview(FLAGGED_SHOWN, CERTIFICATES_SHOWN).await?,
-        policy: s.relay.policy,
+        policy: s.relay.policies.retention,
         lockouts: s.relay.lockouts(),
         csrf: who.session.as_ref().map(|s| s.csrf.clone()).unwrap_or_default(),
     };
