@@ -5,19 +5,60 @@ use serde_json::json;
 use crate::helpers::*;
 use crate::support::db::backends;
 
+/// A relay whose retention is 0 days (everything acknowledged is due, everything unacknowledged is flagged), with
+/// an admin client.
+async fn admin_app(dir: &std::path::Path, db: &crate::support::db::TestDb) -> (TestApp, Checked) {
+    let mut s = settings(dir, db);
+    s.retention.acknowledged_days = 0;
+    s.retention.flag_unacknowledged_days = 0;
+    s.retention.interval_secs = 0;
+    let app = spawn_with(s).await;
+    let admin = app.client(Some(&app.admin_token().await));
+    (app, admin)
+}
+
+/// What [`traffic`] leaves: two accepted sets to the provider (the first acknowledged), one rejection.
+struct Traffic {
+    recipient: Checked,
+    /// The provider's inbox after the two sets arrived.
+    inbox: serde_json::Value,
+    first: String,
+    second: String,
+}
+
+async fn traffic(app: &TestApp) -> Traffic {
+    let (cm, prov, _) = app.offices().await;
+    let sender = app.client(Some(&cm));
+    let recipient = app.client(Some(&prov));
+    for seq in ["20250328101500", "20250328111500"] {
+        assert_status(&sender.send(schedule(seq)).await.unwrap(), 201);
+    }
+    let invalid: Vec<(String, Vec<u8>)> = fixture_set("invalid/E_CODE-sex_3")
+        .into_iter()
+        .map(|(n, b)| (crate::support::with_sequence(&n, "20250328121500"), b))
+        .collect();
+    assert_status(&sender.send(invalid).await.unwrap(), 422);
+    let inbox = recipient.get("/v1/inbox").await.unwrap().json;
+    let id = |i: usize| inbox["items"][i]["delivery_id"].as_str().unwrap().to_string();
+    let (first, second) = (id(0), id(1));
+    assert_status(
+        &recipient.post(&format!("/v1/inbox/{first}/ack")).await.unwrap(),
+        200,
+    );
+    Traffic {
+        recipient,
+        inbox,
+        first,
+        second,
+    }
+}
+
 #[tokio::test]
-async fn admin_api_end_to_end() {
+async fn office_tokens_get_403_and_no_token_401_on_every_admin_endpoint() {
     for db in backends().await {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = settings(dir.path(), &db);
-        s.retention.acknowledged_days = 0;
-        s.retention.flag_unacknowledged_days = 0;
-        s.retention.interval_secs = 0;
-        let app = spawn_with(s).await;
-        let (cm, prov, other) = app.offices().await;
-        let admin = app.client(Some(&app.admin_token().await));
-
-        // Office tokens get 403 on every admin endpoint; no token gets 401.
+        let (app, _) = admin_app(dir.path(), &db).await;
+        let (cm, _, _) = app.offices().await;
         let office = app.client(Some(&cm));
         for path in [
             "/v1/admin/offices",
@@ -29,8 +70,17 @@ async fn admin_api_end_to_end() {
             assert_status(&office.get(path).await.unwrap(), 403);
             assert_status(&app.client(None).get(path).await.unwrap(), 401);
         }
+        app.stop().await;
+        db.cleanup().await;
+    }
+}
 
-        // Register an office, issue its token (shown once), list and revoke it.
+#[tokio::test]
+async fn an_office_is_registered_and_its_token_issued_once_listed_and_revoked() {
+    for db in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, admin) = admin_app(dir.path(), &db).await;
+        app.offices().await;
         let r = admin.post_json("/v1/admin/offices", json!({"number": "1310000004", "name": "通所介護D", "kind": "provider", "service_types": ["15"]})).await.unwrap();
         assert_status(&r, 201);
         assert_status(
@@ -71,33 +121,23 @@ async fn admin_api_end_to_end() {
                 .len(),
             4
         );
-
-        // Traffic: two accepted sets (one acknowledged), one rejection.
-        let sender = app.client(Some(&cm));
-        let recipient = app.client(Some(&prov));
-        for seq in ["20250328101500", "20250328111500"] {
-            assert_status(&sender.send(schedule(seq)).await.unwrap(), 201);
-        }
-        let invalid: Vec<(String, Vec<u8>)> = fixture_set("invalid/E_CODE-sex_3")
-            .into_iter()
-            .map(|(n, b)| (crate::support::with_sequence(&n, "20250328121500"), b))
-            .collect();
-        assert_status(&sender.send(invalid).await.unwrap(), 422);
-        let inbox = recipient.get("/v1/inbox").await.unwrap();
-        let first = inbox.json["items"][0]["delivery_id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let second = inbox.json["items"][1]["delivery_id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        assert_status(
-            &recipient.post(&format!("/v1/inbox/{first}/ack")).await.unwrap(),
-            200,
+        app.relay.seal_all().await.unwrap();
+        let events = admin.get("/v1/admin/audit?limit=1000").await.unwrap().json;
+        assert!(
+            events.to_string().contains("token.revoked"),
+            "the revocation is audited"
         );
+        app.stop().await;
+        db.cleanup().await;
+    }
+}
 
-        // The delivery log: everything, then filtered.
+#[tokio::test]
+async fn the_delivery_log_lists_sets_and_rejections_filtered_and_paged() {
+    for db in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, admin) = admin_app(dir.path(), &db).await;
+        let t = traffic(&app).await;
         let all = admin.get("/v1/admin/deliveries").await.unwrap();
         assert_status(&all, 200);
         let items = all.json["items"].as_array().unwrap();
@@ -120,7 +160,7 @@ async fn admin_api_end_to_end() {
             .get(&format!("/v1/admin/deliveries?office={PROVIDER}&status=queued"))
             .await
             .unwrap();
-        assert_eq!(by_office.json["items"][0]["id"], second.as_str());
+        assert_eq!(by_office.json["items"][0]["id"], t.second.as_str());
         let today = &careplan_relay::domain::rfc3339(careplan_relay::domain::now_ms())[..10];
         let dated = admin
             .get(&format!(
@@ -133,16 +173,11 @@ async fn admin_api_end_to_end() {
             3,
             "rejections carry the named recipient"
         );
-        assert!(
-            admin
-                .get("/v1/admin/deliveries?from=2000-01-01&to=2000-01-02")
-                .await
-                .unwrap()
-                .json["items"]
-                .as_array()
-                .unwrap()
-                .is_empty()
-        );
+        let long_ago = admin
+            .get("/v1/admin/deliveries?from=2000-01-01&to=2000-01-02")
+            .await
+            .unwrap();
+        assert!(long_ago.json["items"].as_array().unwrap().is_empty());
         let page = admin.get("/v1/admin/deliveries?limit=2").await.unwrap();
         let next = page.json["next"].as_str().unwrap();
         let rest = admin
@@ -151,19 +186,22 @@ async fn admin_api_end_to_end() {
             .unwrap();
         assert_eq!(rest.json["items"].as_array().unwrap().len(), 1);
         assert_status(&admin.get("/v1/admin/deliveries?status=lost").await.unwrap(), 400);
-        assert!(
-            admin
-                .get(&format!("/v1/admin/deliveries?sender={OTHER}"))
-                .await
-                .unwrap()
-                .json["items"]
-                .as_array()
-                .unwrap()
-                .is_empty()
-        );
-        let _ = other;
+        let quiet = admin
+            .get(&format!("/v1/admin/deliveries?sender={OTHER}"))
+            .await
+            .unwrap();
+        assert!(quiet.json["items"].as_array().unwrap().is_empty());
+        app.stop().await;
+        db.cleanup().await;
+    }
+}
 
-        // The audit trail: sealed in order, verified, exported.
+#[tokio::test]
+async fn the_audit_trail_is_sealed_in_order_verified_and_exported() {
+    for db in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, admin) = admin_app(dir.path(), &db).await;
+        traffic(&app).await;
         app.relay.seal_all().await.unwrap();
         let events = admin.get("/v1/admin/audit?limit=1000").await.unwrap();
         let positions: Vec<i64> = events.json["items"]
@@ -180,38 +218,49 @@ async fn admin_api_end_to_end() {
         let exported = admin.post("/v1/admin/audit/export").await.unwrap();
         assert_status(&exported, 200);
         assert_eq!(exported.json["batch"]["first"], 1);
+        app.relay.seal_all().await.unwrap();
+        let later = admin.get("/v1/admin/audit?limit=1000").await.unwrap().json;
+        assert!(
+            later.to_string().contains("audit.exported"),
+            "the export is audited"
+        );
+        app.stop().await;
+        db.cleanup().await;
+    }
+}
 
-        // Retention (policy 0 days): the acknowledged set's bytes go, its metadata and receipt stay; the
-        // unacknowledged one is only flagged, until an admin purges it explicitly.
+/// Retention (policy 0 days): the acknowledged set's bytes go, its metadata and receipt stay; the unacknowledged one
+/// is only flagged, until an admin purges it explicitly.
+#[tokio::test]
+async fn retention_purges_acknowledged_bytes_and_only_flags_the_rest() {
+    for db in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, admin) = admin_app(dir.path(), &db).await;
+        let Traffic {
+            recipient,
+            inbox,
+            first,
+            second,
+        } = traffic(&app).await;
         let flagged = admin.get("/v1/admin/retention").await.unwrap();
         assert_eq!(flagged.json["flagged"], json!([second]), "{}", flagged.json);
-        let relay_purged = {
-            let store = app.store.clone();
-            let relay = careplan_relay::relay::Relay::new(
-                store,
-                careplan_relay::spec::Spec::get().unwrap(),
-                dir.path(),
-                Default::default(),
-            )
+        let relay = careplan_relay::relay::Relay::new(
+            app.store.clone(),
+            careplan_relay::spec::Spec::get().unwrap(),
+            dir.path(),
+            Default::default(),
+        )
+        .unwrap();
+        let purged = relay
+            .purge_expired(careplan_relay::relay::retention::Policy {
+                acknowledged_days: 0,
+                flag_unacknowledged_days: 0,
+            })
+            .await
             .unwrap();
-            relay
-                .purge_expired(careplan_relay::relay::retention::Policy {
-                    acknowledged_days: 0,
-                    flag_unacknowledged_days: 0,
-                })
-                .await
-                .unwrap()
-        };
-        assert_eq!(relay_purged, 1);
-        let name = &inbox.json["items"][0]["files"][0]["name"];
-        assert_eq!(
-            recipient
-                .download(&first, name.as_str().unwrap())
-                .await
-                .unwrap()
-                .0,
-            410
-        );
+        assert_eq!(purged, 1);
+        let name = inbox["items"][0]["files"][0]["name"].as_str().unwrap();
+        assert_eq!(recipient.download(&first, name).await.unwrap().0, 410);
         let log = admin
             .get("/v1/admin/deliveries?status=acknowledged")
             .await
@@ -222,28 +271,12 @@ async fn admin_api_end_to_end() {
             3,
             "metadata and digests stay"
         );
-        let (s2, _, _) = recipient
-            .download(
-                &second,
-                inbox.json["items"][1]["files"][0]["name"].as_str().unwrap(),
-            )
-            .await
-            .unwrap();
-        assert_eq!(s2, 200, "an unacknowledged set is never purged by retention");
-        assert_status(
-            &admin
-                .post(&format!("/v1/admin/deliveries/{second}/purge"))
-                .await
-                .unwrap(),
-            200,
-        );
-        assert_status(
-            &admin
-                .post(&format!("/v1/admin/deliveries/{second}/purge"))
-                .await
-                .unwrap(),
-            404,
-        );
+        let other_name = inbox["items"][1]["files"][0]["name"].as_str().unwrap();
+        let (status, _, _) = recipient.download(&second, other_name).await.unwrap();
+        assert_eq!(status, 200, "an unacknowledged set is never purged by retention");
+        let purge = format!("/v1/admin/deliveries/{second}/purge");
+        assert_status(&admin.post(&purge).await.unwrap(), 200);
+        assert_status(&admin.post(&purge).await.unwrap(), 404);
         app.relay.seal_all().await.unwrap();
         let kinds: Vec<String> = admin.get("/v1/admin/audit?limit=1000").await.unwrap().json["items"]
             .as_array()
@@ -256,11 +289,17 @@ async fn admin_api_end_to_end() {
             2,
             "both purges are audited"
         );
-        assert!(
-            kinds.contains(&"audit.exported".to_string()) && kinds.contains(&"token.revoked".to_string())
-        );
+        app.stop().await;
+        db.cleanup().await;
+    }
+}
 
-        // Metrics.
+#[tokio::test]
+async fn metrics_count_the_traffic_and_healthz_answers() {
+    for db in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, admin) = admin_app(dir.path(), &db).await;
+        traffic(&app).await;
         let m = admin.get("/metrics").await.unwrap();
         let text = m.json.as_str().unwrap();
         assert!(

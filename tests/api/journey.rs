@@ -5,48 +5,90 @@ use careplan_relay::relay::{Receipt, verify_receipt};
 use crate::helpers::*;
 use crate::support::db::backends;
 
+/// One schedule set sent from the care manager to the provider: the clients, the set, the 201's body and the
+/// delivery id in the provider's inbox.
+struct Sent {
+    sender: Checked,
+    recipient: Checked,
+    set: Vec<(String, Vec<u8>)>,
+    created: serde_json::Value,
+    delivery: String,
+    /// The provider's token, for a client after a restart.
+    provider_token: String,
+}
+
+async fn sent(app: &TestApp) -> Sent {
+    let (cm, prov, _) = app.offices().await;
+    let (sender, recipient) = (app.client(Some(&cm)), app.client(Some(&prov)));
+    let set = schedule("20250328101500");
+    let created = sender.send(set.clone()).await.unwrap();
+    assert_status(&created, 201);
+    let inbox = recipient.get("/v1/inbox").await.unwrap();
+    let delivery = inbox.json["items"][0]["delivery_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    Sent {
+        sender,
+        recipient,
+        set,
+        created: created.json,
+        delivery,
+        provider_token: prov,
+    }
+}
+
 #[tokio::test]
-async fn send_download_acknowledge_with_receipt() {
+async fn a_set_is_accepted_once_a_retry_answers_the_same_and_other_bytes_conflict() {
     for db in backends().await {
         let dir = tempfile::tempdir().unwrap();
         let app = spawn_app(dir.path(), &db).await;
-        let (cm, prov, _) = app.offices().await;
-        let (sender, recipient) = (app.client(Some(&cm)), app.client(Some(&prov)));
-        let set = schedule("20250328101500");
-
-        let created = sender.send(set.clone()).await.unwrap();
-        assert_status(&created, 201);
-        let body = &created.json;
-        assert_eq!(body["sender"], CARE_MANAGER);
-        assert_eq!(body["recipient"], PROVIDER);
-        assert_eq!(body["sequence"], "20250328101500");
-        assert_eq!(body["month"], "202504");
-        assert_eq!(body["status"], "queued");
-        assert_eq!(body["files"].as_array().unwrap().len(), 3);
+        let Sent {
+            sender,
+            recipient,
+            set,
+            created,
+            ..
+        } = sent(&app).await;
+        assert_eq!(created["sender"], CARE_MANAGER);
+        assert_eq!(created["recipient"], PROVIDER);
+        assert_eq!(created["sequence"], "20250328101500");
+        assert_eq!(created["month"], "202504");
+        assert_eq!(created["status"], "queued");
+        assert_eq!(created["files"].as_array().unwrap().len(), 3);
         // An identical retry answers 200 with the first answer; other bytes under the same names are a 409.
         let again = sender.send(set.clone()).await.unwrap();
         assert_status(&again, 200);
-        assert_eq!(again.json, created.json);
+        assert_eq!(again.json, created);
         let mut changed = set.clone();
         changed[1].1[0] = b'9';
         assert_status(&sender.send(changed).await.unwrap(), 409);
-
-        let inbox = recipient.get("/v1/inbox").await.unwrap();
-        assert_status(&inbox, 200);
-        let items = inbox.json["items"].as_array().unwrap().clone();
+        let items = recipient.get("/v1/inbox").await.unwrap().json["items"].clone();
+        let items = items.as_array().unwrap();
         assert_eq!(items.len(), 1, "the retry delivered nothing new");
-        let delivery = items[0]["delivery_id"].as_str().unwrap().to_string();
         assert_eq!(items[0]["sender"], CARE_MANAGER);
         assert_eq!(items[0]["sender_service_type"], "43");
         assert_eq!(items[0]["status"], "queued");
         // The sender does not see it in its inbox.
-        assert!(
-            sender.get("/v1/inbox").await.unwrap().json["items"]
-                .as_array()
-                .unwrap()
-                .is_empty()
-        );
+        let own = sender.get("/v1/inbox").await.unwrap();
+        assert!(own.json["items"].as_array().unwrap().is_empty());
+        app.stop().await;
+        db.cleanup().await;
+    }
+}
 
+#[tokio::test]
+async fn the_recipient_downloads_the_exact_bytes_with_their_digests_and_acknowledges() {
+    for db in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let app = spawn_app(dir.path(), &db).await;
+        let Sent {
+            sender,
+            recipient,
+            set,
+            delivery,
+            ..
+        } = sent(&app).await;
         for (name, bytes) in &set {
             let (status, got, digest) = recipient.download(&delivery, name).await.unwrap();
             assert_eq!(status, 200);
@@ -64,20 +106,42 @@ async fn send_download_acknowledge_with_receipt() {
         }
         let out = sender.get("/v1/outbox").await.unwrap();
         assert_eq!(out.json["items"][0]["status"], "downloaded");
-
-        let ack = recipient
-            .post(&format!("/v1/inbox/{delivery}/ack"))
-            .await
-            .unwrap();
+        let ack_path = format!("/v1/inbox/{delivery}/ack");
+        let ack = recipient.post(&ack_path).await.unwrap();
         assert_status(&ack, 200);
-        let ack2 = recipient
-            .post(&format!("/v1/inbox/{delivery}/ack"))
-            .await
-            .unwrap();
+        let ack2 = recipient.post(&ack_path).await.unwrap();
         assert_eq!(
             ack2.json["acknowledged_at"], ack.json["acknowledged_at"],
             "repeating it changes nothing"
         );
+        let pending = recipient.get("/v1/inbox").await.unwrap();
+        assert!(pending.json["items"].as_array().unwrap().is_empty());
+        let all = recipient.get("/v1/inbox?status=all").await.unwrap();
+        assert_eq!(all.json["items"].as_array().unwrap().len(), 1);
+        let out = sender.get("/v1/outbox").await.unwrap();
+        assert_eq!(out.json["items"][0]["status"], "acknowledged");
+        assert!(out.json["items"][0]["acknowledged_at"].is_string());
+        app.stop().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_receipt_verifies_with_the_published_key_and_both_sides_get_the_same() {
+    for db in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let app = spawn_app(dir.path(), &db).await;
+        let Sent {
+            sender,
+            recipient,
+            created,
+            delivery,
+            ..
+        } = sent(&app).await;
+        let ack = recipient
+            .post(&format!("/v1/inbox/{delivery}/ack"))
+            .await
+            .unwrap();
         let receipt: Receipt = serde_json::from_value(ack.json["receipt"].clone()).unwrap();
         let keys = app.client(None).get("/v1/keys").await.unwrap();
         let keys: Vec<(String, String)> = keys.json["keys"]
@@ -97,8 +161,8 @@ async fn send_download_acknowledge_with_receipt() {
         let mut tampered = receipt.clone();
         tampered.payload = tampered.payload.replacen(PROVIDER, OTHER, 1);
         assert!(verify_receipt(&tampered, &keys).is_err());
-        // Sender and recipient can fetch the receipt; another office cannot.
-        let sid = created.json["submission_id"].as_str().unwrap();
+        // Sender and recipient can fetch the receipt.
+        let sid = created["submission_id"].as_str().unwrap();
         let first = sender.get(&format!("/v1/receipts/{sid}")).await.unwrap();
         assert_status(&first, 200);
         // A receipt shown twice is the same receipt: it attests a state, issued at that state's time.
@@ -110,25 +174,22 @@ async fn send_download_acknowledge_with_receipt() {
             first.json,
             "the recipient gets the same receipt"
         );
+        app.stop().await;
+        db.cleanup().await;
+    }
+}
 
-        assert!(
-            recipient.get("/v1/inbox").await.unwrap().json["items"]
-                .as_array()
-                .unwrap()
-                .is_empty()
-        );
-        assert_eq!(
-            recipient.get("/v1/inbox?status=all").await.unwrap().json["items"]
-                .as_array()
-                .unwrap()
-                .len(),
-            1
-        );
-        let out = sender.get("/v1/outbox").await.unwrap();
-        assert_eq!(out.json["items"][0]["status"], "acknowledged");
-        assert!(out.json["items"][0]["acknowledged_at"].is_string());
-
-        // Restart on the same data: everything is still there.
+#[tokio::test]
+async fn a_restart_on_the_same_data_keeps_the_delivered_set() {
+    for db in backends().await {
+        let dir = tempfile::tempdir().unwrap();
+        let app = spawn_app(dir.path(), &db).await;
+        let Sent {
+            set,
+            delivery,
+            provider_token: prov,
+            ..
+        } = sent(&app).await;
         app.stop().await;
         let app = spawn_app(dir.path(), &db).await;
         let recipient = app.client(Some(&prov));
