@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::json;
 
 use super::sessions::{NewSession, new_session};
@@ -18,7 +18,11 @@ use super::submit::sha256_hex;
 use super::{Relay, RelayError, Result};
 use crate::domain::{now_ms, rfc3339};
 use crate::message::{Message, clip};
-use crate::store::{NewEvent, StoreError, UserChange, UserRow};
+use crate::store::{NewEvent, UserChange};
+
+mod manage;
+#[cfg(test)]
+mod tests;
 
 /// Fewest characters of a password an office user chooses.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -309,136 +313,5 @@ impl Relay {
         .request(request_id);
         self.store.revoke_session(&session.id_hash, event).await?;
         Ok(())
-    }
-}
-
-impl Relay {
-    /// Creates an office user with a one-time initial password (returned, never stored), which must be changed at
-    /// the first login. `BadRequest` for a malformed login ID, `NotFound` for an unknown office, `Conflict` for a
-    /// login ID in use.
-    pub async fn add_user(&self, office: &str, login: &str, actor: &str) -> Result<SecretString> {
-        let store = &self.store;
-        if !valid_login(login) {
-            return Err(bad_login(login));
-        }
-        let password = initial_password();
-        let hash = hash_password(password.expose_secret()).await?;
-        let id = uuid::Uuid::new_v4().to_string();
-        let event = NewEvent::new(
-            "user.added",
-            Some(office),
-            json!({ "user_id": id, "login": login, "actor": actor }),
-        );
-        match store.insert_user(&id, office, login, &hash, event).await {
-            Ok(()) => Ok(password),
-            Err(StoreError::Conflict) => Err(RelayError::Conflict(Message::new(
-                format!("ログインID「{}」は既に使われています。", clip(login)),
-                format!("login ID `{}` is already in use", clip(login)),
-            ))),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// An office's portal users, by login ID (none for an unknown office).
-    pub async fn users(&self, office: &str) -> Result<Vec<UserRow>> {
-        Ok(self.store.users(office).await?)
-    }
-
-    /// The user with this login ID (of `office`, when given); `NotFound` otherwise.
-    pub async fn user(&self, login: &str, office: Option<&str>) -> Result<UserRow> {
-        let store = &self.store;
-        match store.user_by_login(login).await? {
-            Some(u) if office.is_none_or(|o| o == u.office) => Ok(u),
-            _ => Err(RelayError::NotFound),
-        }
-    }
-
-    /// Sets a new one-time password (returned), to be changed at the next login; unlocks the user and ends their
-    /// sessions. `NotFound` for an unknown login ID.
-    pub async fn reset_user(&self, login: &str, office: Option<&str>, actor: &str) -> Result<SecretString> {
-        let password = initial_password();
-        let hash = hash_password(password.expose_secret()).await?;
-        let change = UserChange {
-            password: Some((&hash, true)),
-            unlock: true,
-            ..UserChange::default()
-        };
-        self.change_user(login, office, &change, "user.reset", actor)
-            .await?;
-        Ok(password)
-    }
-
-    /// Lifts a user's lockout after wrong passwords. `NotFound` for an unknown login ID.
-    pub async fn unlock_user(&self, login: &str, office: Option<&str>, actor: &str) -> Result<()> {
-        let change = UserChange {
-            unlock: true,
-            ..UserChange::default()
-        };
-        self.change_user(login, office, &change, "user.unlocked", actor)
-            .await
-    }
-
-    /// Disables a user: logins are refused and their sessions end. `NotFound` for an unknown login ID.
-    pub async fn disable_user(&self, login: &str, office: Option<&str>, actor: &str) -> Result<()> {
-        let change = UserChange {
-            disable: true,
-            ..UserChange::default()
-        };
-        self.change_user(login, office, &change, "user.disabled", actor)
-            .await
-    }
-
-    /// An admin's change to a user, with its event (`kind`, the user's id and login, the actor).
-    async fn change_user(
-        &self,
-        login: &str,
-        office: Option<&str>,
-        change: &UserChange<'_>,
-        kind: &'static str,
-        actor: &str,
-    ) -> Result<()> {
-        let u = self.user(login, office).await?;
-        let event = NewEvent::new(
-            kind,
-            Some(&u.office),
-            json!({ "user_id": u.id, "login": u.login, "actor": actor }),
-        );
-        Ok(self.store.update_user(&u.id, change, event).await?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn initial_passwords_are_long_unambiguous_and_differ() {
-        let a = initial_password();
-        let b = initial_password();
-        assert_eq!(a.expose_secret().len(), INITIAL_PASSWORD_CHARS);
-        assert!(a.expose_secret().bytes().all(|c| ALPHABET.contains(&c)));
-        assert_ne!(a.expose_secret(), b.expose_secret());
-    }
-
-    #[test]
-    fn login_ids_and_new_passwords_are_checked() {
-        assert!(valid_login("kato.h@home-help"));
-        assert!(!valid_login("ab") && !valid_login("佐藤") && !valid_login("a b c"));
-        assert!(check_new_password("kato", "short").is_err());
-        assert!(check_new_password("kato-helper-1", "KATO-HELPER-1").is_err());
-        assert!(check_new_password("kato", "correct horse battery").is_ok());
-    }
-
-    #[tokio::test]
-    async fn passwords_hash_with_argon2id_and_verify() {
-        let h = hash_password("correct horse battery").await.unwrap_or_default();
-        assert!(h.starts_with("$argon2id$"), "{h}");
-        assert!(
-            password_matches(h.clone(), "correct horse battery")
-                .await
-                .unwrap_or(false)
-        );
-        assert!(!password_matches(h, "correct horse batterY").await.unwrap_or(true));
-        assert!(!password_matches("not a hash".into(), "x").await.unwrap_or(true));
     }
 }
