@@ -2,7 +2,7 @@
 //! (`session`): the `careplan_admin` cookie (HttpOnly, Secure, SameSite=Strict, Path=/admin) holds an opaque
 //! random id that [`AdminCaller`] looks up; every form carries the session's CSRF token. The pages show names,
 //! digests, offices and times, never record contents. The changes the admin API makes are forms here too
-//! (`actions`: offices, tokens, office users, certificates, purges) besides logout and clearing a lockout.
+//! (`actions`: offices, tokens, purges; `user_actions`: office users; `certificates`) besides logout and clearing a lockout.
 
 mod actions;
 mod certificates;
@@ -10,6 +10,7 @@ mod forms;
 mod html;
 mod log;
 mod session;
+mod user_actions;
 mod views;
 
 /// The routes of the admin page, each with its handler's `#[utoipa::path]`.
@@ -28,10 +29,10 @@ pub(super) fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .routes(routes!(actions::set_enabled))
         .routes(routes!(actions::edit_office))
         .routes(routes!(actions::issue_token))
-        .routes(routes!(actions::add_user))
+        .routes(routes!(user_actions::add_user))
         .routes(routes!(certificates::issue_certificate))
         .routes(routes!(actions::revoke_token))
-        .routes(routes!(actions::user_action))
+        .routes(routes!(user_actions::user_action))
         .routes(routes!(certificates::revoke_certificate))
         .routes(routes!(actions::purge))
 }
