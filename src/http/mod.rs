@@ -16,6 +16,7 @@ mod meta;
 mod office;
 mod records;
 mod submissions;
+mod unread;
 mod upload;
 mod web;
 
@@ -147,6 +148,7 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(axum::middleware::map_request(drop_unusable_request_id))
+        .layer(axum::middleware::from_fn(unread::close_if_unread))
         .with_state(state)
 }
 

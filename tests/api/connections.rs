@@ -123,3 +123,42 @@ async fn a_stop_answers_the_long_polls_in_flight_at_once() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn an_answer_given_before_the_body_is_read_says_the_connection_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db::sqlite();
+    let app = spawn_app(dir.path(), &db).await;
+    let (cm, _, _) = app.offices().await;
+    let admin = app.admin_token().await;
+    let http = app.http_from("127.0.0.1");
+    let office = serde_json::json!({"number": "1310000009", "name": "通所介護X", "kind": "provider", "service_types": ["15"]});
+    // An office token on an admin endpoint: 403 before the body is looked at, and the connection is not reused.
+    let refused = http
+        .post(format!("{}/v1/admin/offices", app.url()))
+        .bearer_auth(&cm)
+        .json(&office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        refused.headers().get("connection").and_then(|v| v.to_str().ok()),
+        Some("close")
+    );
+    // The same request read to its end keeps its connection.
+    let added = http
+        .post(format!("{}/v1/admin/offices", app.url()))
+        .bearer_auth(&admin)
+        .json(&office)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 201);
+    assert!(
+        added.headers().get("connection").is_none(),
+        "{:?}",
+        added.headers()
+    );
+    app.stop().await;
+}
