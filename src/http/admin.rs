@@ -50,9 +50,9 @@ pub(super) struct NewOffice {
     request_body(content = NewOffice, content_type = "application/json", example = json!({"number": "1310000004", "name": "通所介護D", "kind": "provider", "service_types": ["15"]})),
     responses(
         (status = 201, description = "Registered.", body = Office, example = json!({"number": "1310000004", "name": "通所介護D", "kind": "provider", "service_types": ["15"], "enabled": true})),
-        (status = 400, description = "The body is not JSON or lacks a field, or a value is refused: an office number that is not 10 digits, a name that is empty, over 100 characters or holds control characters, no service type or one outside the table, service types that do not fit the kind.", body = ErrorBody),
+        (status = 400, description = "The body is not JSON or lacks a field, or a value is refused: an office number that is not 10 digits, a name that is empty, over 100 characters or holds control characters, no service type or one outside the table, service types that do not fit the kind.", body = ErrorBody, example = json!(error_example("bad_request", "an office number is 10 digits"))),
         Unauthenticated, AdminForbidden, RequestTimeout,
-        (status = 409, description = "An office with this number is already registered.", body = ErrorBody),
+        (status = 409, description = "An office with this number is already registered.", body = ErrorBody, example = json!(error_example("conflict", "office 1310000004 is already registered"))),
         TooLarge, UnsupportedMediaType, Throttled, Internal, Unavailable
     )
 )]
@@ -84,7 +84,7 @@ pub(super) async fn add_office(
     tag = "admin",
     security(("bearerAuth" = []), ("adminCookie" = [])),
     responses(
-        (status = 200, description = "The offices.", body = OfficeList),
+        (status = 200, description = "The offices.", body = OfficeList, example = json!({"items": [{"number": "1310000004", "name": "通所介護D", "kind": "provider", "service_types": ["15"], "enabled": true}]})),
         Unauthenticated, AdminForbidden, RequestTimeout, Throttled, Internal, Unavailable
     )
 )]
@@ -127,10 +127,10 @@ pub(super) struct OfficePatch {
     params(OfficeNumberPath),
     request_body(content = OfficePatch, content_type = "application/json", example = json!({"enabled": false})),
     responses(
-        (status = 200, description = "The office as it now stands.", body = Office),
-        (status = 400, description = "The body is not JSON, is empty, or has an unknown field, or a value is refused as when registering.", body = ErrorBody),
+        (status = 200, description = "The office as it now stands.", body = Office, example = json!({"number": "1310000004", "name": "通所介護D", "kind": "provider", "service_types": ["15"], "enabled": false})),
+        (status = 400, description = "The body is not JSON, is empty, or has an unknown field, or a value is refused as when registering.", body = ErrorBody, example = json!(error_example("bad_request", "an office number is 10 digits"))),
         Unauthenticated, AdminForbidden,
-        (status = 404, description = "No office has this number.", body = ErrorBody),
+        (status = 404, description = "No office has this number.", body = ErrorBody, example = json!(error_example("not_found", "no such object"))),
         RequestTimeout, TooLarge, UnsupportedMediaType, Throttled, Internal, Unavailable
     )
 )]
@@ -180,7 +180,7 @@ pub(super) async fn patch_office(
     responses(
         (status = 201, description = "Issued. Keep `token`: it cannot be shown again.", body = IssuedToken),
         Unauthenticated, AdminForbidden,
-        (status = 404, description = "No office has this number.", body = ErrorBody),
+        (status = 404, description = "No office has this number.", body = ErrorBody, example = json!(error_example("not_found", "no such object"))),
         RequestTimeout, TooLarge, Throttled, Internal, Unavailable
     )
 )]
@@ -212,9 +212,9 @@ pub(super) async fn issue_token(
     security(("bearerAuth" = []), ("adminCookie" = [])),
     params(OfficeNumberPath),
     responses(
-        (status = 200, description = "The office's tokens.", body = TokenList),
+        (status = 200, description = "The office's tokens.", body = TokenList, example = json!({"items": [{"id": "3f2a9c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b", "created_at": "2025-03-28T09:00:00.000Z", "revoked_at": null}]})),
         Unauthenticated, AdminForbidden,
-        (status = 404, description = "No office has this number.", body = ErrorBody),
+        (status = 404, description = "No office has this number.", body = ErrorBody, example = json!(error_example("not_found", "no such object"))),
         RequestTimeout, Throttled, Internal, Unavailable
     )
 )]
@@ -246,9 +246,9 @@ pub(super) async fn tokens(
     security(("bearerAuth" = [])),
     params(TokenIdPath),
     responses(
-        (status = 200, description = "Revoked.", body = RevokedToken),
+        (status = 200, description = "Revoked.", body = RevokedToken, example = json!({"id": "3f2a9c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b", "revoked": true})),
         Unauthenticated, AdminForbidden,
-        (status = 404, description = "No token has this id.", body = ErrorBody),
+        (status = 404, description = "No token has this id.", body = ErrorBody, example = json!(error_example("not_found", "no such object"))),
         RequestTimeout, TooLarge, Throttled, Internal, Unavailable
     )
 )]
@@ -273,7 +273,7 @@ pub(super) async fn revoke_token(
     tag = "metrics",
     security(("bearerAuth" = []), ("adminCookie" = [])),
     responses(
-        (status = 200, description = "The metrics.", body = String, content_type = "text/plain; version=0.0.4"),
+        (status = 200, description = "The metrics.", body = String, content_type = "text/plain; version=0.0.4", example = json!("# HELP careplan_submissions_total Submitted files by outcome and kind.\n# TYPE careplan_submissions_total counter\ncareplan_submissions_total{outcome=\"accepted\",kind=\"UPPLAN\"} 12\n# HELP careplan_rejections_total Rejected sets by error code.\n# TYPE careplan_rejections_total counter\ncareplan_rejections_total{code=\"E_CODE\"} 1\n# HELP careplan_request_duration_seconds Request latency by route.\n# TYPE careplan_request_duration_seconds histogram\ncareplan_request_duration_seconds_bucket{route=\"/v1/inbox\",le=\"0.005\"} 30\ncareplan_request_duration_seconds_bucket{route=\"/v1/inbox\",le=\"+Inf\"} 31\ncareplan_request_duration_seconds_sum{route=\"/v1/inbox\"} 0.094\ncareplan_request_duration_seconds_count{route=\"/v1/inbox\"} 31\n# HELP careplan_deliveries_pending Deliveries not yet acknowledged.\n# TYPE careplan_deliveries_pending gauge\ncareplan_deliveries_pending 3\n")),
         Unauthenticated, AdminForbidden, RequestTimeout, Throttled, Internal, Unavailable
     )
 )]

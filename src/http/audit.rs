@@ -95,7 +95,7 @@ pub(super) async fn audit_events(
     tag = "audit",
     security(("bearerAuth" = []), ("adminCookie" = [])),
     responses(
-        (status = 200, description = "The outcome.", body = Verification),
+        (status = 200, description = "The outcome.", body = Verification, example = json!({"intact": true, "positions": 42, "queued": 0, "head": "9c1185a5c5e9fc54612808977ee8f548b2258d31f0e7a2a0c5e1b3f8d7c6a9e1", "broken_at": null, "reason": null})),
         Unauthenticated, AdminForbidden, RequestTimeout, Throttled, Internal, Unavailable
     )
 )]

@@ -40,7 +40,7 @@ pub(super) struct CertificateParams {
     security(("bearerAuth" = []), ("adminCookie" = [])),
     params(CertificateParams),
     responses(
-        (status = 200, description = "The certificates.", body = CertificateList),
+        (status = 200, description = "The certificates.", body = CertificateList, example = json!({"items": [{"serial": "5f0c2b9a71d84e3fa0c6b2d19e7f4a11", "office": "1310000001", "not_before": "2026-11-29T15:55:00.000Z", "not_after": "2028-11-28T15:55:00.000Z", "issued_at": "2026-11-29T16:00:00.123Z", "revoked": false, "revoked_at": null, "state": "valid"}]})),
         (status = 400, description = "An `office` that is not 10 digits, or a non-numeric `limit`.", body = ErrorBody),
         Unauthenticated, AdminForbidden, RequestTimeout, Throttled, Internal, Unavailable
     )
@@ -83,10 +83,10 @@ pub(super) async fn list(
     security(("bearerAuth" = [])),
     params(SerialPath),
     responses(
-        (status = 200, description = "Revoked.", body = Certificate),
+        (status = 200, description = "Revoked.", body = Certificate, example = json!({"serial": "5f0c2b9a71d84e3fa0c6b2d19e7f4a11", "office": "1310000001", "not_before": "2026-11-29T15:55:00.000Z", "not_after": "2028-11-28T15:55:00.000Z", "issued_at": "2026-11-29T16:00:00.123Z", "revoked": true, "revoked_at": "2026-12-01T09:30:00.000Z", "state": "revoked"})),
         (status = 400, description = "The serial is not hexadecimal or has more than 40 digits.", body = ErrorBody),
         Unauthenticated, AdminForbidden,
-        (status = 404, description = "The relay issued no certificate with this serial.", body = ErrorBody),
+        (status = 404, description = "The relay issued no certificate with this serial.", body = ErrorBody, example = json!(error_example("not_found", "no such object"))),
         RequestTimeout, TooLarge, Throttled, Internal, Unavailable
     )
 )]

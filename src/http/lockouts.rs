@@ -34,7 +34,7 @@ pub(super) fn lockout(l: &crate::relay::throttle::Lockout) -> Lockout {
     tag = "admin",
     security(("bearerAuth" = []), ("adminCookie" = [])),
     responses(
-        (status = 200, description = "The lockouts.", body = LockoutList),
+        (status = 200, description = "The lockouts.", body = LockoutList, example = json!({"items": [{"key": "address:192.0.2.7", "kind": "address", "failures": 10, "locked_at": "2026-11-29T09:00:00Z", "retry_after_secs": 840}]})),
         Unauthenticated, AdminForbidden, RequestTimeout, Throttled, Internal, Unavailable
     )
 )]

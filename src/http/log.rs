@@ -23,7 +23,9 @@ fn bad(ja: impl Into<String>, en: impl Into<String>) -> ApiError {
     ApiError(RelayError::BadRequest(Message::new(ja, en)))
 }
 
-/// The schema of `from` and `to`: a date, an RFC 3339 time, or empty (ignored), as [`parse_time`] reads them.
+/// The schema of `from` and `to`: a date, an RFC 3339 time, or empty (ignored), as [`parse_time`] reads them. It
+/// carries their examples: a parameter whose schema comes from `schema_with` keeps neither its doc comment nor
+/// its other `#[param(…)]` attributes.
 fn date_or_time() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
     let string = |format: Option<KnownFormat>| {
@@ -35,6 +37,7 @@ fn date_or_time() -> utoipa::openapi::schema::Schema {
         .item(string(Some(KnownFormat::Date)))
         .item(string(Some(KnownFormat::DateTime)))
         .item(string(None).max_length(Some(0)))
+        .examples(["2025-03-28", "2025-03-28T10:15:00Z"])
         .into()
 }
 
@@ -49,10 +52,10 @@ pub(super) struct LogParams {
     #[param(pattern = "^(queued|downloaded|acknowledged|rejected)?$")]
     pub status: Option<String>,
     /// Entries at or after this time: RFC 3339 (any offset), or `YYYY-MM-DD` (midnight UTC).
-    #[param(example = "2025-03-28", schema_with = date_or_time)]
+    #[param(schema_with = date_or_time)]
     pub from: Option<String>,
     /// Entries before this time: RFC 3339 (exclusive), or `YYYY-MM-DD`, which includes that whole day (UTC).
-    #[param(example = "2025-03-28T10:15:00Z", schema_with = date_or_time)]
+    #[param(schema_with = date_or_time)]
     pub to: Option<String>,
     /// Only entries from this office (送信元).
     #[param(pattern = r"^([0-9]{10})?$")]
@@ -156,7 +159,7 @@ pub(super) async fn log(s: &AppState, p: &LogParams) -> ApiResult<(Vec<LogEntry>
     params(LogParams),
     responses(
         (status = 200, description = "A page of the log.", body = LogPage),
-        (status = 400, description = "An unknown `status`, a `from` or `to` that is neither a date nor RFC 3339, a malformed cursor, or a non-numeric `limit`.", body = ErrorBody),
+        (status = 400, description = "An unknown `status`, a `from` or `to` that is neither a date nor RFC 3339, a malformed cursor, or a non-numeric `limit`.", body = ErrorBody, example = json!(error_example("bad_request", "status is queued, downloaded, acknowledged or rejected"))),
         Unauthenticated, AdminForbidden, RequestTimeout, Throttled, Internal, Unavailable
     )
 )]
@@ -182,7 +185,7 @@ pub(super) async fn deliveries(
     tag = "delivery log",
     security(("bearerAuth" = []), ("adminCookie" = [])),
     responses(
-        (status = 200, description = "The policy and the flagged deliveries.", body = Retention),
+        (status = 200, description = "The policy and the flagged deliveries.", body = Retention, example = json!({"policy": {"acknowledged_days": 90, "flag_unacknowledged_days": 14}, "flagged": ["5e1d7a90-2c4b-4f6e-8a1d-3b2c9e0f4a51"]})),
         Unauthenticated, AdminForbidden, RequestTimeout, Throttled, Internal, Unavailable
     )
 )]
@@ -205,9 +208,9 @@ pub(super) async fn retention(State(s): State<AppState>, _a: AdminCaller) -> Api
     security(("bearerAuth" = [])),
     params(DeliveryLogIdPath),
     responses(
-        (status = 200, description = "Purged.", body = Purged),
+        (status = 200, description = "Purged.", body = Purged, example = json!({"delivery_id": "5e1d7a90-2c4b-4f6e-8a1d-3b2c9e0f4a51", "purged": true})),
         Unauthenticated, AdminForbidden,
-        (status = 404, description = "No such delivery, or its bytes were purged already.", body = ErrorBody),
+        (status = 404, description = "No such delivery, or its bytes were purged already.", body = ErrorBody, example = json!(error_example("not_found", "no such object"))),
         RequestTimeout, TooLarge, Throttled, Internal, Unavailable
     )
 )]

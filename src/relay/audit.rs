@@ -29,6 +29,7 @@ pub struct Verification {
     #[schema(minimum = 1)]
     pub broken_at: Option<i64>,
     /// Why it does not hold; null when intact.
+    #[schema(example = "event 42 was changed")]
     pub reason: Option<String>,
 }
 

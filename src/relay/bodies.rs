@@ -54,6 +54,7 @@ pub struct Accepted {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubmittedFile {
     /// The spec file name (ファイル名).
+    #[schema(example = "UPPLAN_202504_1310000001_43_1310000002_11_20250328101500.CSV")]
     pub name: String,
     pub kind: Option<Kind>,
     /// The CSV version (CSVバージョン); null for the image.
@@ -70,6 +71,7 @@ pub struct SubmittedFile {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeliveryFile {
     /// The spec file name (ファイル名).
+    #[schema(example = "UPPLAN_202504_1310000001_43_1310000002_11_20250328101500.CSV")]
     pub name: String,
     /// The file kind (see `FileKind`).
     pub kind: String,
@@ -103,7 +105,7 @@ pub struct Acknowledgement {
     #[schema(format = Uuid)]
     pub delivery_id: String,
     /// When the delivery was first acknowledged.
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, example = "2025-03-28T10:15:00.123Z")]
     pub acknowledged_at: String,
     pub receipt: Receipt,
 }
@@ -112,7 +114,7 @@ pub struct Acknowledgement {
 /// signed text keeps the same bytes for the same state.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReceiptPayload {
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, example = "2025-03-28T10:15:00.123Z")]
     pub accepted_at: String,
     #[schema(format = DateTime)]
     pub acknowledged_at: Option<String>,
@@ -123,17 +125,17 @@ pub struct ReceiptPayload {
     pub files: Vec<ReceiptFile>,
     /// The time of the state the receipt attests (the latest of accepted_at, downloaded_at, acknowledged_at), so
     /// the same state always gives the same receipt.
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, example = "2025-03-28T10:15:00.123Z")]
     pub issued_at: String,
-    #[schema(pattern = r"^[0-9]{6}$")]
+    #[schema(pattern = r"^[0-9]{6}$", example = "202504")]
     pub month: Option<String>,
-    #[schema(pattern = r"^[0-9]{10}$")]
+    #[schema(pattern = r"^[0-9]{10}$", example = "1310000002")]
     pub recipient: String,
-    #[schema(pattern = r"^[0-9]{10}$")]
+    #[schema(pattern = r"^[0-9]{10}$", example = "1310000001")]
     pub sender: String,
-    #[schema(pattern = "^[0-9A-Z]{2}$")]
+    #[schema(pattern = "^[0-9A-Z]{2}$", example = "43")]
     pub sender_service_type: Option<String>,
-    #[schema(pattern = r"^[0-9]{14}$")]
+    #[schema(pattern = r"^[0-9]{14}$", example = "20250328101500")]
     pub sequence: String,
     pub status: Status,
     #[schema(format = Uuid)]
@@ -148,6 +150,7 @@ pub struct ReceiptPayload {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ReceiptFile {
     pub bytes: i64,
+    #[schema(example = "UPPLAN_202504_1310000001_43_1310000002_11_20250328101500.CSV")]
     pub name: String,
     #[schema(pattern = "^[0-9a-f]{64}$")]
     pub sha256: String,

@@ -31,23 +31,23 @@ pub struct DeliveryView {
     #[schema(format = Uuid)]
     pub submission_id: String,
     /// The sender's office number (送信元事業所番号).
-    #[schema(pattern = r"^[0-9]{10}$")]
+    #[schema(pattern = r"^[0-9]{10}$", example = "1310000001")]
     pub sender: String,
     /// The sender's 2-character service-type code from a v4 file name; null for v3 names, which carry none.
-    #[schema(pattern = "^[0-9A-Z]{2}$")]
+    #[schema(pattern = "^[0-9A-Z]{2}$", example = "43")]
     pub sender_service_type: Option<String>,
     /// The recipient's office number (送信先事業所番号).
-    #[schema(pattern = r"^[0-9]{10}$")]
+    #[schema(pattern = r"^[0-9]{10}$", example = "1310000002")]
     pub recipient: String,
     /// The 14-digit sequence number (ファイル連番, `YYYYMMDDHHMMSS`) that ends every name of the set.
-    #[schema(pattern = r"^[0-9]{14}$")]
+    #[schema(pattern = r"^[0-9]{14}$", example = "20250328101500")]
     pub sequence: String,
     /// The service month (サービス提供年月, `YYYYMM`) of the set's names, if they carry one other than `000000`.
-    #[schema(pattern = r"^[0-9]{6}$")]
+    #[schema(pattern = r"^[0-9]{6}$", example = "202504")]
     pub month: Option<String>,
     pub files: Vec<DeliveryFile>,
     /// When the relay accepted the set. RFC 3339, UTC, milliseconds.
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, example = "2025-03-28T10:15:00.123Z")]
     pub received_at: String,
     /// When the recipient first downloaded a file; null until then.
     #[schema(format = DateTime)]

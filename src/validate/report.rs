@@ -218,7 +218,7 @@ pub struct SetReport {
     /// The recipient from the names, in the same form as `sender`.
     pub recipient: Option<String>,
     /// The service month (サービス提供年月, `YYYYMM`) of the set's names, if they carry one other than `000000`.
-    #[schema(pattern = "^[0-9]{6}$")]
+    #[schema(pattern = "^[0-9]{6}$", example = "202504")]
     pub month: Option<String>,
     /// One report per file, in the order sent.
     pub files: Vec<FileReport>,

@@ -28,7 +28,10 @@ pub struct IssuedToken {
     #[schema(pattern = r"^[0-9]{10}$", example = "1310000001")]
     pub office: String,
     /// The bearer token (`cpr_` and 32 random bytes, base64url). Shown once.
-    #[schema(pattern = r"^cpr_[A-Za-z0-9_-]{43}$")]
+    #[schema(
+        pattern = r"^cpr_[A-Za-z0-9_-]{43}$",
+        example = "cpr_q3Vw9Jd0fR2mXc7LpT4sYb8nKe1HgZa6UiO5tWx0rBs"
+    )]
     pub token: String,
 }
 
@@ -68,6 +71,7 @@ pub struct LogFile {
     /// The file name (ファイル名).
     pub name: String,
     /// The file kind (see `FileKind`); empty for a rejection.
+    #[schema(example = "UPPLAN")]
     pub kind: String,
     /// Bytes; 0 for a rejection.
     #[schema(minimum = 0)]
@@ -90,14 +94,16 @@ pub struct LogLine {
     #[schema(format = Uuid)]
     pub id: String,
     /// When the relay accepted the set (a delivery) or refused it (a rejection). RFC 3339, UTC, milliseconds.
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, example = "2025-03-28T10:15:00.123Z")]
     pub at: String,
     /// The sender's office number (送信元事業所番号); for a rejection, the authenticated office.
-    #[schema(pattern = r"^[0-9]{10}$")]
+    #[schema(pattern = r"^[0-9]{10}$", example = "1310000001")]
     pub sender: String,
     /// The recipient's office number (送信先事業所番号); null for a rejection whose names could not be read.
+    #[schema(example = "1310000002")]
     pub recipient: Option<String>,
     /// The 14-digit sequence number (ファイル連番); null for a rejection whose names could not be read.
+    #[schema(example = "20250328101500")]
     pub sequence: Option<String>,
     /// A delivery's `Status` (`queued`, `downloaded`, `acknowledged`), or `rejected`.
     #[schema(pattern = "^(queued|downloaded|acknowledged|rejected)$")]
@@ -155,6 +161,7 @@ pub struct LogPage {
     /// Newest first.
     pub items: Vec<LogLine>,
     /// Pass as `after` for the next (older) page; null on the last page.
+    #[schema(example = "1743156900123_5e1d7a90-2c4b-4f6e-8a1d-3b2c9e0f4a51")]
     pub next: Option<String>,
 }
 
@@ -169,11 +176,13 @@ pub struct AuditEvent {
     #[schema(minimum = 1)]
     pub seq: i64,
     /// When the event happened. RFC 3339, UTC, milliseconds.
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, example = "2025-03-28T10:15:00.123Z")]
     pub at: String,
     /// What happened, e.g. `submission.accepted`, `delivery.acknowledged`, `office.added`, `token.revoked`.
+    #[schema(example = "delivery.acknowledged")]
     pub kind: String,
     /// The office the event concerns, if one.
+    #[schema(example = "1310000002")]
     pub office: Option<String>,
     #[schema(format = Uuid)]
     pub submission_id: Option<String>,
@@ -205,6 +214,10 @@ pub struct ExportResult {
     pub batch: Option<ExportManifest>,
     /// The paths written on the relay's host (the ndjson, then the manifest) under `audit.export_dir`; empty when
     /// `batch` is null.
+    #[schema(example = json!([
+        "/var/lib/careplan-relay/export/audit-1-42.ndjson",
+        "/var/lib/careplan-relay/export/audit-1-42.manifest.json"
+    ]))]
     pub files: Vec<String>,
 }
 

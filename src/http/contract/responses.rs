@@ -19,7 +19,7 @@ const SHARED: &[Shared] = &[
         "The request is malformed: no files, a name given twice, a part not named `file` or without a filename, \
          a raw body without `?name=`, a query parameter out of its range or pattern, an unknown `status`, a \
          malformed cursor, or a JSON body that cannot be read.",
-        Some(|| error("bad_request", "the same file name appears twice")),
+        Some(|| error_example("bad_request", "the same file name appears twice")),
     ),
     (
         "Unauthenticated",
@@ -27,7 +27,7 @@ const SHARED: &[Shared] = &[
         "No credential, or an unknown or revoked one. After a few failures from one source address the answer is \
          delayed (0.25 s, doubling, at most 2 s); after `auth_throttle.max_failures` the source is locked out (429).",
         Some(|| {
-            error(
+            error_example(
                 "unauthenticated",
                 "a valid bearer token or client certificate is required",
             )
@@ -38,20 +38,20 @@ const SHARED: &[Shared] = &[
         "403",
         "A valid credential acting outside its office: an admin token, a disabled office, or a file whose name \
          gives another sender.",
-        Some(|| error("forbidden", "admin tokens cannot send or read office files")),
+        Some(|| error_example("forbidden", "admin tokens cannot send or read office files")),
     ),
     (
         "AdminForbidden",
         "403",
         "A valid credential that is not an admin's: an office token, or an office's client certificate (or the \
          admin cookie holding an office token); or a change through the admin cookie instead of a bearer admin token.",
-        Some(|| error("forbidden", "an admin token is required")),
+        Some(|| error_example("forbidden", "an admin token is required")),
     ),
     (
         "NotFound",
         "404",
         "Unknown, or belonging to another office (never said which).",
-        Some(|| error("not_found", "no such object")),
+        Some(|| error_example("not_found", "no such object")),
     ),
     (
         "RequestTimeout",
@@ -67,7 +67,7 @@ const SHARED: &[Shared] = &[
          (only with `relay.older_sets = \"refuse\"`): a set of the same stream with a later sequence was accepted \
          before; `newer_sequence` and `newer_submission_id` name it. Nothing was stored but the rejection.",
         Some(|| {
-            error(
+            error_example(
                 "conflict",
                 "a set with these file names (sequence 20250328101500) was accepted before with other bytes",
             )
@@ -79,7 +79,7 @@ const SHARED: &[Shared] = &[
         "The set's bytes were purged (by retention after acknowledgement, or by an admin); its metadata, digests, \
          events and receipt remain.",
         Some(|| {
-            error(
+            error_example(
                 "purged",
                 "the bytes of this set were purged (retention after acknowledgement, or by an admin); its metadata and receipt remain",
             )
@@ -89,14 +89,14 @@ const SHARED: &[Shared] = &[
         "TooLarge",
         "413",
         "The request body is larger than `server.max_body_bytes` (default 32 MiB).",
-        Some(|| error("too_large", "the request body is larger than the relay accepts")),
+        Some(|| error_example("too_large", "the request body is larger than the relay accepts")),
     ),
     (
         "UnsupportedMediaType",
         "415",
         "The JSON body is not sent as `Content-Type: application/json`.",
         Some(|| {
-            error(
+            error_example(
                 "unsupported_media_type",
                 "Expected request with `Content-Type: application/json`",
             )
@@ -109,7 +109,7 @@ const SHARED: &[Shared] = &[
          until `Retry-After` has passed or an admin clears it (`DELETE /v1/admin/lockouts/{key}`). While locked, \
          even a correct credential from that address is refused. Counted per relay process.",
         Some(|| {
-            error(
+            error_example(
                 "throttled",
                 "too many failed authentications: this source or credential is locked out; retry in 900 s",
             )
@@ -119,18 +119,19 @@ const SHARED: &[Shared] = &[
         "Internal",
         "500",
         "An unexpected failure; the details are in the relay's log under the request id.",
-        Some(|| error("internal", "internal error")),
+        Some(|| error_example("internal", "internal error")),
     ),
     (
         "Unavailable",
         "503",
         "The database is unavailable; retry later (`Retry-After: 1`).",
-        Some(|| error("unavailable", "the database is unavailable; retry later")),
+        Some(|| error_example("unavailable", "the database is unavailable; retry later")),
     ),
 ];
 
-/// An example error body.
-fn error(code: &str, message: &str) -> Value {
+/// An example error body of `code` saying `message` (in English; the Japanese text is elided), for the shared
+/// answers here and the `example = json!(error_example(…))` of an operation's own error answers.
+pub(crate) fn error_example(code: &str, message: &str) -> Value {
     json!({ "error": code, "code": code, "message": message, "message_ja": "…", "message_en": message })
 }
 
