@@ -37,12 +37,13 @@ pub(super) struct UploadForm {
     file: Vec<Vec<u8>>,
 }
 
-/// An array of at least one binary part.
+/// An array of at least one part, each the file's bytes, whatever they hold (no JSON type: the standard, not a
+/// schema, says what they must be).
 fn file_parts() -> utoipa::openapi::schema::Array {
     utoipa::openapi::schema::ArrayBuilder::new()
         .items(
             utoipa::openapi::schema::ObjectBuilder::new()
-                .schema_type(utoipa::openapi::schema::Type::String)
+                .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
                 .content_media_type("application/octet-stream"),
         )
         .min_items(Some(1))
