@@ -1,6 +1,6 @@
 //! The HTTP API: the router, its layers, and one module per resource. Every route of the API and of the admin
-//! page is registered with its handler's `#[utoipa::path]` ([`api`]), so the OpenAPI document
-//! ([`openapi_document`], served at `GET /v1/openapi.json`, kept as docs/openapi.json) cannot miss one.
+//! page is registered with its handler's `#[utoipa::path]` (`api`), so the OpenAPI document
+//! ([`openapi_document`](crate::http::openapi_document), served at `GET /v1/openapi.json`, kept as docs/openapi.json) cannot miss one.
 
 mod admin;
 mod audit;
@@ -101,7 +101,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(web::api())
 }
 
-/// The OpenAPI document of the API and the admin page, from the routes of [`api`] and the types of their bodies.
+/// The OpenAPI document of the API and the admin page, from the routes of `api` and the types of their bodies.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     contract::complete(api().split_for_parts().1)
 }

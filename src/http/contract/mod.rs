@@ -1,5 +1,5 @@
 //! The OpenAPI document of the HTTP API, derived from the code: the operations come from the `#[utoipa::path]`
-//! of each handler as the router registers it ([`super::api`]), the schemas from the typed bodies
+//! of each handler as the router registers it (`http::api`), the schemas from the typed bodies
 //! (`utoipa::ToSchema`), and this module adds what no type carries: the document's introduction, its tags, the
 //! security schemes and the shared error responses. `careplan-relay openapi` writes it; `docs/openapi.json` is
 //! that output, and `tests/openapi.rs` fails when the two differ.
