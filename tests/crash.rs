@@ -1,6 +1,7 @@
 //! Kill the relay process (SIGKILL) while clients upload concurrently, restart it, and check that every set
-//! that got a 201 is there, complete and byte-identical, and that no partial set is visible; and SIGTERM drains
-//! and stops.
+//! that got a 201 is there, complete and byte-identical (on SQLite: read from the segment files the killed
+//! process was appending to), that no partial set is visible and that new sets are stored after the restart; and
+//! SIGTERM drains and stops.
 #![allow(clippy::expect_used, clippy::unwrap_used, unreachable_pub)] // tests panic on failure
 
 mod support;
@@ -150,6 +151,28 @@ async fn crash_and_recover(db_url: &str) {
             assert_eq!(status, 200);
             assert!(got == *bytes, "{name} is byte-identical after the crash");
         }
+    }
+
+    // The restarted relay stores and serves new sets as before (on SQLite in a new segment file, after
+    // whatever the killed process left unreferenced at the end of its last one).
+    let sender = client(&node.addr, &sender_token);
+    let files = set(86_399); // 23:59:59, after every worker's sequences
+    let a = sender.send(files.clone()).await.unwrap();
+    assert_eq!(a.status, 201, "{}", a.json);
+    let delivery = a.json["delivery_id"].as_str().unwrap();
+    for (name, bytes) in &files {
+        let (status, got, _) = recipient.download(delivery, name).await.unwrap();
+        assert_eq!(status, 200);
+        assert!(got == *bytes, "{name} sent after the restart is byte-identical");
+    }
+    if let Some(db) = careplan_relay::store::backup::sqlite_path(db_url) {
+        let mut dir = db.into_os_string();
+        dir.push(".bodies");
+        let segments = std::fs::read_dir(&dir).unwrap().count();
+        assert!(
+            segments >= 2,
+            "the sets' bytes are in segment files, one more after the restart ({segments} in {dir:?})"
+        );
     }
 }
 

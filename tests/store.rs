@@ -39,7 +39,7 @@ fn submission(id: &str, sender: &str, recipient: &str, sequence: &str, body: &[u
             kind: "UPJSK".into(),
             csv_version: Some("202407".into()),
             records: 1,
-            sha256: "00".into(),
+            sha256: careplan_relay::relay::sha256_hex(body),
             body: body.to_vec(),
         }],
         events: vec![NewEvent::new("submission.accepted", Some(sender), json!({})).submission(id)],

@@ -32,13 +32,18 @@ impl Default for Policy {
 }
 
 impl Relay {
-    /// Purges what the policy allows: acknowledged sets older than the limit. Returns how many.
+    /// Purges what the policy allows: acknowledged sets older than the limit, then deletes the SQLite store's
+    /// segment files no file points into any more. Returns how many sets were purged.
     pub async fn purge_expired(&self, policy: Policy) -> Result<usize> {
         let before = now_ms() - policy.acknowledged_days as i64 * DAY_MS;
         let mut purged = 0;
         loop {
             let ids = self.store.retention_candidates(true, before, 500).await?;
             if ids.is_empty() {
+                if purged > 0 {
+                    let segments = self.store.reclaim_body_files().await?;
+                    tracing::debug!(segments, "retention: deleted segment files no file points into");
+                }
                 return Ok(purged);
             }
             for id in ids {

@@ -217,12 +217,15 @@ impl Store {
                     .fetch_one(&mut *conn)
                     .await?;
             let event = event.submission(&submission);
-            sqlx::query("update files set body = $1, purged_at = $2 where submission_id = $3")
-                .bind(Vec::<u8>::new())
-                .bind(now)
-                .bind(&submission)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "update files set body = $1, segment = null, body_offset = null, purged_at = $2 \
+                 where submission_id = $3",
+            )
+            .bind(Vec::<u8>::new())
+            .bind(now)
+            .bind(&submission)
+            .execute(&mut *conn)
+            .await?;
             conn.append_events(&[(now, &event)]).await
         })
     }

@@ -14,8 +14,9 @@ use sqlx::{
     SqliteConnection, Type,
 };
 
+use super::body_files::Body;
 use super::change::{Change, Param, RowsAffected};
-use super::sets::{FileRow, StreamOrder, arrivals_wanted, file_chunks, take_bodies};
+use super::sets::{FileRow, StreamOrder, arrivals_wanted, file_chunks};
 use super::submissions::SetOutcome;
 use super::{NewEvent, NewSubmission, Newer, Result, StoreError, Stored};
 
@@ -92,8 +93,17 @@ where
     /// set whose sender and names exist already (a retry) is a `Conflict`; each recipient's counter row takes its
     /// numbers (on PostgreSQL this locks it until the commit); each set is compared with the newest set of its
     /// stream (stored, or earlier in the batch) and refused as `Older` when it asks so; the rest are stored.
-    async fn insert_sets(&mut self, subs: &mut [&mut NewSubmission]) -> Result<HashMap<String, SetOutcome>> {
-        let bodies = take_bodies(subs);
+    ///
+    /// `bodies` are the sets' files' bytes, per set and per file, as [`take_bodies`] (in the rows) or
+    /// [`place_bodies`] (in segment files) took them out of `subs`.
+    ///
+    /// [`take_bodies`]: super::sets::take_bodies
+    /// [`place_bodies`]: super::sets::place_bodies
+    async fn insert_sets(
+        &mut self,
+        subs: &[&mut NewSubmission],
+        bodies: Vec<Vec<Body>>,
+    ) -> Result<HashMap<String, SetOutcome>> {
         let subs: Vec<&NewSubmission> = subs.iter().map(|s| &**s).collect();
         let mut outcomes: HashMap<String, SetOutcome> = HashMap::new();
         // Retries: stored before, or twice in this batch.
@@ -187,7 +197,8 @@ where
         }
         for chunk in file_chunks(&subs, bodies, &inserted) {
             let mut q = QueryBuilder::new(
-                "insert into files (submission_id, position, name, kind, csv_version, records, size, sha256, body) ",
+                "insert into files (submission_id, position, name, kind, csv_version, records, size, sha256, body, \
+                 segment, body_offset) ",
             );
             q.push_values(
                 chunk,
@@ -198,15 +209,22 @@ where
                      file,
                      body,
                  }| {
+                    let size = body.size();
+                    let (bytes, at) = match body {
+                        Body::Inline(bytes) => (bytes, None),
+                        Body::At(at) => (Vec::new(), Some(at)),
+                    };
                     row.push_bind(submission_id)
                         .push_bind(position)
                         .push_bind(file.name.as_str())
                         .push_bind(file.kind.as_str())
                         .push_bind(file.csv_version.as_deref())
                         .push_bind(file.records)
-                        .push_bind(body.len() as i64)
+                        .push_bind(size)
                         .push_bind(file.sha256.as_str())
-                        .push_bind(body);
+                        .push_bind(bytes)
+                        .push_bind(at.map(|a| a.segment))
+                        .push_bind(at.map(|a| a.offset));
                 },
             );
             q.build().execute(&mut *self).await?;

@@ -1,5 +1,5 @@
 //! Backups of the SQLite store: a consistent copy of a live database (`VACUUM INTO`, one read transaction, so
-//! `serve` keeps writing meanwhile), and the checks a file passes before it is restored (a SQLite file whose
+//! `serve` keeps writing meanwhile) with the files' bytes from its segment files copied into it, and the checks a file passes before it is restored (a SQLite file whose
 //! integrity check is `ok`, with the relay's tables and no migration newer than this program's).
 
 use std::path::{Path, PathBuf};
@@ -10,6 +10,7 @@ use sqlx::ConnectOptions;
 use sqlx::Connection;
 use sqlx::sqlite::SqliteConnectOptions;
 
+use super::body_files::{BodyAt, BodyFiles, sha256_hex};
 use super::{Result, StoreError};
 
 /// What a backup file holds: its size in bytes, the newest migration applied to it (its version number), and
@@ -79,6 +80,7 @@ pub async fn backup_sqlite(db: &Path, out: &Path) -> Result<BackupSummary> {
             .execute(&mut conn)
             .await?;
         conn.close().await?;
+        inline_bodies(db, &partial).await?;
         check_backup(&partial).await
     }
     .await;
@@ -95,6 +97,69 @@ pub async fn backup_sqlite(db: &Path, out: &Path) -> Result<BackupSummary> {
         .and_then(|()| sync_parent(out))
         .map_err(|e| setup(format!("writing {}: {e}", out.display())))?;
     Ok(summary)
+}
+
+/// Rows of `files` filled per transaction by [`inline_bodies`].
+const INLINE_CHUNK: i64 = 256;
+
+/// Copies into the backup `copy` the bytes its `files` rows keep in the live database's segment files
+/// (`<db>.bodies/`), so that the backup is one self-contained file: each such row gets its bytes in `body`
+/// (checked against its SHA-256) and no longer names a segment.
+///
+/// Errors: `Setup` when a segment is missing or holds other bytes (retention may have deleted it after the
+/// copy was taken: run the backup again); `Db` for SQLite errors.
+async fn inline_bodies(db: &Path, copy: &Path) -> Result<()> {
+    let mut conn = SqliteConnectOptions::new().filename(copy).connect().await?;
+    let (has_segments,): (bool,) =
+        sqlx::query_as("select count(*) > 0 from pragma_table_info('files') where name = 'segment'")
+            .fetch_one(&mut conn)
+            .await?;
+    if has_segments {
+        let files = BodyFiles::open(db)
+            .map_err(|e| setup(format!("reading the file bodies of {}: {e}", db.display())))?;
+        let mut after = 0i64;
+        loop {
+            let rows: Vec<(i64, i64, i64, i64, String)> = sqlx::query_as(
+                "select rowid, segment, body_offset, size, sha256 from files \
+                 where segment is not null and rowid > $1 order by rowid limit $2",
+            )
+            .bind(after)
+            .bind(INLINE_CHUNK)
+            .fetch_all(&mut conn)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.0;
+            let mut tx = conn.begin().await?;
+            for (rowid, segment, offset, size, sha256) in rows {
+                let at = BodyAt {
+                    segment,
+                    offset,
+                    size,
+                };
+                let bytes = files
+                    .read(at)
+                    .ok()
+                    .filter(|b| sha256_hex(b) == sha256)
+                    .ok_or_else(|| {
+                        setup(format!(
+                            "the bytes of a file in segment {segment} of {}.bodies are gone or differ (retention may \
+                             have removed them while the copy was made): run the backup again",
+                            db.display()
+                        ))
+                    })?;
+                sqlx::query(
+                    "update files set body = $1, segment = null, body_offset = null where rowid = $2",
+                )
+                .bind(bytes)
+                .bind(rowid)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        }
+    }
+    conn.close().await?;
+    Ok(())
 }
 
 /// Syncs the directory holding `path`, so that a rename into it survives a crash.

@@ -2,14 +2,15 @@
 //! downloaded) and acknowledge it.
 
 use super::backend::Backend;
+use super::bodies::BytesSql;
 use super::{NewEvent, Result, Store, StoreError, dispatch, write_tx};
 use crate::domain::now_ms;
 
 /// One file's bytes as stored, with what `download` checks and marks.
 #[derive(sqlx::FromRow)]
 struct BodySql {
-    body: Vec<u8>,
-    sha256: String,
+    #[sqlx(flatten)]
+    bytes: BytesSql,
     kind: String,
     purged_at: Option<i64>,
     submission_id: String,
@@ -33,8 +34,11 @@ impl Store {
         name: &str,
         event: NewEvent,
     ) -> Result<FileBody> {
-        let row: BodySql = dispatch!(self, |p| sqlx::query_as(
-            "select f.body, f.sha256, f.kind, f.purged_at, d.submission_id from deliveries d \
+        let row: BodySql =
+            dispatch!(self, |p| {
+                sqlx::query_as(
+            "select f.body, f.segment, f.body_offset, f.size, f.sha256, f.kind, f.purged_at, d.submission_id \
+             from deliveries d \
              join files f on f.submission_id = d.submission_id \
              where d.id = $1 and d.recipient = $2 and f.name = $3",
         )
@@ -42,10 +46,14 @@ impl Store {
         .bind(recipient)
         .bind(name)
         .fetch_one(p)
-        .await?);
+        .await?
+            });
         if row.purged_at.is_some() {
             return Err(StoreError::Gone);
         }
+        // Read before the mark: bytes that cannot be read are not reported downloaded.
+        let sha256 = row.bytes.sha256.clone();
+        let body = self.file_bytes(row.bytes).await?;
         let delivery_id = delivery_id.to_string();
         let mut event = event.submission(&row.submission_id);
         let now = now_ms();
@@ -62,8 +70,8 @@ impl Store {
             Ok(())
         })?;
         Ok(FileBody {
-            body: row.body,
-            sha256: row.sha256,
+            body,
+            sha256,
             kind: row.kind,
         })
     }

@@ -25,6 +25,10 @@ pub enum StoreError {
     /// The SQLite writer task has ended (a panic): no write can succeed until the relay restarts.
     #[error("the database writer has stopped; the relay must be restarted")]
     WriterStopped,
+    /// The SQLite store's segment files (`store::body_files`) could not be written or read, or held bytes whose
+    /// SHA-256 is not the one recorded for the file.
+    #[error("file bodies: {0}")]
+    BodyFile(String),
     /// The database cannot be used as configured (what to do is in the message).
     #[error("{0}")]
     Setup(String),

@@ -7,7 +7,8 @@
 //! over the two connection types. Every change and the events that record it commit in one transaction.
 //!
 //! On SQLite, reads use a fixed set of read-only connections and every write of this process is a job of one
-//! writer task on one connection, which group-commits them (`group`: many requests, one fsync). On PostgreSQL
+//! writer task on one connection, which group-commits them (`group`: many requests, one fsync); the files'
+//! bytes of a database file go to append-only segment files beside it (`body_files`). On PostgreSQL
 //! every write is its own transaction on the shared pool and the server groups the commits. Only the migrations
 //! (`migrations`) and the bulk load of `seed` write otherwise, each saying why; a backup (`backup`) only reads.
 
@@ -17,6 +18,7 @@ mod audit;
 mod backend;
 pub mod backup;
 mod bodies;
+mod body_files;
 mod certificates;
 mod change;
 mod deliveries;
@@ -127,6 +129,9 @@ pub struct Store {
     /// Write transactions (on SQLite: one connection and its group commit; on PostgreSQL: the same pool as
     /// `pool`).
     writer: Writer,
+    /// Where a SQLite database file keeps its accepted files' bytes (`None`: in the rows, on PostgreSQL and for
+    /// an in-memory database).
+    body_files: Option<std::sync::Arc<body_files::BodyFiles>>,
 }
 
 /// Runs `$body` with `$pool` bound to the store's reads: the PostgreSQL pool, or one SQLite read-only connection
@@ -201,6 +206,7 @@ impl Store {
             Store {
                 writer: Writer::Postgres(pool.clone()),
                 pool: Pool::Postgres(pool),
+                body_files: None,
             }
         } else {
             sqlite::open(url, max_connections).await?

@@ -7,14 +7,43 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::body_files::{Body, BodyFiles};
 use super::submissions::SetOutcome;
 use super::{NewFile, NewSubmission, Newer};
 
 /// Takes the files' bytes out of each set (per set, per file), so that they are moved into the statement that
 /// stores them rather than copied.
-pub(super) fn take_bodies(subs: &mut [&mut NewSubmission]) -> Vec<Vec<Vec<u8>>> {
+pub(super) fn take_bodies(subs: &mut [&mut NewSubmission]) -> Vec<Vec<Body>> {
     subs.iter_mut()
-        .map(|s| s.files.iter_mut().map(|f| std::mem::take(&mut f.body)).collect())
+        .map(|s| {
+            s.files
+                .iter_mut()
+                .map(|f| Body::Inline(std::mem::take(&mut f.body)))
+                .collect()
+        })
+        .collect()
+}
+
+/// Appends the files' bytes of each set to the store's segment files (per set, per file) and frees them: the rows
+/// will say where they are. Every set's files are appended, also those the batch will not store (a retry); their
+/// bytes are never referenced.
+///
+/// Errors: a segment cannot be written (the batch fails; nothing refers to what was appended).
+pub(super) fn place_bodies(
+    files: &BodyFiles,
+    subs: &mut [&mut NewSubmission],
+) -> std::io::Result<Vec<Vec<Body>>> {
+    subs.iter_mut()
+        .map(|s| {
+            s.files
+                .iter_mut()
+                .map(|f| {
+                    let at = files.append(&f.body)?;
+                    f.body = Vec::new();
+                    Ok(Body::At(at))
+                })
+                .collect()
+        })
         .collect()
 }
 
@@ -77,15 +106,16 @@ pub(super) struct FileRow<'a> {
     pub(super) submission_id: &'a str,
     pub(super) position: i32,
     pub(super) file: &'a NewFile,
-    pub(super) body: Vec<u8>,
+    pub(super) body: Body,
 }
 
-/// The files of the sets in `inserted`, with their bytes from `bodies` (as [`take_bodies`] returned them), in
-/// chunks of one statement each: at most 1,000 rows and ~8 MiB of bytes (or one larger file), so the bound
-/// copies that SQLite makes while a statement runs stay small even when a batch holds many large sets.
+/// The files of the sets in `inserted`, with their bytes from `bodies` (as [`take_bodies`] or [`place_bodies`]
+/// returned them), in chunks of one statement each: at most 1,000 rows and ~8 MiB of bytes in the rows (or one
+/// larger file), so the bound copies that SQLite makes while a statement runs stay small even when a batch holds
+/// many large sets.
 pub(super) fn file_chunks<'a>(
     subs: &[&'a NewSubmission],
-    bodies: Vec<Vec<Vec<u8>>>,
+    bodies: Vec<Vec<Body>>,
     inserted: &HashSet<String>,
 ) -> Vec<Vec<FileRow<'a>>> {
     let mut chunks: Vec<Vec<FileRow<'a>>> = Vec::new();
@@ -95,14 +125,18 @@ pub(super) fn file_chunks<'a>(
             continue;
         }
         for (i, (file, body)) in s.files.iter().zip(bodies).enumerate() {
+            let inline = match &body {
+                Body::Inline(b) => b.len(),
+                Body::At(_) => 0,
+            };
             let full = chunks
                 .last()
-                .is_none_or(|c| c.len() >= 1_000 || size + body.len() > 8 << 20);
+                .is_none_or(|c| c.len() >= 1_000 || size + inline > 8 << 20);
             if full {
                 chunks.push(Vec::new());
                 size = 0;
             }
-            size += body.len();
+            size += inline;
             if let Some(chunk) = chunks.last_mut() {
                 chunk.push(FileRow {
                     submission_id: s.id.as_str(),

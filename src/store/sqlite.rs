@@ -1,5 +1,6 @@
 //! Opening the SQLite store: WAL with synchronous=FULL (a commit that returned survives a crash), one writer
-//! connection with its group commit, a fixed set of read-only connections, and checkpoints taken off the write path.
+//! connection with its group commit, a fixed set of read-only connections, checkpoints taken off the write path,
+//! and the segment files beside a database file that hold the accepted files' bytes (`body_files`).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -12,8 +13,9 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use super::body_files::BodyFiles;
 use super::readers::Readers;
-use super::{Pool, Result, Store, Writer, group};
+use super::{Pool, Result, Store, StoreError, Writer, group};
 
 /// How often the checkpointer copies committed pages from the WAL into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
@@ -23,6 +25,7 @@ pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Stor
     // Created 0600 before SQLite opens it (its WAL and shared memory follow the file's mode); existing files
     // with a wider mode are tightened.
     let file = opts.get_filename();
+    let mut body_files = None;
     if file != std::path::Path::new(":memory:") {
         crate::files::private_database(file).map_err(|e| {
             sqlx::Error::Io(std::io::Error::new(
@@ -30,6 +33,12 @@ pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Stor
                 format!("making {} private: {e}", file.display()),
             ))
         })?;
+        body_files = Some(Arc::new(BodyFiles::open(file).map_err(|e| {
+            StoreError::Setup(format!(
+                "the directory of file bodies beside {} cannot be used: {e}",
+                file.display()
+            ))
+        })?));
     }
     let opts = opts
         .create_if_missing(true)
@@ -57,7 +66,7 @@ pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Stor
     let checkpoints = opts.connect().await?;
     let stop = Arc::new(tokio::sync::Notify::new());
     let task = tokio::spawn(checkpointer(checkpoints, writer.clone(), Arc::clone(&stop)));
-    let mut group = group::GroupCommit::start(writer.clone());
+    let mut group = group::GroupCommit::start(writer.clone(), body_files.clone());
     group.checkpointer = Some(Arc::new(Checkpointer {
         stop,
         task: tokio::sync::Mutex::new(Some(task)),
@@ -65,6 +74,7 @@ pub(super) async fn open(url: &str, max_connections: Option<u32>) -> Result<Stor
     Ok(Store {
         pool: Pool::Sqlite(Arc::new(readers)),
         writer: Writer::Sqlite(writer, group),
+        body_files,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Accepted submissions: the set, its files' original bytes, its delivery and its events, in one transaction.
 
 use super::backend::Backend;
+use super::sets::take_bodies;
 use super::{NewEvent, Result, Store, StoreError, Writer, dispatch};
 
 /// One file of an accepted set.
@@ -132,7 +133,9 @@ impl Store {
             Writer::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 let id = s.id.clone();
-                let mut outcomes = tx.insert_sets(&mut [&mut s]).await?;
+                let mut subs = [&mut s];
+                let bodies = take_bodies(&mut subs);
+                let mut outcomes = tx.insert_sets(&subs, bodies).await?;
                 match outcomes.remove(&id) {
                     Some(SetOutcome::Stored(stored)) => {
                         tx.commit().await?;

@@ -5,7 +5,9 @@
 //!
 //! A batch is whatever queued while the previous one committed (no timer: a lone request commits at once).
 //! The accepted sets of a batch are written together, one multi-row statement per table
-//! ([`Backend::insert_sets`]); the other jobs run one after another in the same transaction.
+//! ([`Backend::insert_sets`]); the other jobs run one after another in the same transaction. Their files' bytes
+//! are appended to segment files first (`body_files`), flushed to disk while the statements run, and the batch
+//! commits only after that flush succeeded.
 //! Each job's answer is sent only after the commit returned; if the batch fails, every job in it fails.
 //! A job must fail with an ordinary error (`NotFound`, `Gone`, `Conflict`) only before it has written, so
 //! the other jobs of its batch are unaffected (a statement refused by a constraint leaves SQLite's transaction
@@ -22,6 +24,8 @@ use std::pin::Pin;
 use tokio::sync::{mpsc, oneshot};
 
 use super::backend::Backend;
+use super::body_files::BodyFiles;
+use super::sets::{place_bodies, take_bodies};
 use super::submissions::SetOutcome;
 use super::{NewSubmission, Result, StoreError, Stored};
 
@@ -69,14 +73,15 @@ pub(super) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer task on `pool` (a pool of one connection).
+    /// Starts the writer task on `pool` (a pool of one connection), with the segment files accepted sets' bytes
+    /// go to (`None`: into the rows).
     ///
     /// If the task ends (a panic in a job), it is logged, [`GroupCommit::is_running`] turns false (`/healthz`
     /// answers 503), and every write fails at once with [`StoreError::WriterStopped`] instead of waiting.
-    pub(super) fn start(pool: SqlitePool) -> GroupCommit {
+    pub(super) fn start(pool: SqlitePool, files: Option<Arc<BodyFiles>>) -> GroupCommit {
         let (jobs, rx) = mpsc::unbounded_channel();
         let stats = Arc::new(WriteStats::default());
-        let task = tokio::spawn(writer(pool, rx, Arc::clone(&stats)));
+        let task = tokio::spawn(writer(pool, files, rx, Arc::clone(&stats)));
         tokio::spawn(async move {
             if let Err(e) = task.await
                 && e.is_panic()
@@ -151,16 +156,48 @@ impl GroupCommit {
     }
 }
 
-/// Stores the accepted sets of a batch: what became of each, by submission id.
+/// The flush to disk of the segment a batch's bytes went to, running while the batch's statements do.
+type Flush = tokio::task::JoinHandle<std::io::Result<()>>;
+
+/// Stores the accepted sets of a batch: what became of each, by submission id, and, when their bytes went to
+/// segment files, the flush the commit must wait for.
 async fn store_sets(
     conn: &mut SqliteConnection,
+    files: Option<&BodyFiles>,
     sets: &mut [(Box<NewSubmission>, oneshot::Sender<Result<Stored>>)],
-) -> Result<HashMap<String, SetOutcome>> {
+) -> Result<(HashMap<String, SetOutcome>, Option<Flush>)> {
     let mut subs: Vec<&mut NewSubmission> = sets.iter_mut().map(|(s, _)| s.as_mut()).collect();
-    conn.insert_sets(&mut subs).await
+    let (bodies, flush) = match files {
+        Some(files) if !subs.is_empty() => {
+            let bodies = place_bodies(files, &mut subs).map_err(|e| StoreError::BodyFile(e.to_string()))?;
+            let flush = files
+                .unsynced()
+                .map(|file| tokio::task::spawn_blocking(move || file.sync_data()));
+            (bodies, flush)
+        }
+        _ => (take_bodies(&mut subs), None),
+    };
+    Ok((conn.insert_sets(&subs, bodies).await?, flush))
 }
 
-async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>, stats: Arc<WriteStats>) {
+/// Waits for a batch's flush; why the batch must fail if it did not reach the disk (the segment is then closed).
+async fn flushed(flush: Flush, files: Option<&BodyFiles>) -> Option<String> {
+    let failed = match flush.await {
+        Ok(Ok(())) => return None,
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    };
+    files.inspect(|f| f.close_current());
+    tracing::error!(error = %failed, "flushing the files' bytes to disk failed");
+    Some(format!("flushing the files' bytes to disk failed: {failed}"))
+}
+
+async fn writer(
+    pool: SqlitePool,
+    files: Option<Arc<BodyFiles>>,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    stats: Arc<WriteStats>,
+) {
     let mut queue: VecDeque<Job> = VecDeque::new();
     loop {
         if queue.is_empty() {
@@ -199,13 +236,18 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>, stats: A
                 None => break,
             }
         }
-        let (mut outcomes, mut failure) = match store_sets(&mut conn, &mut inserts).await {
-            Ok(outcomes) => (outcomes, None),
-            Err(e) => {
-                tracing::error!(error = %e, "the SQLite writer failed to store a batch of sets");
-                (HashMap::new(), Some(format!("storing the batch failed: {e}")))
-            }
-        };
+        let (mut outcomes, flush, mut failure) =
+            match store_sets(&mut conn, files.as_deref(), &mut inserts).await {
+                Ok((outcomes, flush)) => (outcomes, flush, None),
+                Err(e) => {
+                    tracing::error!(error = %e, "the SQLite writer failed to store a batch of sets");
+                    (
+                        HashMap::new(),
+                        None,
+                        Some(format!("storing the batch failed: {e}")),
+                    )
+                }
+            };
         let mut steps: Vec<Step> = Vec::with_capacity(works.len());
         let mut works = works.into_iter();
         if failure.is_none() {
@@ -222,6 +264,11 @@ async fn writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>, stats: A
         // Jobs not reached because the batch failed go into the next one.
         for work in works.rev() {
             queue.push_front(Job::Work(work));
+        }
+        if let Some(flush) = flush
+            && failure.is_none()
+        {
+            failure = flushed(flush, files.as_deref()).await;
         }
         let ran = started.elapsed();
         let outcome = if failure.is_some() {

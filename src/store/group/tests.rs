@@ -5,7 +5,7 @@ async fn a_writer_that_died_is_reported_and_writes_fail_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("w.db").display());
     let pool = SqlitePool::connect(&url).await.expect("open");
-    let group = GroupCommit::start(pool);
+    let group = GroupCommit::start(pool, None);
     let ok: Result<i64> = group
         .run(|conn| Box::pin(async move { Ok(sqlx::query_scalar("select 1").fetch_one(conn).await?) }))
         .await;
@@ -39,7 +39,7 @@ async fn a_job_refused_by_a_unique_key_leaves_the_rest_of_its_batch_to_commit() 
         .execute(&pool)
         .await
         .expect("row");
-    let group = GroupCommit::start(pool.clone());
+    let group = GroupCommit::start(pool.clone(), None);
     let insert = |k: &'static str| {
         group.run(move |conn| {
             Box::pin(async move {
