@@ -81,9 +81,16 @@ async fn sqlite_keeps_bodies_in_checked_segments_that_retention_reclaims() {
     s.insert_submission(set("s2", "20250328110000", b"second plan"))
         .await
         .unwrap();
-    assert_eq!(segments(&db).len(), 2, "the restarted store appends to a new segment");
+    assert_eq!(
+        segments(&db).len(),
+        2,
+        "the restarted store appends to a new segment"
+    );
     assert_eq!(download(&s, "s1", "20250328100000").await.unwrap(), b"first plan");
-    assert_eq!(download(&s, "s2", "20250328110000").await.unwrap(), b"second plan");
+    assert_eq!(
+        download(&s, "s2", "20250328110000").await.unwrap(),
+        b"second plan"
+    );
 
     // Bytes that are not the file's are refused, not served.
     let mut spoiled = std::fs::read(&found[0]).unwrap();
@@ -93,7 +100,11 @@ async fn sqlite_keeps_bodies_in_checked_segments_that_retention_reclaims() {
     assert!(matches!(got, Err(StoreError::BodyFile(_))), "{got:?}");
 
     // Retention empties s1's row; its segment goes, the open one stays.
-    assert_eq!(s.reclaim_body_files().await.unwrap(), 0, "segment 1 is still referenced");
+    assert_eq!(
+        s.reclaim_body_files().await.unwrap(),
+        0,
+        "segment 1 is still referenced"
+    );
     s.purge("d-s1", NewEvent::new("delivery.purged", None, json!({})))
         .await
         .unwrap();
@@ -103,7 +114,14 @@ async fn sqlite_keeps_bodies_in_checked_segments_that_retention_reclaims() {
         download(&s, "s1", "20250328100000").await,
         Err(StoreError::Gone)
     ));
-    assert_eq!(download(&s, "s2", "20250328110000").await.unwrap(), b"second plan");
-    assert_eq!(s.reclaim_body_files().await.unwrap(), 0, "the open segment is kept");
+    assert_eq!(
+        download(&s, "s2", "20250328110000").await.unwrap(),
+        b"second plan"
+    );
+    assert_eq!(
+        s.reclaim_body_files().await.unwrap(),
+        0,
+        "the open segment is kept"
+    );
     s.close().await;
 }

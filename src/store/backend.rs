@@ -25,6 +25,14 @@ type Db<C> = <C as Connection>::Database;
 /// A row of a connection's database.
 type DbRow<C> = <Db<C> as Database>::Row;
 
+/// One row of [`Backend::newest_of_streams`]: the position of its stream in the statement, and the set.
+#[derive(sqlx::FromRow)]
+pub(super) struct StreamNewest {
+    n: i64,
+    #[sqlx(flatten)]
+    newer: Newer,
+}
+
 /// A connection of one of the store's backends, in an open write transaction (see the module's documentation).
 pub(super) trait Backend: Connection
 where
@@ -41,6 +49,8 @@ where
     for<'r> (i64,): FromRow<'r, DbRow<Self>>,
     for<'r> (String,): FromRow<'r, DbRow<Self>>,
     for<'r> Newer: FromRow<'r, DbRow<Self>>,
+    for<'r> StreamNewest: FromRow<'r, DbRow<Self>>,
+    for<'r> (String, String): FromRow<'r, DbRow<Self>>,
     Db<Self>: RowsAffected,
 {
     /// Inserts `events` (each with its time, Unix ms) and queues each for sealing into the audit chain: two
@@ -88,6 +98,46 @@ where
         self.append_events(&[(at, event)]).await
     }
 
+    /// The newest stored set of each stream (recipient, sender, kind of set) of `subs`, by highest sequence and
+    /// then latest arrival: one statement for up to 100 streams (a `union all` of index look-ups).
+    async fn newest_of_streams<'s>(
+        &mut self,
+        subs: &[&'s NewSubmission],
+    ) -> Result<HashMap<(&'s str, &'s str, &'s str), Newer>> {
+        let mut streams: Vec<(&str, &str, &str)> = subs
+            .iter()
+            .filter_map(|s| Some((s.recipient.as_str(), s.sender.as_str(), s.stream.as_deref()?)))
+            .collect();
+        streams.sort_unstable();
+        streams.dedup();
+        let mut newest = HashMap::new();
+        for chunk in streams.chunks(100) {
+            let mut q = QueryBuilder::new("");
+            for (i, (recipient, sender, stream)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(" union all ");
+                }
+                q.push(format_args!("select * from (select cast({i} as bigint) as n, "))
+                    .push("sequence, submission_id, id as delivery_id from deliveries where recipient = ")
+                    .push_bind(*recipient)
+                    .push(" and sender = ")
+                    .push_bind(*sender)
+                    .push(" and stream = ")
+                    .push_bind(*stream)
+                    .push(format_args!(
+                        " order by sequence desc, arrival desc limit 1) as s{i}"
+                    ));
+            }
+            let rows: Vec<StreamNewest> = q.build_query_as().fetch_all(&mut *self).await?;
+            for row in rows {
+                if let Some(key) = usize::try_from(row.n).ok().and_then(|n| chunk.get(n)) {
+                    newest.insert(*key, row.newer);
+                }
+            }
+        }
+        Ok(newest)
+    }
+
     /// Inserts the sets `subs` (taking their files' bytes) with their submissions, files, deliveries and events,
     /// with one multi-row statement per table, and returns each set's [`SetOutcome`] by submission id. In order: a
     /// set whose sender and names exist already (a retry) is a `Conflict`; each recipient's counter row takes its
@@ -106,16 +156,26 @@ where
     ) -> Result<HashMap<String, SetOutcome>> {
         let subs: Vec<&NewSubmission> = subs.iter().map(|s| &**s).collect();
         let mut outcomes: HashMap<String, SetOutcome> = HashMap::new();
-        // Retries: stored before, or twice in this batch.
+        // Retries: stored before (one statement for the whole batch), or twice in this batch.
+        let mut stored: HashSet<(String, String)> = HashSet::new();
+        for chunk in subs.chunks(250) {
+            let mut q = QueryBuilder::new("select sender, names_key from submissions where ");
+            let mut terms = q.separated(" or ");
+            for s in chunk {
+                terms
+                    .push("(sender = ")
+                    .push_bind_unseparated(s.sender.as_str())
+                    .push_unseparated(" and names_key = ")
+                    .push_bind_unseparated(s.names_key.as_str())
+                    .push_unseparated(")");
+            }
+            let rows: Vec<(String, String)> = q.build_query_as().fetch_all(&mut *self).await?;
+            stored.extend(rows);
+        }
         let mut names: HashSet<(&str, &str)> = HashSet::new();
         for s in &subs {
-            let stored: Option<(String,)> =
-                sqlx::query_as("select id from submissions where sender = $1 and names_key = $2")
-                    .bind(s.sender.as_str())
-                    .bind(s.names_key.as_str())
-                    .fetch_optional(&mut *self)
-                    .await?;
-            if stored.is_some() || !names.insert((s.sender.as_str(), s.names_key.as_str())) {
+            let key = (s.sender.clone(), s.names_key.clone());
+            if stored.contains(&key) || !names.insert((s.sender.as_str(), s.names_key.as_str())) {
                 outcomes.insert(s.id.clone(), SetOutcome::Conflict);
             }
         }
@@ -140,25 +200,16 @@ where
             .copied()
             .filter(|s| !outcomes.contains_key(&s.id))
             .collect();
+        let newest = self.newest_of_streams(&open).await?;
         for s in open {
             let arrival = next_arrival.get(s.recipient.as_str()).copied().unwrap_or(1);
             next_arrival.insert(s.recipient.as_str(), arrival + 1);
-            let stored_newer = match s.stream.as_deref() {
-                Some(stream) => {
-                    sqlx::query_as(
-                        "select sequence, submission_id, id as delivery_id from deliveries where recipient = $1 \
-                         and sender = $2 and stream = $3 and sequence > $4 order by sequence desc, arrival desc \
-                         limit 1",
-                    )
-                    .bind(s.recipient.as_str())
-                    .bind(s.sender.as_str())
-                    .bind(stream)
-                    .bind(s.sequence.as_str())
-                    .fetch_optional(&mut *self)
-                    .await?
-                }
-                None => None,
-            };
+            let stored_newer = s.stream.as_deref().and_then(|stream| {
+                newest
+                    .get(&(s.recipient.as_str(), s.sender.as_str(), stream))
+                    .filter(|n| n.sequence > s.sequence)
+                    .cloned()
+            });
             match order.judge(s, stored_newer) {
                 Ok(older_than) => kept.push((s, Stored { arrival, older_than })),
                 Err(newer) => {

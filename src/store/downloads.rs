@@ -34,9 +34,8 @@ impl Store {
         name: &str,
         event: NewEvent,
     ) -> Result<FileBody> {
-        let row: BodySql =
-            dispatch!(self, |p| {
-                sqlx::query_as(
+        let row: BodySql = dispatch!(self, |p| {
+            sqlx::query_as(
             "select f.body, f.segment, f.body_offset, f.size, f.sha256, f.kind, f.purged_at, d.submission_id \
              from deliveries d \
              join files f on f.submission_id = d.submission_id \
@@ -47,7 +46,7 @@ impl Store {
         .bind(name)
         .fetch_one(p)
         .await?
-            });
+        });
         if row.purged_at.is_some() {
             return Err(StoreError::Gone);
         }
