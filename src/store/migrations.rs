@@ -18,7 +18,7 @@ pub enum Schema {
 fn migrator(w: &Writer) -> sqlx::migrate::Migrator {
     match w {
         Writer::Sqlite(..) => sqlx::migrate!("./migrations/sqlite"),
-        Writer::Postgres(_) => sqlx::migrate!("./migrations/postgres"),
+        Writer::Postgres(..) => sqlx::migrate!("./migrations/postgres"),
     }
 }
 
@@ -42,7 +42,7 @@ impl Store {
                 // transaction of its own, which a job of the group commit (sharing one) cannot give it.
                 match &self.writer {
                     Writer::Sqlite(p, _) => migrator.run(p).await?,
-                    Writer::Postgres(p) => migrator.run(p).await?,
+                    Writer::Postgres(p, _) => migrator.run(p).await?,
                 }
                 Ok(missing)
             }
@@ -70,7 +70,7 @@ impl Store {
                     .fetch_all(p)
                     .await?
             }
-            Writer::Postgres(p) => {
+            Writer::Postgres(p, _) => {
                 let (n,): (i64,) = sqlx::query_as(
                     "select count(*) from information_schema.tables \
                      where table_schema = current_schema() and table_name = '_sqlx_migrations'",

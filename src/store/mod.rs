@@ -29,6 +29,7 @@ mod exports;
 mod group;
 mod migrations;
 mod offices;
+mod pg_sets;
 mod portal;
 pub mod probe;
 mod readers;
@@ -117,8 +118,9 @@ enum Writer {
     /// SQLite: the pool of the one writer connection (for migrations, `seed`'s options and closing), and the
     /// group commit that runs every write on it.
     Sqlite(SqlitePool, group::GroupCommit),
-    /// PostgreSQL: the shared pool; every write is a transaction of its own.
-    Postgres(PgPool),
+    /// PostgreSQL: the shared pool, where every write is a transaction of its own, and the group commit of
+    /// accepted sets (`pg_sets`).
+    Postgres(PgPool, pg_sets::PgSets),
 }
 
 /// The relay's database.
@@ -164,7 +166,7 @@ macro_rules! write_tx {
                     .run(move |$conn: &mut sqlx::SqliteConnection| Box::pin(async move { $body }))
                     .await
             }
-            $crate::store::Writer::Postgres(p) => {
+            $crate::store::Writer::Postgres(p, _) => {
                 let mut tx = p.begin().await?;
                 let out = {
                     let $conn: &mut sqlx::PgConnection = &mut *tx;
@@ -204,7 +206,7 @@ impl Store {
                 .await
                 .map_err(|e| missing_database(e, &opts))?;
             Store {
-                writer: Writer::Postgres(pool.clone()),
+                writer: Writer::Postgres(pool.clone(), pg_sets::PgSets::start(pool.clone())),
                 pool: Pool::Postgres(pool),
                 body_files: None,
             }
@@ -240,7 +242,7 @@ impl Store {
                 let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
                 Some((load(&s.batches), load(&s.jobs), load(&s.commit_micros)))
             }
-            Writer::Postgres(_) => None,
+            Writer::Postgres(..) => None,
         }
     }
 
@@ -288,7 +290,7 @@ impl Store {
     pub async fn close(&self) {
         match &self.writer {
             Writer::Sqlite(p, _) => p.close().await,
-            Writer::Postgres(p) => p.close().await,
+            Writer::Postgres(p, _) => p.close().await,
         }
         if let Writer::Sqlite(_, group) = &self.writer
             && let Some(c) = &group.checkpointer

@@ -1,8 +1,6 @@
 //! Accepted submissions: the set, its files' original bytes, its delivery and its events, in one transaction.
 
-use super::backend::Backend;
-use super::sets::take_bodies;
-use super::{NewEvent, Result, Store, StoreError, Writer, dispatch};
+use super::{NewEvent, Result, Store, Writer, dispatch};
 
 /// One file of an accepted set.
 #[derive(Debug, Clone)]
@@ -124,27 +122,13 @@ impl Store {
     /// arrival number of its recipient. `Conflict` if a submission with the same sender and names committed
     /// first; `OlderSet` if `refuse_older` and a newer set of its stream was accepted before (nothing stored).
     ///
-    /// On SQLite the set joins the writer's next group commit, where all the sets of a batch are written with
-    /// one multi-row statement per table; on PostgreSQL it is a transaction of its own, which holds its
-    /// recipient's counter row from the number to the commit.
-    pub async fn insert_submission(&self, mut s: NewSubmission) -> Result<Stored> {
+    /// The set joins the next group commit (on SQLite the writer's, on PostgreSQL that of the accepted sets,
+    /// `pg_sets`), where all the sets of a batch are written with one multi-row statement per table; the
+    /// transaction holds its recipients' counter rows from the numbers to the commit.
+    pub async fn insert_submission(&self, s: NewSubmission) -> Result<Stored> {
         match &self.writer {
             Writer::Sqlite(_, group) => group.insert(s).await,
-            Writer::Postgres(p) => {
-                let mut tx = p.begin().await?;
-                let id = s.id.clone();
-                let mut subs = [&mut s];
-                let bodies = take_bodies(&mut subs);
-                let mut outcomes = tx.insert_sets(&subs, bodies).await?;
-                match outcomes.remove(&id) {
-                    Some(SetOutcome::Stored(stored)) => {
-                        tx.commit().await?;
-                        Ok(stored)
-                    }
-                    Some(SetOutcome::Older(n)) => Err(StoreError::OlderSet(Box::new(n))),
-                    Some(SetOutcome::Conflict) | None => Err(StoreError::Conflict),
-                }
-            }
+            Writer::Postgres(_, sets) => sets.insert(s).await,
         }
     }
 }

@@ -234,7 +234,7 @@ impl Store {
                 seeded?;
                 closed?;
             }
-            Writer::Postgres(p) => {
+            Writer::Postgres(p, _) => {
                 let mut conn = PgConnection::connect_with(&p.connect_options()).await?;
                 let seeded = seed_postgres(&mut conn, &plan, &mut progress).await;
                 let closed = conn.close().await;
