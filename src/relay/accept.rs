@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::bodies::{Accepted, SubmittedFile};
-use super::submit::{UploadedFile, sha256_hex};
+use super::sha256_hex;
+use super::submit::UploadedFile;
 use crate::domain::{Status, now_ms, rfc3339};
 use crate::name::FileName;
 use crate::store::{NewEvent, NewFile, NewSubmission};

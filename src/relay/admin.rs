@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
-use super::submit::sha256_hex;
+use super::sha256_hex;
 use super::{Relay, RelayError, Result};
 use crate::domain::{ClientCert, Office, OfficeKind, Principal};
 use crate::message::{Message, clip};

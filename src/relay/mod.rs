@@ -32,6 +32,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::files::write_private;
+/// SHA-256 of a file's bytes as 64 lowercase hex digits (the digest recorded, shown and signed for each file).
+pub use crate::store::sha256_hex;
 pub use admin::{IssuedToken, MAX_OFFICE_NAME_CHARS, MAX_SERVICE_TYPES, token_hash};
 pub use bodies::{
     Accepted, Acknowledgement, DeliveryFile, ExportManifest, OrderWarning, ReceiptFile, ReceiptPayload,
@@ -46,7 +48,6 @@ pub use order::{OlderSets, W_SEQUENCE_OLDER};
 pub use overview::{Overview, TokenInfo};
 pub use receipt::{CURRENT_FILE, LocalKey, Receipt, ReceiptKeys, verify_receipt};
 pub use sessions::{AdminSession, DEFAULT_SESSION_SECS, NewAdminSession, NewSession};
-pub use submit::sha256_hex;
 pub use submit::{MAX_FILE_NAME_BYTES, Submitted, UploadedFile};
 pub use users::OfficeSession;
 

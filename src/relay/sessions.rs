@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 /// How long a page session (admin page, office portal) lasts unless configured: 8 hours, in seconds.
 pub const DEFAULT_SESSION_SECS: u64 = 8 * 3600;
 
-use super::submit::sha256_hex;
+use super::sha256_hex;
 use super::{Relay, RelayError, Result};
 use crate::domain::now_ms;
 use crate::store::NewEvent;

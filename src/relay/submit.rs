@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::accept::{self, Routing, SetIdentity};
 use super::order::{older_refusal, replay, with_order_warnings};
@@ -34,10 +33,6 @@ pub struct Submitted {
     /// `false` for a new set (201), `true` for an identical retry (200).
     pub replayed: bool,
     pub body: Value,
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn codes(report: &SetReport) -> Vec<&'static str> {

@@ -169,13 +169,15 @@ impl BodyFiles {
     }
 }
 
-/// SHA-256 of `bytes` in lowercase hex, as the `files` rows record it.
-pub(super) fn sha256_hex(bytes: &[u8]) -> String {
+/// SHA-256 of `bytes` as 64 lowercase hex digits, as the `files` rows record it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    use std::fmt::Write;
+    let mut hex = String::with_capacity(64);
+    for b in sha2::Sha256::digest(bytes) {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 /// The segment numbers in `dir`.

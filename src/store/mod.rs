@@ -52,6 +52,7 @@ use sqlx::sqlite::SqlitePool;
 pub use admin::{LogEntry, LogQuery, Rejection};
 pub use audit::{AuditCounts, ChainHead, ChainRow, EventRow, GENESIS, chain_hash};
 pub use bodies::SetOf;
+pub use body_files::sha256_hex;
 pub use certificates::CertificateRow;
 pub use deliveries::{DeliveryRow, FileMeta, InboxQuery};
 pub use downloads::FileBody;

@@ -14,7 +14,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use super::sessions::{NewSession, new_session};
-use super::submit::sha256_hex;
+use super::sha256_hex;
 use super::{Relay, RelayError, Result};
 use crate::domain::{now_ms, rfc3339};
 use crate::message::{Message, clip};
