@@ -274,11 +274,13 @@ impl Store {
         Ok(counts)
     }
 
-    /// Checks that the database answers and, on SQLite, that the writer task runs (`WriterStopped` if not).
+    /// Checks that the database answers and that the task writing accepted sets runs (`WriterStopped` if not).
     pub async fn ping(&self) -> Result<()> {
-        if let Writer::Sqlite(_, group) = &self.writer
-            && !group.is_running()
-        {
+        let running = match &self.writer {
+            Writer::Sqlite(_, group) => group.is_running(),
+            Writer::Postgres(_, sets) => sets.is_running(),
+        };
+        if !running {
             return Err(StoreError::WriterStopped);
         }
         dispatch!(self, |p| sqlx::query("select 1").execute(p).await.map(|_| ())?);

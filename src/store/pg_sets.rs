@@ -37,6 +37,11 @@ impl PgSets {
         PgSets { jobs }
     }
 
+    /// Whether the batch task still takes sets (it ends only by a panic).
+    pub(super) fn is_running(&self) -> bool {
+        !self.jobs.is_closed()
+    }
+
     /// Stores an accepted set in the next batch: how it was stored, or `Conflict`, `OlderSet`, `Batch`.
     pub(super) async fn insert(&self, s: NewSubmission) -> Result<Stored> {
         let (tx, rx) = oneshot::channel();
