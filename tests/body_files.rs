@@ -5,38 +5,13 @@
 
 use std::path::{Path, PathBuf};
 
-use careplan_relay::relay::sha256_hex;
-use careplan_relay::store::{NewEvent, NewFile, NewSubmission, Store, StoreError};
+mod support;
+
+use careplan_relay::store::{NewEvent, NewSubmission, Store, StoreError};
 use serde_json::json;
 
 fn set(id: &str, sequence: &str, body: &[u8]) -> NewSubmission {
-    let (sender, recipient) = ("1310000002", "1310000001");
-    let name = format!("UPJSK_202504_{sender}_11_{recipient}_43_{sequence}.CSV");
-    NewSubmission {
-        id: id.into(),
-        delivery_id: format!("d-{id}"),
-        sender: sender.into(),
-        sender_type: Some("11".into()),
-        recipient: recipient.into(),
-        recipient_type: Some("43".into()),
-        sequence: sequence.into(),
-        month: Some("202504".into()),
-        names_key: name.clone(),
-        digest: format!("digest-{id}"),
-        response: "{}".into(),
-        accepted_at: 1_000,
-        stream: None,
-        refuse_older: false,
-        files: vec![NewFile {
-            name,
-            kind: "UPJSK".into(),
-            csv_version: Some("202407".into()),
-            records: 1,
-            sha256: sha256_hex(body),
-            body: body.to_vec(),
-        }],
-        events: vec![NewEvent::new("submission.accepted", Some(sender), json!({})).submission(id)],
-    }
+    support::stored::submission(id, "1310000002", "1310000001", sequence, body)
 }
 
 fn segments(db: &Path) -> Vec<PathBuf> {

@@ -4,8 +4,9 @@
 mod support;
 
 use careplan_relay::domain::{Office, OfficeKind, Status};
-use careplan_relay::store::{InboxQuery, NewEvent, NewFile, NewSubmission, Newer, Store, StoreError};
+use careplan_relay::store::{InboxQuery, NewEvent, Newer, Store, StoreError};
 use serde_json::json;
+use support::stored::submission;
 
 fn office(n: &str, kind: OfficeKind, types: &[&str]) -> Office {
     Office {
@@ -14,35 +15,6 @@ fn office(n: &str, kind: OfficeKind, types: &[&str]) -> Office {
         kind,
         service_types: types.iter().map(|s| s.to_string()).collect(),
         enabled: true,
-    }
-}
-
-fn submission(id: &str, sender: &str, recipient: &str, sequence: &str, body: &[u8]) -> NewSubmission {
-    let name = format!("UPJSK_202504_{sender}_11_{recipient}_43_{sequence}.CSV");
-    NewSubmission {
-        id: id.into(),
-        delivery_id: format!("d-{id}"),
-        sender: sender.into(),
-        sender_type: Some("11".into()),
-        recipient: recipient.into(),
-        recipient_type: Some("43".into()),
-        sequence: sequence.into(),
-        month: Some("202504".into()),
-        names_key: name.clone(),
-        digest: format!("digest-{}", body.len()),
-        response: "{}".into(),
-        accepted_at: 1_000,
-        stream: Some("actual".into()),
-        refuse_older: false,
-        files: vec![NewFile {
-            name,
-            kind: "UPJSK".into(),
-            csv_version: Some("202407".into()),
-            records: 1,
-            sha256: careplan_relay::relay::sha256_hex(body),
-            body: body.to_vec(),
-        }],
-        events: vec![NewEvent::new("submission.accepted", Some(sender), json!({})).submission(id)],
     }
 }
 

@@ -6,6 +6,7 @@ pub mod checked;
 pub mod contract;
 pub mod db;
 pub mod process;
+pub mod stored;
 
 /// The files of a set directory as `(file name, bytes)`, sorted by name; subdirectories are left out.
 pub fn read_set(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
