@@ -200,7 +200,7 @@ impl<'l> Content<'l> {
             }
             (Check::NotAfterSent(_), _) => {
                 let d = date(va)?;
-                let sent = text::is_date(&self.sent).then_some(self.sent.as_str())?;
+                let sent = text::is_date(self.sent.as_bytes()).then_some(self.sent.as_str())?;
                 (d > sent).then_some(())?;
                 on_a((
                     Code::WarnDateOrder,
@@ -266,12 +266,16 @@ impl<'l> Content<'l> {
 
 /// The value when it is a real `YYYYMMDD` date.
 fn date(v: &[u8]) -> Option<&str> {
-    std::str::from_utf8(v).ok().filter(|s| text::is_date(s))
+    std::str::from_utf8(v)
+        .ok()
+        .filter(|s| text::is_date(s.as_bytes()))
 }
 
 /// Minutes since midnight of a valid `HHMM` (24:00 is 1440).
 fn minutes(v: &[u8]) -> Option<u32> {
-    let s = std::str::from_utf8(v).ok().filter(|s| text::is_time(s))?;
+    let s = std::str::from_utf8(v)
+        .ok()
+        .filter(|s| text::is_time(s.as_bytes()))?;
     Some(s[..2].parse::<u32>().ok()? * 60 + s[2..].parse::<u32>().ok()?)
 }
 
