@@ -33,11 +33,13 @@ pub fn is_year_month(b: &[u8]) -> bool {
 
 /// `YYYYMMDD`, a real calendar date (no 和暦, no 20230230).
 pub fn is_date(b: &[u8]) -> bool {
-    if b.len() != 8 || !is_year_month(&b[..6]) {
+    if b.len() != 8 {
         return false;
     }
     match (num(&b[..4]), num(&b[4..6]), num(&b[6..])) {
-        (Some(y), Some(m), Some(d)) => d >= 1 && d <= days_in_month(y, m),
+        (Some(y), Some(m), Some(d)) => {
+            y >= 1900 && (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)
+        }
         _ => false,
     }
 }
