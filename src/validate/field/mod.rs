@@ -151,6 +151,7 @@ fn out_of_scope(t: &str) -> Issue {
 }
 
 /// Checks one item. Returns the issues found (usually none).
+#[inline]
 pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], out: &mut Vec<Issue>) {
     let free = matches!(item.ty, ItemType::Text | ItemType::Str);
     // Free text (names, addresses, notes) is never quoted back.
