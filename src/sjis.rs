@@ -24,10 +24,10 @@ const CHAR: u8 = 1;
 const GAIJI: u8 = 2;
 
 /// The class of every two-byte sequence, built once by decoding each with `encoding_rs`.
-fn pairs() -> &'static [u8] {
-    static TABLE: OnceLock<Vec<u8>> = OnceLock::new();
+fn pairs() -> &'static [u8; 1 << 16] {
+    static TABLE: OnceLock<Box<[u8; 1 << 16]>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut t = vec![INVALID; 1 << 16];
+        let mut t = Box::new([INVALID; 1 << 16]);
         for lead in (0x81u8..=0x9F).chain(0xE0..=0xFC) {
             for trail in (0x40u8..=0x7E).chain(0x80..=0xFC) {
                 let class =
@@ -52,23 +52,22 @@ pub fn char_count(bytes: &[u8]) -> Result<usize, SjisProblem> {
         return Ok(bytes.len());
     }
     let table = pairs();
-    let (mut i, mut count) = (0, 0);
-    while i < bytes.len() {
-        let b = bytes[i];
+    let (mut rest, mut count) = (bytes, 0);
+    while let [b, tail @ ..] = rest {
         count += 1;
-        match b {
-            0x00..=0x7F | 0xA1..=0xDF => i += 1,
-            0x81..=0x9F | 0xE0..=0xFC => {
-                let class = bytes
-                    .get(i + 1)
-                    .map_or(INVALID, |t| table[usize::from(b) << 8 | usize::from(*t)]);
-                match class {
-                    CHAR => i += 2,
-                    GAIJI => return Err(SjisProblem::Gaiji { char_index: count }),
-                    _ => return Err(SjisProblem::Invalid { char_index: count }),
-                }
-            }
-            // 0x80 (U+0080 in WHATWG), 0xA0, 0xFD–0xFF
+        // ASCII and half-width katakana are one byte.
+        if *b < 0x80 || (0xA1..=0xDF).contains(b) {
+            rest = tail;
+            continue;
+        }
+        // Any other byte leads a pair; the table has no character for a byte that cannot lead one (0x80, 0xA0,
+        // 0xFD–0xFF: U+0080 in WHATWG, or nothing).
+        let Some((t, after)) = tail.split_first() else {
+            return Err(SjisProblem::Invalid { char_index: count });
+        };
+        match table[usize::from(u16::from_be_bytes([*b, *t]))] {
+            CHAR => rest = after,
+            GAIJI => return Err(SjisProblem::Gaiji { char_index: count }),
             _ => return Err(SjisProblem::Invalid { char_index: count }),
         }
     }

@@ -5,7 +5,7 @@
 //! standard does not allow, with the record and physical line: a quote inside an unquoted item, text after a
 //! closing quote, a bare CR outside quotes, a quote that is never closed.
 
-use memchr::memchr;
+use memchr::{memchr, memchr2};
 
 /// A syntax error in one record. The reader skips to the next line and goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,20 +134,26 @@ impl<'a> Reader<'a> {
 
     fn quoted_item(&mut self, rec: &mut Record, item: usize) -> Result<End, CsvError> {
         self.pos += 1;
+        // One search finds the closing quote and the line breaks before it (rare in an item). An item never
+        // closed keeps what preceded its last `""`.
+        let mut kept = rec.bytes.len();
         loop {
             let rest = &self.data[self.pos..];
-            let Some(q) = memchr(b'"', rest) else {
-                self.line += memchr::memchr_iter(b'\n', rest).count() as u64;
+            let Some(q) = memchr2(b'"', b'\n', rest) else {
+                rec.bytes.truncate(kept);
                 self.pos = self.data.len();
                 rec.end_item(true);
                 return Err(CsvError::Unterminated { item });
             };
-            self.line += memchr::memchr_iter(b'\n', &rest[..q]).count() as u64;
             rec.bytes.extend_from_slice(&rest[..q]);
             self.pos += q + 1;
-            if self.data.get(self.pos) == Some(&b'"') {
+            if rest[q] == b'\n' {
+                rec.bytes.push(b'\n');
+                self.line += 1;
+            } else if self.data.get(self.pos) == Some(&b'"') {
                 rec.bytes.push(b'"');
                 self.pos += 1;
+                kept = rec.bytes.len();
             } else {
                 break;
             }

@@ -138,7 +138,7 @@ impl<'a> Segments<'a> {
         }
         let m = self.next();
         let zeros_ok = self.kind == Kind::Uphosoku && m == "000000";
-        if !zeros_ok && !text::is_year_month(m) {
+        if !zeros_ok && !text::is_year_month(m.as_bytes()) {
             return Err(self.bad("対象年月", "month", m));
         }
         Ok(Some(m.to_string()))
@@ -176,7 +176,7 @@ impl<'a> Segments<'a> {
     /// 連番: a date and time, YYYYMMDDHHMMSS.
     fn sequence(&mut self) -> Result<String, NameError> {
         let s = self.next();
-        if !digits(s, 14) || !text::is_date_time(s) {
+        if !digits(s, 14) || !text::is_date_time(s.as_bytes()) {
             return Err(self.bad("連番（YYYYMMDDHHMMSS）", "sequence (YYYYMMDDHHMMSS)", s));
         }
         Ok(s.to_string())

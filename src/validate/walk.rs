@@ -229,6 +229,9 @@ impl<'a> Walk<'a> {
             if item.rule == Some(Rule::DateOrZeros) && self.issues.is_empty() {
                 self.issues.extend(hosoku_plan_date(self.name, value));
             }
+            if self.issues.is_empty() {
+                continue;
+            }
             for issue in self.issues.drain(..) {
                 report.push(at(n, rec.line, Some((item.no, &item.name_ja)), issue));
             }

@@ -45,38 +45,40 @@ fn format_name(item: &Item) -> (&'static str, &'static str) {
     }
 }
 
-fn is_int(s: &str) -> bool {
-    let d = s.strip_prefix('-').unwrap_or(s);
-    !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
+fn is_int(s: &[u8]) -> bool {
+    let d = s.strip_prefix(b"-").unwrap_or(s);
+    !d.is_empty() && d.iter().all(u8::is_ascii_digit)
 }
 
-fn is_decimal(s: &str) -> bool {
-    let (int, frac) = s.split_once('.').unwrap_or((s, "0"));
+fn is_decimal(s: &[u8]) -> bool {
+    let (int, frac) = match s.iter().position(|b| *b == b'.') {
+        Some(dot) => (&s[..dot], &s[dot + 1..]),
+        None => (s, &b"0"[..]),
+    };
     (1..=2).contains(&int.len())
         && (1..=2).contains(&frac.len())
-        && int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+        && int.iter().chain(frac).all(u8::is_ascii_digit)
 }
 
-fn format_ok(item: &Item, s: &str) -> bool {
+/// Whether an item's value (its bytes: no UTF-8 check needed) has the item's format.
+fn format_ok(item: &Item, s: &[u8]) -> bool {
     match item.ty {
         ItemType::YearMonth => {
-            text::is_year_month(s) || (item.rule == Some(Rule::MonthOrZeros) && s == "000000")
+            text::is_year_month(s) || (item.rule == Some(Rule::MonthOrZeros) && s == b"000000")
         }
-        ItemType::Date => text::is_date(s) || (item.rule == Some(Rule::DateOrZeros) && s == "00000000"),
-        ItemType::Time => text::is_time(s) || (item.rule == Some(Rule::TimeOr9999) && s == "9999"),
-        ItemType::Digits => {
-            s.bytes().all(|b| b.is_ascii_digit()) && item.max_len.is_none_or(|n| s.len() == n)
-        }
+        ItemType::Date => text::is_date(s) || (item.rule == Some(Rule::DateOrZeros) && s == b"00000000"),
+        ItemType::Time => text::is_time(s) || (item.rule == Some(Rule::TimeOr9999) && s == b"9999"),
+        ItemType::Digits => s.iter().all(u8::is_ascii_digit) && item.max_len.is_none_or(|n| s.len() == n),
         ItemType::InsuredId => {
-            let digits = s.strip_prefix('H').unwrap_or(s);
-            s.len() == 10 && digits.bytes().all(|b| b.is_ascii_digit())
+            let digits = s.strip_prefix(b"H").unwrap_or(s);
+            s.len() == 10 && digits.iter().all(u8::is_ascii_digit)
         }
         ItemType::Int if item.rule == Some(Rule::DetailNo) => {
-            is_int(s) && !s.starts_with('-') && s.bytes().any(|b| b != b'0')
+            is_int(s) && !s.starts_with(b"-") && s.iter().any(|b| *b != b'0')
         }
         ItemType::Int => is_int(s),
         ItemType::Decimal => is_decimal(s),
-        ItemType::Bitmap31 => s.len() == 31 && s.bytes().all(|b| b == b'0' || b == b'1'),
+        ItemType::Bitmap31 => s.len() == 31 && s.iter().all(|b| *b == b'0' || *b == b'1'),
         ItemType::Code | ItemType::Str | ItemType::Text | ItemType::Unused => true,
     }
 }
@@ -149,11 +151,13 @@ fn out_of_scope(t: &str) -> Issue {
 }
 
 /// Checks one item. Returns the issues found (usually none).
+#[inline]
 pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], out: &mut Vec<Issue>) {
     let free = matches!(item.ty, ItemType::Text | ItemType::Str);
     // Free text (names, addresses, notes) is never quoted back.
     let quoted = |value: &[u8]| if free { "…".to_string() } else { quoted(value) };
-    let chars = match char_count(value) {
+    let ascii = value.is_ascii();
+    let chars = match if ascii { Ok(value.len()) } else { char_count(value) } {
         Ok(n) => n,
         Err(SjisProblem::Invalid { char_index }) => {
             out.push((
@@ -194,7 +198,7 @@ pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], out: &mut Vec<Issue>
         }
         return;
     }
-    if !value.is_ascii() && !free {
+    if !ascii && !free {
         out.push(with_value(
             item,
             value,
@@ -253,9 +257,10 @@ pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], out: &mut Vec<Issue>
         ));
         return;
     }
-    // Non-free items are ASCII here.
-    let s = std::str::from_utf8(value).unwrap_or_default();
-    if !format_ok(item, s) {
+    // Non-free items are ASCII here: their text is only needed for messages and code look-ups.
+    let text = || std::str::from_utf8(value).unwrap_or_default();
+    if !format_ok(item, value) {
+        let s = text();
         let (ja, en) = format_name(item);
         let (ja, en) = (
             format!("「{}」は{ja}ではありません。", shown(s)),
@@ -267,7 +272,7 @@ pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], out: &mut Vec<Issue>
         });
         return;
     }
-    if item.rule == Some(Rule::DetailNo) && s.len() > 2 {
+    if item.rule == Some(Rule::DetailNo) && value.len() > 2 {
         out.push((
             Code::WarnLength,
             "明細判別コードが3桁以上です（項目長は仕様の写しで判読できません）。".into(),
@@ -276,7 +281,7 @@ pub(super) fn check(spec: &Spec, item: &Item, value: &[u8], out: &mut Vec<Issue>
         ));
     }
     if let Some(table) = &item.code_table {
-        check_code(spec, item, table, s, out);
+        check_code(spec, item, table, text(), out);
     }
 }
 

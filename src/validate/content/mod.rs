@@ -14,6 +14,10 @@ use crate::text;
 use super::field::Issue;
 use super::report::Code;
 
+mod times;
+
+use times::times;
+
 /// One check on items named by their v4 numbers.
 #[derive(Debug, Clone, Copy)]
 enum Check {
@@ -105,8 +109,8 @@ pub(super) struct Content<'l> {
     checks: Vec<(Check, At<'l>, Option<At<'l>>)>,
     /// The file-name month `YYYYMM`, its first and last day (`YYYYMMDD`) and its number of days.
     month: Option<(String, String, String, u32)>,
-    /// The date of the set's sequence, `YYYYMMDD`.
-    sent: String,
+    /// The date of the set's sequence, `YYYYMMDD`, when it is a real date.
+    sent: Option<String>,
 }
 
 impl<'l> Content<'l> {
@@ -141,7 +145,11 @@ impl<'l> Content<'l> {
         Some(Content {
             checks,
             month,
-            sent: name.sequence.get(..8).unwrap_or_default().to_string(),
+            sent: name
+                .sequence
+                .get(..8)
+                .filter(|s| text::is_date(s.as_bytes()))
+                .map(str::to_string),
         })
     }
 
@@ -168,7 +176,8 @@ impl<'l> Content<'l> {
             (Check::InMonth(_), _) => {
                 let (m, first, last, _) = self.month.as_ref()?;
                 let d = date(va)?;
-                (d < first.as_str() || d > last.as_str()).then_some(())?;
+                (d < first.as_bytes() || d > last.as_bytes()).then_some(())?;
+                let d = ascii(d);
                 on_a((
                     Code::DateMonth,
                     format!(
@@ -200,8 +209,9 @@ impl<'l> Content<'l> {
             }
             (Check::NotAfterSent(_), _) => {
                 let d = date(va)?;
-                let sent = text::is_date(&self.sent).then_some(self.sent.as_str())?;
-                (d > sent).then_some(())?;
+                let sent = self.sent.as_deref()?;
+                (d > sent.as_bytes()).then_some(())?;
+                let d = ascii(d);
                 on_a((
                     Code::WarnDateOrder,
                     format!(
@@ -217,7 +227,8 @@ impl<'l> Content<'l> {
             (Check::NotBeforeMonth(_), _) => {
                 let (m, first, _, _) = self.month.as_ref()?;
                 let d = date(va)?;
-                (d < first.as_str()).then_some(())?;
+                (d < first.as_bytes()).then_some(())?;
+                let d = ascii(d);
                 on_a((
                     Code::WarnDateOrder,
                     format!(
@@ -233,6 +244,7 @@ impl<'l> Content<'l> {
             (Check::Ordered(..), Some((b, vb))) => {
                 let (da, db) = (date(va)?, date(vb)?);
                 (da > db).then_some(())?;
+                let (da, db) = (ascii(da), ascii(db));
                 Some((
                     (b.no, b.name),
                     (
@@ -245,7 +257,8 @@ impl<'l> Content<'l> {
             (Check::Covers(..), Some((b, vb))) => {
                 let (m, first, last, _) = self.month.as_ref()?;
                 let (da, db) = (date(va)?, date(vb)?);
-                (da <= db && (da > last.as_str() || db < first.as_str())).then_some(())?;
+                (da <= db && (da > last.as_bytes() || db < first.as_bytes())).then_some(())?;
+                let (da, db) = (ascii(da), ascii(db));
                 on_a((
                     Code::WarnDateOrder,
                     format!(
@@ -264,62 +277,12 @@ impl<'l> Content<'l> {
     }
 }
 
-/// The value when it is a real `YYYYMMDD` date.
-fn date(v: &[u8]) -> Option<&str> {
-    std::str::from_utf8(v).ok().filter(|s| text::is_date(s))
+/// The value when it is a real `YYYYMMDD` date (ASCII digits, which compare as the dates they write).
+fn date(v: &[u8]) -> Option<&[u8]> {
+    text::is_date(v).then_some(v)
 }
 
-/// Minutes since midnight of a valid `HHMM` (24:00 is 1440).
-fn minutes(v: &[u8]) -> Option<u32> {
-    let s = std::str::from_utf8(v).ok().filter(|s| text::is_time(s))?;
-    Some(s[..2].parse::<u32>().ok()? * 60 + s[2..].parse::<u32>().ok()?)
-}
-
-/// The longest service that may cross midnight, in minutes: an end before the start means the next day only
-/// up to this length.
-const OVERNIGHT_MAX_MINUTES: u32 = 12 * 60;
-
-fn times<'l>(a: At<'l>, va: &[u8], b: At<'l>, vb: &[u8]) -> Option<ContentIssue<'l>> {
-    let (sa, sb) = (shown(va, 4), shown(vb, 4));
-    let no_time = |v: &[u8]| v == b"9999";
-    if va.is_empty() || vb.is_empty() {
-        return None;
-    }
-    let issue = |ja: String, en: String| Some(((b.no, b.name), (Code::WarnTimeOrder, ja, en)));
-    if no_time(va) != no_time(vb) {
-        return issue(
-            format!(
-                "{}「{sa}」と{}「{sb}」: 時刻表示のないサービスは両方 9999 です。",
-                a.name, b.name
-            ),
-            format!(
-                "{} `{sa}` and {} `{sb}`: a service without times has 9999 in both",
-                a.name, b.name
-            ),
-        );
-    }
-    let (start, end) = (minutes(va)?, minutes(vb)?);
-    if start == end {
-        return issue(
-            format!("{}と{}が同じ「{sa}」です。", a.name, b.name),
-            format!("{} and {} are both `{sa}`", a.name, b.name),
-        );
-    }
-    if end < start && end + 24 * 60 - start > OVERNIGHT_MAX_MINUTES {
-        return issue(
-            format!(
-                "{}「{sb}」が{}「{sa}」より前です（日をまたぐサービスなら {} 時間を超えます）。",
-                b.name,
-                a.name,
-                OVERNIGHT_MAX_MINUTES / 60
-            ),
-            format!(
-                "{} `{sb}` is before {} `{sa}` (as a service across midnight it would last over {} hours)",
-                b.name,
-                a.name,
-                OVERNIGHT_MAX_MINUTES / 60
-            ),
-        );
-    }
-    None
+/// A value known to be ASCII (a date), as text for a message.
+fn ascii(v: &[u8]) -> &str {
+    std::str::from_utf8(v).unwrap_or_default()
 }
