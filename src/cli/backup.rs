@@ -46,7 +46,8 @@ pub(super) async fn backup(settings: &Settings, out: &Path) -> anyhow::Result<Ex
 }
 
 /// `restore --from FILE`: refuses while a `serve` holds the data directory; checks the file, copies it in
-/// (private, synced) and moves a database already there aside as `<db>.before-restore-<time>`.
+/// (private, synced) and moves a database already there aside as `<db>.before-restore-<time>`, with its WAL and
+/// its segment files (`<db>.before-restore-<time>.bodies`).
 pub(super) async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<ExitCode> {
     let db = sqlite_file(settings, "restore")?;
     crate::files::private_dir(&settings.data_dir)?;
@@ -76,7 +77,9 @@ pub(super) async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<
             .collect();
         let mut aside = db.as_os_str().to_owned();
         aside.push(format!(".before-restore-{stamp}"));
-        for suffix in ["", "-wal", "-shm", "-journal"] {
+        // The segment files go with their database: the restored one never refers to them, and its retention
+        // would delete them (they are found as `<db>.bodies` beside the database moved aside).
+        for suffix in ["", "-wal", "-shm", "-journal", ".bodies"] {
             let (mut old, mut new) = (db.as_os_str().to_owned(), aside.clone());
             old.push(suffix);
             new.push(suffix);

@@ -152,8 +152,9 @@ async fn backup_during_uploads_restores_every_acknowledged_set() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("\"intact\": true"), "{stdout}");
 
-    // Restoring over a database moves it aside (with its WAL, if any) instead of deleting it.
+    // Restoring over a database moves it aside (with its WAL, if any, and its segment files) instead of deleting it.
     let before_restore = std::fs::read(fresh.join("relay.db")).unwrap();
+    assert!(fresh.join("relay.db.bodies").is_dir());
     let (code, stdout, stderr) = relay(&fresh, &[], &["restore", "--from", out.to_str().unwrap()]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     let aside: Vec<_> = std::fs::read_dir(&fresh)
@@ -161,11 +162,20 @@ async fn backup_during_uploads_restores_every_acknowledged_set() {
         .map(|e| e.unwrap().path())
         .filter(|p| {
             let name = p.file_name().unwrap().to_str().unwrap();
-            name.starts_with("relay.db.before-restore-") && !name.ends_with("-wal") && !name.ends_with("-shm")
+            name.starts_with("relay.db.before-restore-")
+                && !name.ends_with("-wal")
+                && !name.ends_with("-shm")
+                && !name.ends_with(".bodies")
         })
         .collect();
     assert_eq!(aside.len(), 1, "{aside:?}");
     assert_eq!(std::fs::read(&aside[0]).unwrap(), before_restore);
+    let mut aside_bodies = aside[0].clone().into_os_string();
+    aside_bodies.push(".bodies");
+    assert!(
+        std::path::Path::new(&aside_bodies).is_dir(),
+        "the segment files went aside with their database"
+    );
     assert_eq!(
         std::fs::read(fresh.join("relay.db")).unwrap(),
         std::fs::read(&out).unwrap()
