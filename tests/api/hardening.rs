@@ -218,6 +218,16 @@ async fn the_data_directory_and_the_database_are_private_whatever_the_umask() {
     for k in std::fs::read_dir(data.join("keys")).unwrap() {
         assert_eq!(mode(&k.unwrap().path()), 0o600);
     }
+    // The files' bytes: a 0700 directory of 0600 segment files.
+    assert_eq!(mode(&data.join("relay.db.bodies")), 0o700);
+    let segments: Vec<_> = std::fs::read_dir(data.join("relay.db.bodies"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!segments.is_empty(), "the accepted set's bytes are in a segment");
+    for s in segments {
+        assert_eq!(mode(&s), 0o600, "{}", s.display());
+    }
     app.stop().await;
 }
 
