@@ -157,7 +157,7 @@ where
         let subs: Vec<&NewSubmission> = subs.iter().map(|s| &**s).collect();
         let mut outcomes: HashMap<String, SetOutcome> = HashMap::new();
         // Retries: stored before (one statement for the whole batch), or twice in this batch.
-        let mut stored: HashSet<(String, String)> = HashSet::new();
+        let mut stored: Vec<(String, String)> = Vec::new();
         for chunk in subs.chunks(250) {
             let mut q = QueryBuilder::new("select sender, names_key from submissions where ");
             let mut terms = q.separated(" or ");
@@ -172,10 +172,11 @@ where
             let rows: Vec<(String, String)> = q.build_query_as().fetch_all(&mut *self).await?;
             stored.extend(rows);
         }
+        let stored: HashSet<(&str, &str)> = stored.iter().map(|(s, n)| (s.as_str(), n.as_str())).collect();
         let mut names: HashSet<(&str, &str)> = HashSet::new();
         for s in &subs {
-            let key = (s.sender.clone(), s.names_key.clone());
-            if stored.contains(&key) || !names.insert((s.sender.as_str(), s.names_key.as_str())) {
+            let key = (s.sender.as_str(), s.names_key.as_str());
+            if stored.contains(&key) || !names.insert(key) {
                 outcomes.insert(s.id.clone(), SetOutcome::Conflict);
             }
         }
