@@ -10,7 +10,7 @@ use sqlx::ConnectOptions;
 use sqlx::Connection;
 use sqlx::sqlite::SqliteConnectOptions;
 
-use super::body_files::{BodyAt, BodyFiles, sha256_hex};
+use super::body_files::{BodyAt, BodyFiles};
 use super::{Result, StoreError};
 
 /// What a backup file holds: its size in bytes, the newest migration applied to it (its version number), and
@@ -136,17 +136,13 @@ async fn inline_bodies(db: &Path, copy: &Path) -> Result<()> {
                     offset,
                     size,
                 };
-                let bytes = files
-                    .read(at)
-                    .ok()
-                    .filter(|b| sha256_hex(b) == sha256)
-                    .ok_or_else(|| {
-                        setup(format!(
-                            "the bytes of a file in segment {segment} of {}.bodies are gone or differ (retention may \
-                             have removed them while the copy was made): run the backup again",
-                            db.display()
-                        ))
-                    })?;
+                let bytes = files.read_checked(at, &sha256).map_err(|e| {
+                    setup(format!(
+                        "the bytes of a file in segment {segment} of {}.bodies cannot be read ({e}; retention may \
+                         have removed them while the copy was made): run the backup again",
+                        db.display()
+                    ))
+                })?;
                 sqlx::query(
                     "update files set body = $1, segment = null, body_offset = null where rowid = $2",
                 )

@@ -1,7 +1,7 @@
 //! The original bytes of a whole set, for reading its records (no download mark: that is `download`'s), and of
 //! one `files` row wherever they are kept.
 
-use super::body_files::{BodyAt, sha256_hex};
+use super::body_files::BodyAt;
 use super::{Result, Store, StoreError, dispatch};
 
 /// The columns of a `files` row that say where its bytes are: select `f.body, f.segment, f.body_offset, f.size,
@@ -113,15 +113,10 @@ impl Store {
             offset,
             size: row.size,
         };
-        let bytes = tokio::task::spawn_blocking(move || files.read(at))
+        let sha256 = row.sha256;
+        tokio::task::spawn_blocking(move || files.read_checked(at, &sha256))
             .await
             .map_err(|e| StoreError::BodyFile(e.to_string()))?
-            .map_err(|e| StoreError::BodyFile(format!("segment {segment} at {offset}: {e}")))?;
-        if sha256_hex(&bytes) != row.sha256 {
-            return Err(StoreError::BodyFile(format!(
-                "segment {segment} at {offset} holds bytes whose SHA-256 is not the file's"
-            )));
-        }
-        Ok(bytes)
+            .map_err(|e| StoreError::BodyFile(format!("segment {segment} at {offset}: {e}")))
     }
 }

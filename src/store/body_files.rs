@@ -139,6 +139,21 @@ impl BodyFiles {
         self.current.lock().unwrap_or_else(PoisonError::into_inner).0 = None;
     }
 
+    /// Reads a file's bytes as [`BodyFiles::read`] does and checks them against `sha256` (its digest in lowercase
+    /// hex, as the `files` row records it).
+    ///
+    /// Errors: those of `read`; `InvalidData` when the bytes have another SHA-256.
+    pub(super) fn read_checked(&self, at: BodyAt, sha256: &str) -> io::Result<Vec<u8>> {
+        let bytes = self.read(at)?;
+        if sha256_hex(&bytes) != sha256 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the bytes there have another SHA-256 than the file's",
+            ));
+        }
+        Ok(bytes)
+    }
+
     /// Reads `at.size` bytes at `at.offset` of segment `at.segment`.
     ///
     /// Errors: the segment is missing or shorter than the row says (`UnexpectedEof`).
@@ -287,6 +302,18 @@ mod tests {
         assert_eq!(files.reclaim(&HashSet::new()).unwrap(), 1);
         assert!(files.read(a).is_err(), "segment 1 was deleted");
         assert_eq!(files.read(c).unwrap(), b"x");
+    }
+
+    #[test]
+    fn other_bytes_than_the_file_s_are_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = BodyFiles::open(&dir.path().join("relay.db")).unwrap();
+        let a = files.append(b"abc").unwrap();
+        assert_eq!(files.read_checked(a, &sha256_hex(b"abc")).unwrap(), b"abc");
+        assert_eq!(
+            files.read_checked(a, &sha256_hex(b"abd")).unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
     }
 
     #[test]
